@@ -1,0 +1,109 @@
+"""The `finale` command: demo, run, export and friends.
+
+Commands parse and check their arguments, then hand over to the package; a
+wrong argument or event file ends with one clear line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from finale.config import ConfigError, load_event
+from finale.demo import DEMO_EVENT
+from finale.store import Store, StoreError
+
+
+def _default_demo_db() -> Path:
+    return Path(tempfile.gettempdir()) / f"finale-demo-{time.strftime('%Y%m%d-%H%M%S')}.db"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="finale")
+def main() -> None:
+    """Finale: run the live grand finale of an LLM fine-tuning competition."""
+
+
+@main.command()
+@click.option("--headless", is_flag=True, help="Run the whole show without a screen and print the standings.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed for labels, timings, panel and votes.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file to create (default: a new file in the temp folder).")
+@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Time scale of the scripted finalists: 1 is realistic, 0 is instant.")
+@click.option("--phones", type=click.IntRange(min=0), default=120, show_default=True,
+              help="Simulated audience size in headless mode.")
+def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int) -> None:
+    """The bundled rehearsal event: no AWS account, no network."""
+    config = load_event(DEMO_EVENT)
+    db_path = db_path or _default_demo_db()
+    if not headless:
+        click.echo("The console is not available in this build yet; running the show headless.", err=True)
+    from finale.headless import run_headless
+    from finale.standings_view import standings_table
+
+    try:
+        result = run_headless(db_path, config, DEMO_EVENT.parent, seed=seed, time_scale=speed, phones=phones)
+    except (ValueError, StoreError) as exc:
+        raise click.UsageError(str(exc)) from None
+    console = Console(width=100)
+    console.print(standings_table(result.standings, result.names, config.to_core().weights,
+                                  title=f"{config.event.name}: final standings"))
+    console.print(f"Overrides applied: {result.overrides}")
+    console.print(f"Database: {result.db_path}")
+
+
+@main.command("export")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The event database.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="A folder for csv, a file for json.")
+def export_cmd(db_path: Path, fmt: str, out: Path) -> None:
+    """Export rounds, answers, judgments, panel scores, vote totals, overrides and the audit log."""
+    from finale.export import export
+
+    with Store(db_path) as store:
+        for path in export(store, out, fmt):
+            click.echo(str(path))
+
+
+@main.command("standings")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def standings_cmd(db_path: Path) -> None:
+    """Print the standings of final rounds in a database."""
+    from finale.core.scoring import standings
+    from finale.standings_view import standings_table
+
+    with Store(db_path) as store:
+        config = store.event_config()
+        rows = standings(store.event(), store.records())
+        Console(width=100).print(standings_table(rows, {f.id: f.name for f in config.finalists},
+                                                 config.to_core().weights))
+
+
+@main.command("validate")
+@click.argument("event_file", type=click.Path(dir_okay=False, path_type=Path))
+def validate_cmd(event_file: Path) -> None:
+    """Check an event file and say what is wrong, key by key."""
+    config = load_event(event_file)
+    click.echo(f"{event_file}: ok ({len(config.finalists)} finalists, {len(config.panelists)} panelists, "
+               f"{len(config.questions)} questions)")
+
+
+def run() -> None:
+    """Entry point: config errors become one clear message and exit status 2."""
+    try:
+        main(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,298 @@
+"""The event file (TOML) to validated objects, with errors that point at the key.
+
+An organiser editing the file an hour before doors open should read one line
+and know what to fix: `event.toml: finalists[2].endpoint.kind: expected one
+of sagemaker, bedrock, openai, rehearsal; got 'sagemker'`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from finale.core import model as core
+from finale.core.scoring import ScoringError, validate_weights
+
+_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class ConfigError(ValueError):
+    """The event file is wrong; the message names the file, the key path and what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsEndpoint(_Strict):
+    """Shared by every AWS endpoint: region and an optional endpoint_url (VPC endpoints, tests)."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+class SageMakerEndpoint(AwsEndpoint):
+    kind: Literal["sagemaker"]
+    endpoint_name: str
+    format: Literal["tgi", "messages"] = "tgi"
+    stream: bool = True
+    inference_component: str | None = None
+
+
+class BedrockEndpoint(AwsEndpoint):
+    kind: Literal["bedrock"]
+    model_id: str
+    stream: bool = True
+
+
+class OpenAIEndpoint(_Strict):
+    kind: Literal["openai"]
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    stream: bool = True
+
+
+class RehearsalEndpoint(_Strict):
+    kind: Literal["rehearsal"]
+    style: str = "plain"
+    ttft_ms: float = Field(default=400.0, ge=0)
+    tokens_per_s: float = Field(default=40.0, gt=0)
+    fail: Literal["none", "timeout", "error"] = "none"
+
+
+Endpoint = Annotated[
+    SageMakerEndpoint | BedrockEndpoint | OpenAIEndpoint | RehearsalEndpoint, Field(discriminator="kind")
+]
+
+
+class BedrockJudge(AwsEndpoint):
+    kind: Literal["bedrock"]
+    model_id: str
+    tool_choice: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class OpenAIJudge(_Strict):
+    kind: Literal["openai"]
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class RehearsalJudge(_Strict):
+    kind: Literal["rehearsal"]
+    delay_ms: float = Field(default=300.0, ge=0)
+
+
+JudgeConfig = Annotated[BedrockJudge | OpenAIJudge | RehearsalJudge, Field(discriminator="kind")]
+
+
+class EventSection(_Strict):
+    name: str = Field(min_length=1)
+    public_url: str = "http://127.0.0.1:8765"
+
+
+class HubSection(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    max_connections_per_ip: int = Field(default=2000, ge=1)
+    allowed_origins: tuple[str, ...] = ()
+
+
+class WeightsSection(_Strict):
+    llm: float = 0.4
+    panel: float = 0.4
+    audience: float = 0.2
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> WeightsSection:
+        try:
+            validate_weights(core.Weights(self.llm, self.panel, self.audience))
+        except ScoringError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class ScoringSection(_Strict):
+    weights: WeightsSection = WeightsSection()
+    dispute_margin: float = Field(default=30.0, ge=0, le=100)
+    hide_results_until_close: bool = True
+    z_normalise_panel: bool = False
+
+
+class VotingSection(_Strict):
+    window_seconds: float = Field(default=45.0, gt=0, le=3600)
+
+
+class CriterionSection(_Strict):
+    id: str = Field(pattern=_ID)
+    description: str = Field(min_length=1)
+
+
+class GenerationSection(_Strict):
+    max_tokens: int = Field(default=512, ge=1, le=4096)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    timeout_s: float = Field(default=60.0, gt=0)
+    idle_timeout_s: float = Field(default=15.0, gt=0)
+    max_chars: int = Field(default=6000, ge=1)
+
+
+class FinalistSection(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    endpoint: Endpoint
+    system_prompt: str = ""
+
+
+class ReferenceSection(_Strict):
+    name: str = Field(min_length=1)
+    endpoint: Endpoint
+
+
+class PanelistSection(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+
+
+class QuestionSection(_Strict):
+    id: str = Field(pattern=_ID)
+    prompt: str = Field(min_length=1)
+    expected: str | None = None
+    check: Literal["number", "exact", "contains", "regex"] | None = None
+
+    @model_validator(mode="after")
+    def _check_needs_expected(self) -> QuestionSection:
+        if self.check is not None and self.expected is None:
+            raise ValueError(f"check {self.check!r} needs an expected answer")
+        if self.check == "regex" and self.expected is not None:
+            try:
+                re.compile(self.expected)
+            except re.error as exc:
+                raise ValueError(f"expected is not a valid regex: {exc}") from None
+        return self
+
+
+class RehearsalSection(_Strict):
+    script: str = "script.toml"
+
+
+class EventConfig(_Strict):
+    """The whole validated event file."""
+
+    event: EventSection
+    hub: HubSection = HubSection()
+    scoring: ScoringSection = ScoringSection()
+    voting: VotingSection = VotingSection()
+    rubric: tuple[CriterionSection, ...] = Field(min_length=1)
+    generation: GenerationSection = GenerationSection()
+    finalists: tuple[FinalistSection, ...] = Field(min_length=2, max_length=10)
+    reference: ReferenceSection | None = None
+    judge: JudgeConfig
+    panelists: tuple[PanelistSection, ...] = Field(min_length=1)
+    questions: tuple[QuestionSection, ...] = ()
+    rehearsal: RehearsalSection = RehearsalSection()
+
+    @field_validator("finalists", "panelists", "rubric", "questions")
+    @classmethod
+    def _unique_ids(cls, items: tuple[Any, ...]) -> tuple[Any, ...]:
+        seen: set[str] = set()
+        for item in items:
+            if item.id in seen:
+                raise ValueError(f"duplicate id {item.id!r}; ids must be unique")
+            seen.add(item.id)
+        return items
+
+    def to_core(self) -> core.Event:
+        """The part of the event the pure core works with."""
+        g = self.generation
+        w = self.scoring.weights
+        return core.Event(
+            name=self.event.name,
+            finalists=tuple(
+                core.Finalist(f.id, f.name, core.PromptSettings(f.system_prompt, g.temperature, g.max_tokens, 1))
+                for f in self.finalists
+            ),
+            panelists=tuple(core.Panelist(p.id, p.name) for p in self.panelists),
+            rubric=tuple(core.Criterion(c.id, c.description) for c in self.rubric),
+            questions=tuple(core.Question(q.id, q.prompt, q.expected, q.check) for q in self.questions),
+            weights=core.Weights(w.llm, w.panel, w.audience),
+            dispute_margin=self.scoring.dispute_margin,
+            z_normalise_panel=self.scoring.z_normalise_panel,
+            hide_results_until_close=self.scoring.hide_results_until_close,
+            vote_window_s=self.voting.window_seconds,
+        )
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("sagemaker", "bedrock", "openai", "rehearsal"):
+            continue  # the discriminated union's branch name is not a key the user wrote
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _message(err: Any) -> tuple[str, str]:
+    """(key path, what was expected) for one pydantic error, in the organiser's words."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    if kind == "union_tag_invalid":
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return _path((*loc, "kind")), f"expected one of {expected}; got {ctx.get('tag')!r}"
+    if kind == "union_tag_not_found":
+        return _path((*loc, "kind")), "required key missing; expected one of sagemaker, bedrock, openai, rehearsal"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return _path(loc), f"expected one of {expected}; got {got!r}"
+    if kind == "missing":
+        return _path(loc), "required key missing"
+    if kind == "extra_forbidden":
+        return _path(loc), "unknown key (check the spelling against the README's event file reference)"
+    if kind == "too_short":
+        return _path(loc), f"expected at least {ctx.get('min_length')} entries; got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return _path(loc), f"expected at most {ctx.get('max_length')} entries; got {ctx.get('actual_length')}"
+    if kind == "string_pattern_mismatch":
+        return _path(loc), f"expected an id of lowercase letters, digits, '-' or '_'; got {got!r}"
+    if kind == "value_error":
+        return _path(loc), str(ctx.get("error", err["msg"]))
+    return _path(loc), f"{err['msg'][0].lower()}{err['msg'][1:]}; got {got!r}"
+
+
+def parse_event(data: dict[str, Any], source: str = "event.toml") -> EventConfig:
+    """Validate already-parsed TOML; raise ConfigError listing every problem, one per line."""
+    try:
+        return EventConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            path, what = _message(err)
+            lines.append(f"{source}: {path}: {what}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_event(path: str | Path) -> EventConfig:
+    """Read and validate an event file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such event file") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read event file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p.name}: not valid TOML: {exc}") from None
+    return parse_event(data, p.name)

@@ -1,0 +1,233 @@
+"""The nouns of the show, as immutable values.
+
+Frozen dataclasses so a value read from the store can be shared between the
+console, the hub and the scorer without anyone changing it underneath.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """Where a round is in `draft -> asking -> answered -> judging -> voting -> closed -> final`."""
+
+    DRAFT = "draft"
+    ASKING = "asking"
+    ANSWERED = "answered"
+    JUDGING = "judging"
+    VOTING = "voting"
+    CLOSED = "closed"
+    FINAL = "final"
+    VOID = "void"
+
+
+class Component(StrEnum):
+    """The three scored components of a round total."""
+
+    LLM = "llm"
+    PANEL = "panel"
+    AUDIENCE = "audience"
+
+
+class AnswerStatus(StrEnum):
+    """How a finalist's answer ended."""
+
+    PENDING = "pending"
+    STREAMING = "streaming"
+    OK = "ok"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+class JudgmentStatus(StrEnum):
+    """Whether the LLM judge produced usable scores; failed ones go to a human."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+class OverrideAction(StrEnum):
+    """An override either replaces a component value or waives the component."""
+
+    REPLACE = "replace"
+    WAIVE = "waive"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Component weights; the event file's, validated to sum to 1."""
+
+    llm: float = 0.4
+    panel: float = 0.4
+    audience: float = 0.2
+
+    def of(self, component: Component) -> float:
+        return {Component.LLM: self.llm, Component.PANEL: self.panel, Component.AUDIENCE: self.audience}[
+            component
+        ]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One rubric line the judge and the panel score from 0 to 10."""
+
+    id: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """What a finalist tunes between rounds; `version` is frozen into each round asked."""
+
+    system_prompt: str = ""
+    temperature: float = 0.2
+    max_tokens: int = 512
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Finalist:
+    """A competitor and the defaults their endpoint starts with."""
+
+    id: str
+    name: str
+    settings: PromptSettings = field(default_factory=PromptSettings)
+
+
+@dataclass(frozen=True)
+class Panelist:
+    """An expert on the panel."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A deck question; `expected` and `check` let a checker second-guess the judge."""
+
+    id: str
+    prompt: str
+    expected: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the core needs to know about an event (endpoints stay in the config layer)."""
+
+    name: str
+    finalists: tuple[Finalist, ...]
+    panelists: tuple[Panelist, ...]
+    rubric: tuple[Criterion, ...]
+    questions: tuple[Question, ...] = ()
+    weights: Weights = field(default_factory=Weights)
+    dispute_margin: float = 30.0
+    z_normalise_panel: bool = False
+    hide_results_until_close: bool = True
+    vote_window_s: float = 45.0
+
+    @property
+    def finalist_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.finalists)
+
+    @property
+    def criterion_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.rubric)
+
+    def finalist(self, finalist_id: str) -> Finalist:
+        for f in self.finalists:
+            if f.id == finalist_id:
+                return f
+        raise KeyError(f"no finalist {finalist_id!r}")
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"no question {question_id!r}")
+
+
+@dataclass(frozen=True)
+class Round:
+    """One prompt put to every finalist; labels map finalist id -> anonymous label."""
+
+    id: int
+    prompt: str
+    phase: Phase = Phase.DRAFT
+    question_id: str | None = None
+    seed: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    settings_versions: dict[str, int] = field(default_factory=dict)
+    vote_opened_at: float | None = None
+    vote_deadline: float | None = None
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finalist's (or the reference's) reply to a round, with its timings."""
+
+    round_id: int
+    finalist_id: str
+    text: str = ""
+    status: AnswerStatus = AnswerStatus.PENDING
+    error: str | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    tokens: int = 0
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        if not self.total_ms or not self.tokens:
+            return None
+        return self.tokens / (self.total_ms / 1000.0)
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """The LLM judge's verdict on one answer; failed ones carry a reason, never a number."""
+
+    round_id: int
+    finalist_id: str
+    status: JudgmentStatus
+    scores: dict[str, float] = field(default_factory=dict)
+    rationale: str = ""
+    reason: str | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class PanelScore:
+    """One panelist's criterion scores for one finalist in one round."""
+
+    round_id: int
+    finalist_id: str
+    panelist_id: str
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Vote:
+    """A device's vote in a round; the last one before the close counts."""
+
+    round_id: int
+    device_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """A human decision replacing or waiving one component, on the record."""
+
+    id: int
+    round_id: int
+    finalist_id: str
+    component: Component
+    action: OverrideAction
+    reason: str
+    actor: str
+    value: float | None = None
+    reverted: bool = False

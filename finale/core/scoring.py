@@ -1,0 +1,370 @@
+"""Scores, totals, standings, blockers and disputes: computed here and nowhere else.
+
+Components are on a 0-100 scale:
+- LLM: mean of the judge's criterion scores (0-10) times 10;
+- panel: mean over panelists of each panelist's mean criterion score, times 10
+  (optionally z-normalised per panelist within the round);
+- audience: the finalist's share of the round's votes, times 100.
+A round total is the weighted sum. A waived component drops out and the other
+weights are scaled up to sum to 1 again, so a waiver neither rewards nor
+punishes. Standings sum the totals of final rounds; ties go to the higher
+panel points, then LLM points, then more votes, then the lower median latency.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from finale.core.checks import check_answer
+from finale.core.model import (
+    Answer,
+    AnswerStatus,
+    Component,
+    Event,
+    Judgment,
+    JudgmentStatus,
+    Override,
+    OverrideAction,
+    PanelScore,
+    Phase,
+    Round,
+    Weights,
+)
+
+WEIGHT_TOLERANCE = 1e-6
+
+
+class ScoringError(ValueError):
+    """Raised for inputs the scoring rules refuse (bad weights, bad overrides)."""
+
+
+def validate_weights(weights: Weights) -> Weights:
+    """Refuse negative weights or weights that do not sum to 1."""
+    values = (weights.llm, weights.panel, weights.audience)
+    if any(v < 0 for v in values):
+        raise ScoringError(f"weights must not be negative; got llm={weights.llm}, panel={weights.panel}, "
+                           f"audience={weights.audience}")
+    total = sum(values)
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        raise ScoringError(f"weights must sum to 1; got {total:g} (llm={weights.llm}, panel={weights.panel}, "
+                           f"audience={weights.audience})")
+    return weights
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """Everything the store knows about one round that scoring needs."""
+
+    round: Round
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    judgments: Mapping[str, Judgment] = field(default_factory=dict)
+    panel_scores: Sequence[PanelScore] = ()
+    votes: Mapping[str, int] = field(default_factory=dict)
+    overrides: Sequence[Override] = ()
+
+
+@dataclass(frozen=True)
+class ComponentValue:
+    """One component for one finalist: the value used and where it came from."""
+
+    value: float | None
+    original: float | None
+    overridden: bool = False
+    waived: bool = False
+    override_id: int | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.waived or self.value is not None
+
+
+@dataclass(frozen=True)
+class FinalistRound:
+    """A finalist's scored round: components, weighted points and total."""
+
+    finalist_id: str
+    llm: ComponentValue
+    panel: ComponentValue
+    audience: ComponentValue
+    votes: int
+    latency_ms: float | None
+    points: dict[Component, float]
+    total: float | None
+
+    def component(self, component: Component) -> ComponentValue:
+        return {Component.LLM: self.llm, Component.PANEL: self.panel, Component.AUDIENCE: self.audience}[
+            component
+        ]
+
+    @property
+    def overridden(self) -> bool:
+        return any(c.overridden or c.waived for c in (self.llm, self.panel, self.audience))
+
+
+def llm_component(judgment: Judgment | None) -> float | None:
+    """Mean criterion score times 10; None when the judgment is missing or failed."""
+    if judgment is None or judgment.status is not JudgmentStatus.OK or not judgment.scores:
+        return None
+    return statistics.fmean(judgment.scores.values()) * 10.0
+
+
+def panel_components(
+    scores: Iterable[PanelScore], finalist_ids: Sequence[str], z_normalise: bool = False
+) -> dict[str, float | None]:
+    """Panel component per finalist, from every panelist's criterion scores."""
+    per_panelist: dict[str, dict[str, float]] = {}
+    for s in scores:
+        if s.finalist_id in finalist_ids and s.scores:
+            per_panelist.setdefault(s.panelist_id, {})[s.finalist_id] = statistics.fmean(s.scores.values())
+    if z_normalise:
+        per_panelist = _z_normalised(per_panelist)
+    result: dict[str, float | None] = {}
+    for fid in finalist_ids:
+        means = [by_f[fid] for by_f in per_panelist.values() if fid in by_f]
+        result[fid] = statistics.fmean(means) * 10.0 if means else None
+    return result
+
+
+def _z_normalised(per_panelist: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Map each panelist's means onto the pooled mean and spread, so a harsh marker counts the same."""
+    pooled = [v for by_f in per_panelist.values() for v in by_f.values()]
+    if len(pooled) < 2:
+        return per_panelist
+    pooled_mean = statistics.fmean(pooled)
+    pooled_sd = statistics.pstdev(pooled)
+    out: dict[str, dict[str, float]] = {}
+    for panelist, by_f in per_panelist.items():
+        values = list(by_f.values())
+        mean = statistics.fmean(values)
+        sd = statistics.pstdev(values) if len(values) > 1 else 0.0
+        out[panelist] = {
+            fid: min(10.0, max(0.0, pooled_mean + ((v - mean) / sd) * pooled_sd if sd > 0 else pooled_mean))
+            for fid, v in by_f.items()
+        }
+    return out
+
+
+def audience_components(votes: Mapping[str, int], finalist_ids: Sequence[str]) -> dict[str, float | None]:
+    """Share of the round's votes times 100; None for everyone when nobody voted."""
+    counted = {fid: max(0, votes.get(fid, 0)) for fid in finalist_ids}
+    total = sum(counted.values())
+    if total == 0:
+        return {fid: None for fid in finalist_ids}
+    return {fid: 100.0 * n / total for fid, n in counted.items()}
+
+
+def active_overrides(overrides: Iterable[Override]) -> dict[tuple[str, Component], Override]:
+    """The override in force per (finalist, component): the latest one not reverted."""
+    current: dict[tuple[str, Component], Override] = {}
+    for o in sorted(overrides, key=lambda o: o.id):
+        if not o.reverted:
+            current[(o.finalist_id, o.component)] = o
+    return current
+
+
+def validate_override(override: Override) -> Override:
+    """Refuse an override without a reason or actor, or with a value off the 0-100 scale."""
+    if not override.reason.strip():
+        raise ScoringError("an override needs a reason")
+    if not override.actor.strip():
+        raise ScoringError("an override needs an actor (who decided it)")
+    if override.action is OverrideAction.REPLACE:
+        if override.value is None or not 0.0 <= override.value <= 100.0:
+            raise ScoringError(f"a replacement value must be between 0 and 100; got {override.value}")
+    elif override.value is not None:
+        raise ScoringError("a waiver carries no value")
+    return override
+
+
+def _apply(original: float | None, override: Override | None) -> ComponentValue:
+    if override is None:
+        return ComponentValue(value=original, original=original)
+    if override.action is OverrideAction.WAIVE:
+        return ComponentValue(value=None, original=original, waived=True, override_id=override.id)
+    return ComponentValue(value=override.value, original=original, overridden=True, override_id=override.id)
+
+
+def round_total(
+    components: Mapping[Component, ComponentValue], weights: Weights
+) -> tuple[dict[Component, float], float | None]:
+    """Weighted points per component and the total; None while a component is missing."""
+    live = {c: v for c, v in components.items() if not v.waived}
+    if any(v.value is None for v in live.values()):
+        return {}, None
+    weight_sum = sum(weights.of(c) for c in live)
+    if weight_sum <= 0:
+        return {c: 0.0 for c in components}, 0.0
+    points = {c: (weights.of(c) / weight_sum) * v.value for c, v in live.items() if v.value is not None}
+    for c in components:
+        points.setdefault(c, 0.0)
+    return points, sum(points.values())
+
+
+def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
+    """Every finalist's components, points and total for one round."""
+    fids = list(event.finalist_ids)
+    panel = panel_components(record.panel_scores, fids, event.z_normalise_panel)
+    audience = audience_components(record.votes, fids)
+    overrides = active_overrides(record.overrides)
+    out: dict[str, FinalistRound] = {}
+    for fid in fids:
+        comps = {
+            Component.LLM: _apply(llm_component(record.judgments.get(fid)), overrides.get((fid, Component.LLM))),
+            Component.PANEL: _apply(panel[fid], overrides.get((fid, Component.PANEL))),
+            Component.AUDIENCE: _apply(audience[fid], overrides.get((fid, Component.AUDIENCE))),
+        }
+        points, total = round_total(comps, event.weights)
+        answer = record.answers.get(fid)
+        out[fid] = FinalistRound(
+            finalist_id=fid,
+            llm=comps[Component.LLM],
+            panel=comps[Component.PANEL],
+            audience=comps[Component.AUDIENCE],
+            votes=record.votes.get(fid, 0),
+            latency_ms=answer.total_ms if answer is not None else None,
+            points=points,
+            total=total,
+        )
+    return out
+
+
+def blockers(event: Event, record: RoundRecord) -> list[str]:
+    """What keeps a round from being final, in words the MC can act on."""
+    rnd = record.round
+    out: list[str] = []
+    if rnd.phase is Phase.VOID:
+        return ["the round is void"]
+    if rnd.phase not in (Phase.CLOSED, Phase.FINAL):
+        out.append(f"the round is {rnd.phase}; the poll must be closed first")
+    names = {f.id: f.name for f in event.finalists}
+    scored = score_round(event, record)
+    panel_by = {(s.finalist_id, s.panelist_id) for s in record.panel_scores if s.scores}
+    for fid, fr in scored.items():
+        name = f"{names[fid]} ({rnd.labels.get(fid, '?')})"
+        if not fr.llm.present:
+            j = record.judgments.get(fid)
+            why = f"judgment failed: {j.reason}" if j is not None and j.reason else "no judgment yet"
+            out.append(f"LLM judge: {name}: {why}")
+        if not fr.panel.waived and not fr.panel.overridden:
+            missing = [p.name for p in event.panelists if (fid, p.id) not in panel_by]
+            if missing:
+                out.append(f"panel: {name}: waiting for {', '.join(missing)}")
+        if not fr.audience.present:
+            out.append(f"audience: {name}: no votes cast")
+    return out
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """An answer flagged for the head judge, with the reason in plain words."""
+
+    finalist_id: str
+    kind: str  # "checker" or "gap"
+    reason: str
+    resolved: bool = False
+
+
+def disputes(event: Event, record: RoundRecord) -> list[Dispute]:
+    """Checker-vs-judge disagreements and judge-vs-panel gaps above the event's margin."""
+    out: list[Dispute] = []
+    question = None
+    if record.round.question_id is not None:
+        try:
+            question = event.question(record.round.question_id)
+        except KeyError:
+            question = None
+    scored = score_round(event, record)
+    for fid, fr in scored.items():
+        llm = fr.llm.original
+        resolved = fr.llm.overridden or fr.llm.waived
+        answer = record.answers.get(fid)
+        if (
+            question is not None and question.expected is not None and question.check
+            and answer is not None and answer.status is AnswerStatus.OK and llm is not None
+        ):
+            correct = check_answer(question.check, question.expected, answer.text)
+            if correct and llm < 50:
+                out.append(Dispute(fid, "checker", f"checker says correct (expected {question.expected!r}); "
+                                   f"judge gave {llm:.0f}/100", resolved))
+            elif not correct and llm >= 50:
+                out.append(Dispute(fid, "checker", f"checker says wrong (expected {question.expected!r}); "
+                                   f"judge gave {llm:.0f}/100", resolved))
+        panel = fr.panel.original
+        if llm is not None and panel is not None and abs(llm - panel) > event.dispute_margin:
+            out.append(Dispute(fid, "gap", f"judge {llm:.0f} vs panel {panel:.0f}: gap "
+                               f"{abs(llm - panel):.0f} > margin {event.dispute_margin:g}",
+                               resolved or fr.panel.overridden))
+    return out
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A finalist's place in the overall standings, with the 40/40/20 breakdown."""
+
+    rank: int
+    finalist_id: str
+    total: float
+    points: dict[Component, float]
+    votes: int
+    median_latency_ms: float | None
+    rounds: int
+    overridden: bool
+    tied: bool = False
+
+
+def _tie_key(s: Standing) -> tuple[float, float, float, int, float]:
+    latency = s.median_latency_ms if s.median_latency_ms is not None else float("inf")
+    return (-round(s.total, 9), -round(s.points[Component.PANEL], 9), -round(s.points[Component.LLM], 9),
+            -s.votes, latency)
+
+
+def standings(event: Event, records: Iterable[RoundRecord]) -> list[Standing]:
+    """Overall standings over final rounds, ranked by total then the tie-breaks."""
+    totals = {fid: 0.0 for fid in event.finalist_ids}
+    points = {fid: {c: 0.0 for c in Component} for fid in event.finalist_ids}
+    votes = {fid: 0 for fid in event.finalist_ids}
+    latencies: dict[str, list[float]] = {fid: [] for fid in event.finalist_ids}
+    overridden = {fid: False for fid in event.finalist_ids}
+    rounds = 0
+    for record in records:
+        if record.round.phase is not Phase.FINAL:
+            continue
+        rounds += 1
+        for fid, fr in score_round(event, record).items():
+            totals[fid] += fr.total or 0.0
+            for c, p in fr.points.items():
+                points[fid][c] += p
+            votes[fid] += fr.votes
+            if fr.latency_ms is not None:
+                latencies[fid].append(fr.latency_ms)
+            overridden[fid] = overridden[fid] or fr.overridden
+    unranked = [
+        Standing(
+            rank=0, finalist_id=fid, total=totals[fid], points=points[fid], votes=votes[fid],
+            median_latency_ms=statistics.median(latencies[fid]) if latencies[fid] else None,
+            rounds=rounds, overridden=overridden[fid],
+        )
+        for fid in event.finalist_ids
+    ]
+    ordered = sorted(unranked, key=lambda s: (_tie_key(s), s.finalist_id))
+    ranked: list[Standing] = []
+    for i, s in enumerate(ordered):
+        tied_prev = i > 0 and _tie_key(ordered[i - 1]) == _tie_key(s)
+        tied_next = i + 1 < len(ordered) and _tie_key(ordered[i + 1]) == _tie_key(s)
+        rank = ranked[-1].rank if tied_prev else i + 1
+        ranked.append(Standing(rank, s.finalist_id, s.total, s.points, s.votes, s.median_latency_ms,
+                               s.rounds, s.overridden, tied_prev or tied_next))
+    return ranked
+
+
+def tally(votes: Iterable[tuple[str, str]], labels: Mapping[str, str]) -> dict[str, int]:
+    """Votes per finalist id from (device, label) pairs; labels not in the round are ignored."""
+    by_label = {lab: fid for fid, lab in labels.items()}
+    counts = {fid: 0 for fid in labels}
+    for _device, label in votes:
+        fid = by_label.get(label)
+        if fid is not None:
+            counts[fid] += 1
+    return counts

@@ -1,0 +1,50 @@
+"""`finale export`: the show's data as CSV files or one JSON document, never with secrets."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from finale.store import Store, iter_rows
+
+TABLES = ("rounds", "answers", "judgments", "panel_scores", "overrides", "events")
+
+
+def _vote_totals(store: Store) -> list[dict[str, Any]]:
+    rows = []
+    for rnd in store.rounds():
+        counts = store.vote_counts(rnd.id)
+        for fid, n in counts.items():
+            rows.append({"round_id": rnd.id, "finalist_id": fid, "label": rnd.labels[fid], "votes": n})
+    return rows
+
+
+def collect(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every exported table as rows; judgments' raw model output is kept, tokens are not."""
+    data = {t: list(iter_rows(store, t)) for t in TABLES}
+    data["vote_totals"] = _vote_totals(store)
+    return data
+
+
+def export(store: Store, out: Path, fmt: str) -> list[Path]:
+    """Write the export; returns the files written."""
+    data = collect(store)
+    if fmt == "json":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        return [out]
+    if fmt != "csv":
+        raise ValueError(f"unknown format {fmt!r}; expected csv or json")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in data.items():
+        path = out / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            if rows:
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""The LLM judge: rubric prompt, structured scores, retries, and its backends."""

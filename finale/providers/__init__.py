@@ -1,0 +1,1 @@
+"""Finalist endpoints: one streaming interface over SageMaker, Bedrock, OpenAI-compatible and rehearsal."""

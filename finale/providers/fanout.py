@@ -1,0 +1,109 @@
+"""Ask every finalist at once and hold each to the same clock.
+
+Each finalist runs in its own task with an overall deadline and an idle
+timeout between chunks; a slow or failing one never delays the others.
+Timings (time to first token, total) are measured here, around the provider,
+so every kind of endpoint is measured the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from finale.core.model import Answer, AnswerStatus
+from finale.providers.base import GenerationRequest, Provider, ProviderError, TextDelta, Usage
+
+OnUpdate = Callable[[Answer], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-answer limits from the event file's [generation] section."""
+
+    timeout_s: float = 60.0
+    idle_timeout_s: float = 15.0
+    max_chars: int = 6000
+
+
+async def run_one(finalist_id: str, provider: Provider, request: GenerationRequest, limits: Limits,
+                  on_update: OnUpdate | None = None) -> Answer:
+    """Stream one finalist's answer to completion, timeout or error; never raises for endpoint faults."""
+    start = time.perf_counter()
+    text: list[str] = []
+    chars = 0
+    ttft: float | None = None
+    tokens_reported: int | None = None
+    deltas = 0
+    status = AnswerStatus.OK
+    error: str | None = None
+
+    def snapshot(st: AnswerStatus, err: str | None = None) -> Answer:
+        elapsed = (time.perf_counter() - start) * 1000.0
+        tokens = tokens_reported if tokens_reported is not None else deltas
+        return Answer(request.round_id, finalist_id, "".join(text), st, err, ttft,
+                      elapsed if st is not AnswerStatus.STREAMING else None, tokens)
+
+    stream = provider.stream(request).__aiter__()
+    try:
+        async with asyncio.timeout(limits.timeout_s):
+            while True:
+                try:
+                    event = await asyncio.wait_for(anext(stream), limits.idle_timeout_s)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    status, error = AnswerStatus.TIMEOUT, f"no output for {limits.idle_timeout_s:g} s (idle timeout)"
+                    break
+                if isinstance(event, Usage):
+                    tokens_reported = event.output_tokens
+                    continue
+                if isinstance(event, TextDelta) and event.text:
+                    if ttft is None:
+                        ttft = (time.perf_counter() - start) * 1000.0
+                    deltas += 1
+                    room = limits.max_chars - chars
+                    piece = event.text[:room]
+                    text.append(piece)
+                    chars += len(piece)
+                    if on_update is not None:
+                        on_update(snapshot(AnswerStatus.STREAMING))
+                    if chars >= limits.max_chars:
+                        error = f"answer cut at the {limits.max_chars}-character cap"
+                        break
+    except TimeoutError:
+        status, error = AnswerStatus.TIMEOUT, f"no complete answer within {limits.timeout_s:g} s"
+    except ProviderError as exc:
+        status, error = AnswerStatus.ERROR, str(exc) or type(exc).__name__
+    except asyncio.CancelledError:
+        await _close(stream)
+        raise
+    except Exception as exc:  # an endpoint must never take the show down
+        status, error = AnswerStatus.ERROR, f"{type(exc).__name__}: {exc}"
+    await _close(stream)
+    answer = snapshot(status, error)
+    if on_update is not None:
+        on_update(answer)
+    return answer
+
+
+async def _close(stream: object) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except Exception:
+            pass
+
+
+async def fan_out(providers: Mapping[str, Provider], requests: Mapping[str, GenerationRequest], limits: Limits,
+                  on_update: OnUpdate | None = None) -> dict[str, Answer]:
+    """Every finalist at once; returns when the last one has an answer, a timeout or an error."""
+    async with asyncio.TaskGroup() as group:
+        tasks = {
+            fid: group.create_task(run_one(fid, providers[fid], req, limits, on_update), name=f"ask:{fid}")
+            for fid, req in requests.items()
+        }
+    return {fid: task.result() for fid, task in tasks.items()}
