@@ -103,6 +103,12 @@ class HubSection(_Strict):
     port: int = Field(default=8765, ge=1, le=65535)
     max_connections_per_ip: int = Field(default=2000, ge=1)
     allowed_origins: tuple[str, ...] = ()
+    # Messages per second (sustained; bursts of 4x) a device, and an address (venue NAT), may send.
+    device_messages_per_s: float = Field(default=5.0, gt=0)
+    ip_messages_per_s: float = Field(default=2000.0, gt=0)
+    # Wrong private-link tokens an address may try per minute before it is refused for a while.
+    token_tries_per_min: int = Field(default=10, ge=1)
+    log_file: str | None = None  # where a supervised hub writes its log (default: beside the database)
 
 
 class WeightsSection(_Strict):

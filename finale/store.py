@@ -331,14 +331,21 @@ class Store:
             "SELECT version, system_prompt, temperature, max_tokens, actor, created_at FROM prompt_settings "
             "WHERE finalist_id=? ORDER BY version", [finalist_id]))
 
+    def settings_lock(self) -> str | None:
+        """Why finalists' settings cannot change now (a round is being asked or later), or None."""
+        current = self.current_round()
+        if current is not None and current.phase not in (Phase.DRAFT, Phase.FINAL, Phase.VOID):
+            return f"settings are locked while round {current.id} is {current.phase}"
+        return None
+
     def save_settings(self, finalist_id: str, system_prompt: object, temperature: object, max_tokens: object,
                       actor: str) -> PromptSettings:
         """A new settings version; refused while the current round is being asked or later."""
         proposed = validate_settings(system_prompt, temperature, max_tokens)
         with self.transaction():
-            current = self.current_round()
-            if current is not None and current.phase not in (Phase.DRAFT, Phase.FINAL, Phase.VOID):
-                raise StoreError(f"settings are locked while round {current.id} is {current.phase}")
+            locked = self.settings_lock()
+            if locked is not None:
+                raise StoreError(locked)
             version = self.settings(finalist_id).version + 1
             self.conn.execute("INSERT INTO prompt_settings VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (finalist_id, version, proposed.system_prompt, proposed.temperature,
@@ -500,6 +507,12 @@ class Store:
             for round_id, rows in by_round.items():
                 self.log(actor, "votes.recorded", {"votes": rows}, round_id)
         return len(votes)
+
+    def device_vote(self, round_id: int, device_id: str) -> str | None:
+        """The label a device's counted vote is for in a round, or None (for the hub's reconnects)."""
+        row = self.conn.execute("SELECT label FROM votes WHERE round_id=? AND device_id=?",
+                                (round_id, device_id)).fetchone()
+        return None if row is None else str(row[0])
 
     def vote_labels(self, round_id: int) -> dict[str, int]:
         """Votes per anonymous label."""

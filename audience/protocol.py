@@ -1,0 +1,225 @@
+"""The hub's wire format: validation of what clients send, encoding of what the hub sends.
+
+Pure functions, no I/O: every frame a client sends goes through `parse` and
+either becomes one typed message or a `ProtocolError` whose code and message
+say what was wrong and what is expected. The hub turns that error into an
+`error` frame and changes nothing. See audience/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ROLES = ("audience", "judge", "finalist", "stage")
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+LABEL = re.compile(r"^[A-Z]$")
+MAX_TOKEN_CHARS = 128
+# Per-message cap in characters; websockets' own `max_size` is the hard cap above it.
+MAX_FRAME_CHARS = 2048
+MAX_SETTINGS_FRAME_CHARS = 24_000
+
+# What each role may send besides `hello` and `ping`.
+ALLOWED: dict[str, frozenset[str]] = {
+    "audience": frozenset({"vote"}),
+    "judge": frozenset({"scores"}),
+    "finalist": frozenset({"settings"}),
+    "stage": frozenset(),
+}
+TYPES = ("hello", "vote", "scores", "settings", "ping")
+
+
+class ProtocolError(ValueError):
+    """A client frame the hub refuses; `code` is machine-readable, `message` for people."""
+
+    def __init__(self, code: str, message: str, msg_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.msg_id = msg_id
+
+
+@dataclass(frozen=True)
+class Hello:
+    """First frame of every connection: who is speaking."""
+
+    role: str
+    device_id: str
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Vote:
+    """An audience vote for one anonymised answer."""
+
+    round: int
+    label: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A panel judge's 0-10 scores per criterion for one anonymised answer."""
+
+    round: int
+    label: str
+    scores: dict[str, float]
+    id: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A finalist's proposed prompt settings (checked again by finale.core.tuning)."""
+
+    system_prompt: object
+    temperature: object
+    max_tokens: object
+    id: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    """Heartbeat; `t` is the client's clock, echoed so it can measure the round trip."""
+
+    t: float | None = None
+
+
+Message = Hello | Vote | Scores | Settings | Ping
+
+_FIELDS: dict[str, frozenset[str]] = {
+    "hello": frozenset({"type", "role", "device_id", "token"}),
+    "vote": frozenset({"type", "round", "label", "id"}),
+    "scores": frozenset({"type", "round", "label", "scores", "id"}),
+    "settings": frozenset({"type", "system_prompt", "temperature", "max_tokens", "id"}),
+    "ping": frozenset({"type", "t"}),
+}
+
+
+def _msg_id(obj: dict[str, Any]) -> str | None:
+    value = obj.get("id")
+    return value if isinstance(value, str) and MSG_ID.match(value) else None
+
+
+def _need(obj: dict[str, Any], key: str, what: str, msg_id: str | None) -> Any:
+    if key not in obj:
+        raise ProtocolError("bad_message", f"{obj['type']}: missing field {key!r}; expected {what}", msg_id)
+    return obj[key]
+
+
+def _round(obj: dict[str, Any], msg_id: str | None) -> int:
+    value = _need(obj, "round", "the round number", msg_id)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProtocolError("bad_message", f"{obj['type']}: round must be a positive whole number; got {value!r}",
+                            msg_id)
+    return value
+
+
+def _label(obj: dict[str, Any], msg_id: str | None) -> str:
+    value = _need(obj, "label", "an answer label such as \"A\"", msg_id)
+    if not isinstance(value, str) or not LABEL.match(value):
+        raise ProtocolError("bad_label", f"{obj['type']}: label must be one capital letter; got {value!r}", msg_id)
+    return value
+
+
+def _id(obj: dict[str, Any]) -> str:
+    value = obj.get("id")
+    if not isinstance(value, str) or not MSG_ID.match(value):
+        raise ProtocolError("bad_message", f"{obj['type']}: id must be 1-64 letters, digits or -_.:; got {value!r}")
+    return value
+
+
+def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
+    """One client frame to one message, or `ProtocolError` saying what is wrong."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        raise ProtocolError("bad_message", "expected a JSON text frame; got a binary frame")
+    if len(raw) > limit:
+        raise ProtocolError("too_big", f"frame of {len(raw)} characters; at most {limit} are accepted")
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError("bad_json", "frame is not valid JSON; expected one JSON object") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_message", f"expected a JSON object with a \"type\"; got {type(obj).__name__}")
+    kind = obj.get("type")
+    if kind not in _FIELDS:
+        raise ProtocolError("unknown_type", f"unknown message type {kind!r}; expected one of {', '.join(TYPES)}",
+                            _msg_id(obj))
+    msg_id = _msg_id(obj)
+    extra = sorted(set(obj) - _FIELDS[kind])
+    if extra:
+        raise ProtocolError("bad_message", f"{kind}: unknown field(s) {', '.join(extra)}; expected only "
+                            f"{', '.join(sorted(_FIELDS[kind]))}", msg_id)
+    if kind == "hello":
+        return _hello(obj)
+    if kind == "vote":
+        return Vote(_round(obj, msg_id), _label(obj, msg_id), _id(obj))
+    if kind == "scores":
+        return Scores(_round(obj, msg_id), _label(obj, msg_id), _scores(obj, msg_id), _id(obj))
+    if kind == "settings":
+        return Settings(_need(obj, "system_prompt", "text", msg_id), _need(obj, "temperature", "a number", msg_id),
+                        _need(obj, "max_tokens", "a whole number", msg_id), _id(obj))
+    t = obj.get("t")
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)):
+        raise ProtocolError("bad_message", f"ping: t must be a number (the client's clock); got {t!r}")
+    return Ping(float(t) if t is not None else None)
+
+
+def _hello(obj: dict[str, Any]) -> Hello:
+    role = _need(obj, "role", f"one of {', '.join(ROLES)}", None)
+    if role not in ROLES:
+        raise ProtocolError("bad_role", f"hello: role must be one of {', '.join(ROLES)}; got {role!r}")
+    device = _need(obj, "device_id", "8-64 letters, digits, - or _", None)
+    if not isinstance(device, str) or not DEVICE_ID.match(device):
+        raise ProtocolError("bad_message", f"hello: device_id must be 8-64 letters, digits, - or _; got {device!r}")
+    token = obj.get("token")
+    if role in ("judge", "finalist"):
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
+            raise ProtocolError("bad_token", f"hello: the {role} page needs the token from its private link")
+    elif token is not None:
+        raise ProtocolError("bad_message", f"hello: the {role} role takes no token")
+    return Hello(role, device, token)
+
+
+def _scores(obj: dict[str, Any], msg_id: str | None) -> dict[str, float]:
+    value = _need(obj, "scores", "an object of criterion -> score from 0 to 10", msg_id)
+    if not isinstance(value, dict) or not value:
+        raise ProtocolError("bad_scores", "scores: expected an object of criterion -> score from 0 to 10", msg_id)
+    out: dict[str, float] = {}
+    for crit, score in value.items():
+        if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score) \
+                or not 0 <= score <= 10:
+            raise ProtocolError("bad_scores", f"scores: {crit} must be a number from 0 to 10; got {score!r}", msg_id)
+        out[str(crit)] = float(score)
+    return out
+
+
+def frame_limit(role: str | None) -> int:
+    """How many characters one frame from this role may hold (finalists send a system prompt)."""
+    return MAX_SETTINGS_FRAME_CHARS if role == "finalist" else MAX_FRAME_CHARS
+
+
+def encode(message: dict[str, Any]) -> str:
+    """A hub message as one compact JSON text frame (encoded once, sent to many)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def error(code: str, message: str, msg_id: str | None = None) -> dict[str, Any]:
+    """The `error` message; `id` echoes the refused message's id when it had one."""
+    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if msg_id is not None:
+        out["id"] = msg_id
+    return out
+
+
+def ack(msg_id: str, **fields: Any) -> dict[str, Any]:
+    """The `ack` message: the client's message id, sent once the change is committed."""
+    return {"type": "ack", "id": msg_id, **fields}
+
+
+def pong(t: float | None, server_time: float) -> dict[str, Any]:
+    """Reply to `ping`, carrying the server clock so pages can correct countdowns."""
+    return {"type": "pong", "t": t, "server_time": server_time}
