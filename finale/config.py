@@ -28,7 +28,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class AwsEndpoint(_Strict):
+class NetworkSettings(_Strict):
+    """Shared by every networked endpoint: how long to wait and how often to try.
+
+    `read_timeout_s` unset means the [generation] idle timeout when streaming and
+    its overall timeout otherwise; `max_attempts` counts the first try.
+    """
+
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    read_timeout_s: float | None = Field(default=None, gt=0, le=600)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class AwsEndpoint(NetworkSettings):
     """Shared by every AWS endpoint: region and an optional endpoint_url (VPC endpoints, tests)."""
 
     region: str | None = None
@@ -49,7 +61,7 @@ class BedrockEndpoint(AwsEndpoint):
     stream: bool = True
 
 
-class OpenAIEndpoint(_Strict):
+class OpenAIEndpoint(NetworkSettings):
     kind: Literal["openai"]
     base_url: str
     model: str
@@ -73,16 +85,21 @@ Endpoint = Annotated[
 class BedrockJudge(AwsEndpoint):
     kind: Literal["bedrock"]
     model_id: str
+    extra_model_ids: tuple[str, ...] = ()  # more judges, averaged; disagreement is flagged
+    disagreement: float = Field(default=3.0, ge=0, le=10)
     tool_choice: bool = True
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    read_timeout_s: float | None = Field(default=60.0, gt=0, le=600)
 
 
-class OpenAIJudge(_Strict):
+class OpenAIJudge(NetworkSettings):
     kind: Literal["openai"]
     base_url: str
     model: str
+    extra_models: tuple[str, ...] = ()
+    disagreement: float = Field(default=3.0, ge=0, le=10)
     api_key_env: str | None = None
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    tool_choice: bool = True
+    read_timeout_s: float | None = Field(default=60.0, gt=0, le=600)
 
 
 class RehearsalJudge(_Strict):
