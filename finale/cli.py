@@ -96,6 +96,69 @@ def validate_cmd(event_file: Path) -> None:
                f"{len(config.questions)} questions)")
 
 
+def _open_event_db(db_path: Path) -> Store:
+    """An existing event database, or one clear usage error (not a database, no event set up)."""
+    import sqlite3
+
+    try:
+        store = Store(db_path)
+    except (sqlite3.DatabaseError, StoreError) as exc:
+        raise click.UsageError(f"{db_path}: not a finale event database ({exc})") from None
+    try:
+        store.event_config()
+    except StoreError as exc:
+        store.close()
+        raise click.UsageError(str(exc)) from None
+    return store
+
+
+@main.command("report")
+@click.option("--db", "db_path", required=True, envvar="FINALE_DB",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The event database (or set FINALE_DB).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (default: <db name>-report.html beside the database).")
+def report_cmd(db_path: Path, out: Path | None) -> None:
+    """Write the post-show report: one self-contained HTML file that opens offline."""
+    from finale.report import build_report
+
+    out = out or db_path.with_name(f"{db_path.stem}-report.html")
+    with _open_event_db(db_path) as store:
+        page = build_report(store)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+    click.echo(str(out))
+
+
+@main.command("reset")
+@click.option("--rehearsal", is_flag=True, help="Required: says this database holds a rehearsal to wipe.")
+@click.option("--db", "db_path", required=True, envvar="FINALE_DB",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The event database (or set FINALE_DB).")
+@click.option("--yes", is_flag=True, help="Skip the typed confirmation (for scripts).")
+@click.option("--actor", default="organiser", show_default=True, help="Who is resetting, for the audit log.")
+def reset_cmd(rehearsal: bool, db_path: Path, yes: bool, actor: str) -> None:
+    """Wipe a rehearsal's rounds, answers, scores, votes and overrides; keep the event setup and tokens."""
+    from finale.reset import confirmation_ok, describe, preview, reset_rehearsal
+
+    if not rehearsal:
+        raise click.UsageError("reset only clears rehearsals; pass --rehearsal to confirm this database holds one")
+    with _open_event_db(db_path) as store:
+        plan = preview(store)
+        click.echo(describe(plan))
+        if not yes:
+            typed = click.prompt(f'Type the event name ("{plan.event_name}") or "reset" to confirm',
+                                 default="", show_default=False)
+            if not confirmation_ok(typed, plan.event_name):
+                click.echo("Confirmation did not match; nothing was changed.", err=True)
+                sys.exit(1)
+        wiped = reset_rehearsal(store, actor)
+    click.echo(f"Reset done: {wiped['rounds']} rounds and everything in them deleted; the event setup is kept.")
+
+
 def run() -> None:
     """Entry point: config errors become one clear message and exit status 2."""
     try:

@@ -609,6 +609,22 @@ class Store:
     def records(self) -> list[RoundRecord]:
         return [self.round_record(r.id) for r in self.rounds()]
 
+    # -- rehearsal reset ----------------------------------------------------
+
+    def wipe_show(self, actor: str) -> dict[str, int]:
+        """Delete every round and what hangs off it, with their events, in one logged transaction.
+
+        The event setup stays: finalists, panelists and their tokens, questions, prompt settings.
+        Returns the rows deleted per table (the payload of the `rehearsal.reset` event).
+        """
+        with self.transaction():
+            counts = {t: self.conn.execute(f"DELETE FROM {t}").rowcount for t in
+                      ("votes", "panel_scores", "judgments", "answers", "overrides", "rounds", "show_state")}
+            counts["events"] = self.conn.execute(
+                "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%'").rowcount
+            self.log(actor, "rehearsal.reset", counts)
+        return counts
+
 
 class ChangeWatcher:
     """Cheap check for other processes' commits: `PRAGMA data_version` on a dedicated connection."""
