@@ -259,6 +259,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         elif part in ("sagemaker", "bedrock", "openai", "rehearsal"):
             continue  # the discriminated union's branch name is not a key the user wrote
+        elif not re.fullmatch(r"[A-Za-z0-9_-]+", part):
+            out += f"[{part!r}]"  # an odd key is quoted, so the message stays on one line
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
