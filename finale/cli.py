@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from audience.commands import HUB_COMMANDS
 from finale.config import ConfigError, load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store, StoreError
@@ -38,12 +39,18 @@ def main() -> None:
               help="Time scale of the scripted finalists: 1 is realistic, 0 is instant.")
 @click.option("--phones", type=click.IntRange(min=0), default=120, show_default=True,
               help="Simulated audience size in headless mode.")
-def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int) -> None:
+@click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
+@click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
+def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int, no_hub: bool,
+         hub_url: str | None) -> None:
     """The bundled rehearsal event: no AWS account, no network."""
     config = load_event(DEMO_EVENT)
     db_path = db_path or _default_demo_db()
     if not headless:
-        click.echo("The console is not available in this build yet; running the show headless.", err=True)
+        from finale.tui.launch import run_console
+
+        run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url, start_hub_process=not no_hub)
+        return
     from finale.headless import run_headless
     from finale.standings_view import standings_table
 
@@ -56,6 +63,31 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
                                   title=f"{config.event.name}: final standings"))
     console.print(f"Overrides applied: {result.overrides}")
     console.print(f"Database: {result.db_path}")
+
+
+@main.command("run")
+@click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The event database (default: EVENT_FILE with the suffix .db). An existing one is resumed.")
+@click.option("--resume", is_flag=True, help="Reopen an existing database exactly where the show was.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed for labels and rehearsal timings.")
+@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Time scale of rehearsal endpoints: 1 is realistic, 0 is instant.")
+@click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
+@click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
+def run_cmd(event_file: Path, db_path: Path | None, resume: bool, seed: int, speed: float, no_hub: bool,
+            hub_url: str | None) -> None:
+    """Run the show from the console (the MC's terminal)."""
+    load_event(event_file)
+    db_path = db_path or event_file.with_suffix(".db")
+    if resume and not db_path.exists():
+        raise click.UsageError(f"--resume: no database at {db_path}; drop --resume to start a new show")
+    from finale.tui.launch import run_console
+
+    try:
+        run_console(db_path, event_file, seed=seed, time_scale=speed, hub_url=hub_url, start_hub_process=not no_hub)
+    except StoreError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command("export")
@@ -157,6 +189,10 @@ def reset_cmd(rehearsal: bool, db_path: Path, yes: bool, actor: str) -> None:
                 sys.exit(1)
         wiped = reset_rehearsal(store, actor)
     click.echo(f"Reset done: {wiped['rounds']} rounds and everything in them deleted; the event setup is kept.")
+
+
+for _command in HUB_COMMANDS:  # finale hub / judges / finalists (audience/commands.py)
+    main.add_command(_command)
 
 
 def run() -> None:

@@ -1,0 +1,498 @@
+"""The MC console: renders the store and sends the MC's intents to the Director.
+
+Nothing here decides a rule; finale.core does (through the Director). Disk and
+network work runs in named workers and comes back as past-tense messages
+(finale.tui.messages). The store is re-read at most ten times a second, only
+when `PRAGMA data_version` says something changed, so a vote storm from the
+hub never slows the keyboard. `create_app` is the one factory the CLI, the
+tests and the benchmark share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from finale.config import EventConfig, load_event
+from finale.core.model import Answer, AnswerStatus, Component, PanelScore, Phase
+from finale.director import REFERENCE_ID, Director, Endpoints, build_endpoints
+from finale.store import ChangeWatcher, EventRow, Store
+from finale.tui.hub import HubStatus, check_hub
+from finale.tui.messages import (
+    ActionDone,
+    ActionFailed,
+    AnswerStreamed,
+    HubChecked,
+    JudgingFinished,
+    RoundAsked,
+    RoundCreated,
+    SnapshotRead,
+)
+from finale.tui.screens.audit import AuditScreen
+from finale.tui.screens.base import ConsoleScreen
+from finale.tui.screens.judging import JudgingScreen
+from finale.tui.screens.modals import OverrideModal, OverrideRequest, PanelEntry, PanelScoresModal, ReasonModal
+from finale.tui.screens.panel import PanelScreen
+from finale.tui.screens.round import RoundScreen
+from finale.tui.screens.show import ShowScreen
+from finale.tui.screens.standings import StandingsScreen
+from finale.tui.screens.voting import VotingScreen
+from finale.tui.state import ShowSnapshot, read_snapshot
+
+Clock = Callable[[], float]
+EXTEND_S = 15.0
+
+# (action, palette title, help) for every MC intent: the footer shows their keys, the palette lists them all.
+PALETTE: list[tuple[str, str, str]] = [
+    ("show_screen('show')", "Go to: show", "Question deck and standings (key 1)"),
+    ("show_screen('round')", "Go to: round", "Live answers (key 2)"),
+    ("show_screen('judging')", "Go to: judging", "LLM judge scores, failures, disputes (key 3)"),
+    ("show_screen('panel')", "Go to: panel", "Panel submissions; type scores for a panelist (key 4)"),
+    ("show_screen('voting')", "Go to: voting", "QR, countdown, live bars (key 5)"),
+    ("show_screen('standings')", "Go to: standings", "Per round and overall; freeze and reveal (key 6)"),
+    ("show_screen('audit')", "Go to: audit log", "Every event, filterable; revert overrides (key 7)"),
+    ("next_question", "Ask the next deck question", "Creates the round and asks every finalist"),
+    ("judge", "Run the LLM judge", "Scores every answer of the current round"),
+    ("open_poll", "Open the audience poll", "Starts the countdown on the server's clock"),
+    ("extend_poll", "Extend the poll by 15 s", "Pushes the deadline back"),
+    ("close_poll", "Close the poll now", "Ends voting for this round"),
+    ("reveal_labels", "Reveal who was who", "Shows which finalist gave which answer (after the close)"),
+    ("finalize", "Make the round final", "Refused while anything blocks it"),
+    ("override", "Override a component", "Replace or waive one score, with a reason"),
+    ("toggle_freeze", "Freeze / unfreeze the stage", "The stage page stops updating"),
+    ("reveal_next", "Reveal the next place", "The stage reveals from last place to the winner"),
+    ("toggle_pause", "Pause / resume the show", "Freezes the countdown and the stage"),
+    ("void_round", "Void the current round", "Needs a reason; the round no longer counts"),
+    ("toggle_names", "Show names / labels", "Real names are for the MC only"),
+    ("toggle_reference", "Show / hide the reference answer", "The reference model is never ranked"),
+]
+
+
+class FinaleApp(App[None]):
+    """The console; see `create_app`."""
+
+    CSS_PATH = "finale.tcss"
+    TITLE = "Finale console"
+    ENABLE_COMMAND_PALETTE = True
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "show": ShowScreen, "round": RoundScreen, "judging": JudgingScreen, "panel": PanelScreen,
+        "voting": VotingScreen, "standings": StandingsScreen, "audit": AuditScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_screen('show')", "Show", show=False),
+        Binding("2", "show_screen('round')", "Round", show=False),
+        Binding("3", "show_screen('judging')", "Judging", show=False),
+        Binding("4", "show_screen('panel')", "Panel", show=False),
+        Binding("5", "show_screen('voting')", "Voting", show=False),
+        Binding("6", "show_screen('standings')", "Standings", show=False),
+        Binding("7", "show_screen('audit')", "Audit", show=False),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("ctrl+x", "void_round", "Void round"),
+    ]
+
+    def __init__(self, store: Store, endpoints: Endpoints, *, seed: int = 7, clock: Clock = time.time,
+                 hub_url: str | None = None, cursor_blink: bool = True, refresh_interval: float = 0.1,
+                 hub_interval: float = 2.0) -> None:
+        super().__init__()
+        self.store = store
+        self.config: EventConfig = store.event_config()
+        self.endpoints = endpoints
+        self.director = Director(store, endpoints, actor="mc", clock=clock)
+        self.reader = Store(store.path)
+        self._reader_lock = threading.Lock()
+        self.watcher = ChangeWatcher(store.path)
+        self.seed = seed
+        self.clock = clock
+        self.hub_url = hub_url
+        self.hub_status = HubStatus("starting" if hub_url else "off", None, hub_url)
+        self.cursor_blink = cursor_blink
+        self.refresh_interval = refresh_interval
+        self.hub_interval = hub_interval
+        self.snapshot: ShowSnapshot | None = None
+        self.live: dict[str, Answer] = {}
+        self.show_names = False
+        self.show_reference = False
+        self.refreshes = 0
+        self._refreshing = False
+        self._live_dirty = False
+        self._asking = False
+        self._auto_closed: int | None = None
+        self._intents: queue.Queue[tuple[str, Callable[[], str]] | None] = queue.Queue()
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.run_director_intents()
+        self.switch_mode("show")
+        self.refresh_store(force=True)
+        self.set_interval(self.refresh_interval, self._poll_store, name="store-poll")
+        self.set_interval(0.5, self._tick, name="clock-tick")
+        if self.hub_url:
+            self.check_hub_health()
+            self.set_interval(self.hub_interval, self.check_hub_health, name="hub-poll")
+
+    async def on_unmount(self) -> None:
+        self._intents.put(None)
+        await self.endpoints.aclose()
+        self.watcher.close()
+        self.reader.close()
+        self.store.close()
+
+    # -- reading the store ----------------------------------------------------
+
+    def _poll_store(self) -> None:
+        if self._live_dirty:
+            self._live_dirty = False
+            if isinstance(self.screen, RoundScreen):
+                self.screen.refresh_view()
+        if not self._refreshing:
+            self._refreshing = True
+            self.refresh_store()
+
+    @work(name="read-store", thread=True, group="store")
+    def refresh_store(self, force: bool = False) -> None:
+        """Re-read the store when another connection (the Director, the hub) has committed."""
+        try:
+            with self._reader_lock:
+                if self.watcher.changed() or force:
+                    self.post_message(SnapshotRead(read_snapshot(self.reader)))
+        finally:
+            self._refreshing = False
+
+    def read_events(self, kind: str | None, round_id: int | None) -> list[EventRow]:
+        """The audit log (call from a worker thread)."""
+        with self._reader_lock:
+            return self.reader.events(kind=kind, round_id=round_id)
+
+    def on_snapshot_read(self, message: SnapshotRead) -> None:
+        self.snapshot = message.snapshot
+        self.refreshes += 1
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()
+
+    def live_answer(self, finalist_id: str, stored: Answer | None) -> Answer | None:
+        """The streaming copy while an answer is in flight, else what the store holds."""
+        live = self.live.get(finalist_id)
+        if live is not None and (stored is None or stored.status in (AnswerStatus.PENDING, AnswerStatus.STREAMING)):
+            return live
+        return stored
+
+    def _tick(self) -> None:
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.tick()
+        snap = self.snapshot
+        rnd = snap.round if snap is not None else None
+        if (snap is not None and rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None
+                and not snap.show_state.get("paused") and self.clock() >= rnd.vote_deadline
+                and self._auto_closed != rnd.id):
+            self._auto_closed = rnd.id
+            self._intent("close-poll", lambda: self._close_poll(rnd.id, "the countdown ended"))
+
+    # -- the hub --------------------------------------------------------------
+
+    @work(name="check-hub", thread=True, exclusive=True, group="hub")
+    def check_hub_health(self) -> None:
+        if self.hub_url:
+            self.post_message(HubChecked(check_hub(self.hub_url)))
+
+    def on_hub_checked(self, message: HubChecked) -> None:
+        self.hub_status = message.status
+
+    # -- intents that run in order in one worker thread -----------------------
+
+    @work(name="director-intents", thread=True, group="intents")
+    def run_director_intents(self) -> None:
+        """One thread applies the MC's intents in the order the keys were pressed."""
+        while True:
+            item = self._intents.get()
+            if item is None:
+                return
+            name, job = item
+            try:
+                detail = job()
+            except Exception as exc:  # a refused or failed intent is reported, never fatal
+                self.post_message(ActionFailed(name, str(exc)))
+            else:
+                self.post_message(ActionDone(name, detail))
+
+    def _intent(self, name: str, job: Callable[[], str]) -> None:
+        self._intents.put((name, job))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        if message.detail:
+            self.notify(message.detail, title=message.action, timeout=4)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.error, title=f"{message.action} refused", severity="error", timeout=8)
+
+    def _current_round_id(self) -> int | None:
+        rnd = self.snapshot.round if self.snapshot is not None else None
+        if rnd is None:
+            self.notify("There is no round yet: press 1 then n to ask the first question.", severity="warning")
+            return None
+        return rnd.id
+
+    # -- asking and judging (async workers: network calls on the event loop) --
+
+    def action_next_question(self) -> None:
+        qid = self.snapshot.next_question() if self.snapshot is not None else None
+        if qid is None:
+            self.notify("Every deck question has been asked; type an unseen one (a on the show screen).",
+                        severity="warning")
+            return
+        self.action_ask_question(qid)
+
+    def action_ask_question(self, question_id: str) -> None:
+        self._start_ask(question_id=question_id)
+
+    def action_ask_prompt(self, prompt: str) -> None:
+        self._start_ask(prompt=prompt)
+
+    def action_retry(self, finalist_id: str) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._start_ask(round_id=round_id, only=[finalist_id])
+
+    def _start_ask(self, *, question_id: str | None = None, prompt: str | None = None,
+                   round_id: int | None = None, only: list[str] | None = None) -> None:
+        if self._asking:
+            self.notify("Finalists are still being asked; wait for the answers first.", severity="warning")
+            return
+        self._asking = True
+        self.ask_round(question_id, prompt, round_id, only)
+        if only is None:
+            self.switch_mode("round")
+
+    @work(name="ask-finalists", group="ask")
+    async def ask_round(self, question_id: str | None, prompt: str | None, round_id: int | None,
+                        only: list[str] | None) -> None:
+        """Create the round if needed, then stream every finalist's answer (or re-ask `only` these)."""
+        try:
+            if round_id is None:
+                count = len(self.snapshot.records) if self.snapshot is not None else 0
+                rnd = await asyncio.to_thread(self.director.new_round, question_id, prompt,
+                                              self.seed * 1000 + count)
+                self.post_message(RoundCreated(rnd))
+                round_id = rnd.id
+            answers = await self.director.ask(round_id, on_update=self._streamed, only=only)
+            self.post_message(RoundAsked(round_id, answers))
+        except Exception as exc:
+            self.post_message(ActionFailed("ask", str(exc)))
+        finally:
+            self._asking = False
+
+    def _streamed(self, answer: Answer) -> None:
+        self.post_message(AnswerStreamed(answer))
+
+    def on_round_created(self, message: RoundCreated) -> None:
+        self.live.clear()
+
+    def on_answer_streamed(self, message: AnswerStreamed) -> None:
+        self.live[message.answer.finalist_id] = message.answer
+        self._live_dirty = True
+
+    def on_round_asked(self, message: RoundAsked) -> None:
+        failed = [fid for fid, a in message.answers.items()
+                  if fid != REFERENCE_ID and a.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)]
+        note = f"; {len(failed)} failed (select the pane, press e to re-ask)" if failed else ""
+        self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.", timeout=4)
+
+    def action_judge(self, only: list[str] | None = None) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self.judge_answers(round_id, only)
+            if only is None:
+                self.switch_mode("judging")
+
+    @work(name="judge-answers", group="judge")
+    async def judge_answers(self, round_id: int, only: list[str] | None) -> None:
+        try:
+            judgments = await self.director.judge(round_id, only)
+        except Exception as exc:
+            self.post_message(ActionFailed("judge", str(exc)))
+        else:
+            self.post_message(JudgingFinished(round_id, judgments))
+
+    def on_judging_finished(self, message: JudgingFinished) -> None:
+        failed = sum(1 for j in message.judgments.values() if str(j.status) == "failed")
+        warn = f"; {failed} FAILED: re-judge (e) or score by hand (h)" if failed else ""
+        self.notify(f"Round {message.round_id}: {len(message.judgments)} judged{warn}.",
+                    severity="warning" if failed else "information", timeout=4)
+
+    # -- poll, reveal, final, void ---------------------------------------------
+
+    def action_open_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("open-poll", lambda: f"Poll open for round {self.director.open_poll(round_id).id}.")
+
+    def action_extend_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("extend-poll", lambda: (self.director.extend_poll(round_id, EXTEND_S), "")[1])
+
+    def action_close_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("close-poll", lambda: self._close_poll(round_id, "closed by the MC"))
+
+    def _close_poll(self, round_id: int, why: str) -> str:
+        self.director.close_poll(round_id)
+        return f"Poll closed for round {round_id} ({why})."
+
+    def action_reveal_labels(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("reveal-labels", lambda: (self.director.reveal_round(round_id), "Labels revealed.")[1])
+
+    def action_finalize(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("finalize", lambda: (self.director.finalize(round_id), f"Round {round_id} is final.")[1])
+
+    def action_void_round(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is None:
+            return
+
+        def voided(reason: str | None) -> None:
+            if reason:
+                self._intent("void", lambda: (self.director.void(round_id, reason), f"Round {round_id} void.")[1])
+
+        self.push_screen(ReasonModal(f"Void round {round_id}?", "reason (required, on the record)"), voided)
+
+    # -- show-wide switches ------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self._intent("pause", self._toggle_pause)
+
+    def _toggle_pause(self) -> str:
+        state = self.store.show_state()
+        rnd = self.store.current_round()
+        now = self.clock()
+        paused = state.get("paused")
+        if not paused:
+            remaining = None
+            if rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None:
+                remaining = max(0.0, rnd.vote_deadline - now)
+            self.store.set_show_state("paused", {"at": now, "remaining": remaining}, self.director.actor)
+            return "Show paused: countdown and stage frozen."
+        if rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None \
+                and isinstance(paused, dict) and paused.get("remaining") is not None:
+            extra = now + float(paused["remaining"]) - max(rnd.vote_deadline, now)
+            if extra > 0:
+                self.director.extend_poll(rnd.id, extra)
+        self.store.set_show_state("paused", False, self.director.actor)
+        return "Show resumed."
+
+    def action_toggle_freeze(self) -> None:
+        def job() -> str:
+            frozen = not bool(self.store.show_state().get("frozen"))
+            self.store.set_show_state("frozen", frozen, self.director.actor)
+            return "Stage frozen." if frozen else "Stage live again."
+        self._intent("freeze", job)
+
+    def action_reveal_next(self) -> None:
+        def job() -> str:
+            places = len(self.config.finalists)
+            step = int(self.store.show_state().get("reveal") or 0)
+            if step >= places:
+                raise ValueError(f"all {places} places are already revealed")
+            self.store.set_show_state("reveal", step + 1, self.director.actor)
+            return f"Stage reveals place {places - step}."
+        self._intent("reveal", job)
+
+    # -- human scores ---------------------------------------------------------
+
+    def action_override(self, finalist_id: str | None = None, component: str | None = None) -> None:
+        if self.snapshot is None or self.snapshot.current is None:
+            self._current_round_id()
+            return
+        comp = Component(component) if component else None
+        self.push_screen(OverrideModal(self.snapshot, finalist_id, comp, self.show_names), self._override_confirmed)
+
+    def _override_confirmed(self, request: OverrideRequest | None) -> None:
+        if request is None:
+            return
+        self._intent("override", lambda: self._apply_override(request))
+
+    def _apply_override(self, r: OverrideRequest) -> str:
+        o = self.director.override(r.round_id, r.finalist_id, r.component, r.reason, value=r.value, waive=r.waive)
+        return f"Override #{o.id} on the record: {r.component} for {r.finalist_id}."
+
+    def action_revert(self, override_id: int) -> None:
+        def revert(reason: str) -> str:
+            self.director.revert(override_id, reason)
+            return f"Override #{override_id} reverted."
+
+        def reverted(reason: str | None) -> None:
+            if reason:
+                self._intent("revert", partial(revert, reason))
+
+        self.push_screen(ReasonModal(f"Revert override #{override_id}?", "reason (required)"), reverted)
+
+    def action_type_panel_scores(self, panelist_id: str | None = None) -> None:
+        if self.snapshot is None or self.snapshot.current is None:
+            self._current_round_id()
+            return
+        self.push_screen(PanelScoresModal(self.snapshot, panelist_id, self.show_names), self._panel_entered)
+
+    def _panel_entered(self, entry: PanelEntry | None) -> None:
+        if entry is None:
+            return
+
+        def job() -> str:
+            self.store.save_panel_score(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id,
+                                                   entry.scores), actor=f"mc-for:{entry.panelist_id}")
+            return f"Scores saved for {entry.panelist_id}."
+        self._intent("panel-scores", job)
+
+    # -- view toggles and navigation -------------------------------------------
+
+    def action_show_screen(self, name: str) -> None:
+        if self.current_mode != name:
+            self.switch_mode(name)
+
+    def action_toggle_names(self) -> None:
+        self.show_names = not self.show_names
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()
+
+    def action_toggle_reference(self) -> None:
+        self.show_reference = not self.show_reference
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in PALETTE:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+
+def create_app(db_path: str | Path, event_file: str | Path | None = None, *, seed: int = 7,
+               time_scale: float = 1.0, clock: Clock = time.time, hub_url: str | None = None,
+               cursor_blink: bool = True, config: EventConfig | None = None,
+               event_dir: Path | None = None) -> FinaleApp:
+    """The console on a database; a new database gets the event file's setup, an existing one resumes."""
+    if config is None:
+        if event_file is None:
+            raise ValueError("create_app needs an event file (or a loaded config)")
+        config = load_event(Path(event_file))
+    event_dir = event_dir or (Path(event_file).parent if event_file is not None else None)
+    if event_dir is None:
+        raise ValueError("create_app needs the event file's folder for its rehearsal script")
+    store = Store(db_path)
+    store.setup_event(config)
+    endpoints = build_endpoints(config, event_dir, seed=seed, time_scale=time_scale)
+    return FinaleApp(store, endpoints, seed=seed, clock=clock, hub_url=hub_url, cursor_blink=cursor_blink)

@@ -1,0 +1,52 @@
+"""The console's view of the audience hub: is it up, how many phones are connected.
+
+The hub is a separate process (see DESIGN.md). The console only asks it for
+its health over HTTP; when there is no hub the status is simply "off".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True)
+class HubStatus:
+    """What the header shows about the hub."""
+
+    state: str = "off"  # off | up | down | starting
+    phones: int | None = None
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.state == "up":
+            phones = f" · {self.phones} phones" if self.phones is not None else ""
+            return f"hub: up{phones}"
+        return f"hub: {self.state}"
+
+
+def check_hub(url: str, timeout: float = 1.0) -> HubStatus:
+    """GET <url>/healthz; reads a phone count from `phones` or `connections` when the hub reports one."""
+    try:
+        response = httpx.get(url.rstrip("/") + "/healthz", timeout=timeout)
+    except httpx.HTTPError:
+        return HubStatus("down", None, url)
+    if response.status_code != 200:
+        return HubStatus("down", None, url)
+    phones: int | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("phones", "connections", "clients"):
+            value = body.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                phones = value
+                break
+            if isinstance(value, dict) and isinstance(value.get("phone"), int):
+                phones = int(value["phone"])
+                break
+    return HubStatus("up", phones, url)

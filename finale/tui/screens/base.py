@@ -1,0 +1,52 @@
+"""What every console screen shares: the header, the footer, and rendering from the latest snapshot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from finale.tui.state import ShowSnapshot
+from finale.tui.widgets.header import ShowHeader
+
+if TYPE_CHECKING:
+    from finale.tui.app import FinaleApp
+
+
+class ConsoleScreen(Screen[None]):
+    """A screen that renders `FinaleApp.snapshot`; subclasses fill `compose_body` and `render_snapshot`."""
+
+    def compose(self) -> ComposeResult:
+        yield ShowHeader(id="header")
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    @property
+    def console(self) -> FinaleApp:
+        return cast("FinaleApp", self.app)
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Render the app's latest snapshot (called on every store change while this screen is active)."""
+        app = self.console
+        self.query_one(ShowHeader).show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
+        if app.snapshot is not None:
+            self.render_snapshot(app.snapshot)
+
+    def render_snapshot(self, snapshot: ShowSnapshot) -> None:
+        """Fill the screen's widgets; cheap when nothing this screen shows has changed."""
+
+    def tick(self) -> None:
+        """Called about twice a second for clocks and countdowns."""
+        app = self.console
+        self.query_one(ShowHeader).show(app.snapshot, app.hub_status, app.clock(), app.current_mode)

@@ -1,0 +1,64 @@
+"""The panel screen: which panelists have scored which answers; the MC types scores on their behalf."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from finale.tui.screens.base import ConsoleScreen
+from finale.tui.screens.tables import Cell, fill_table, selected_key
+from finale.tui.state import ShowSnapshot
+
+
+class PanelScreen(ConsoleScreen):
+    """Rows are panelists, columns the round's labels: ✓ with the mean score once submitted."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "type_scores", "Type scores"),
+        Binding("m", "app.toggle_names", "Names/labels"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="panel-title", classes="section-title")
+        yield DataTable(id="panel-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Panelists score from their private pages; press i to type a panelist's scores "
+                     "as they read them out.", classes="hint")
+
+    def render_snapshot(self, snapshot: ShowSnapshot) -> None:
+        rec = snapshot.current
+        table: DataTable[Cell] = self.query_one("#panel-table", DataTable)
+        if rec is None:
+            self.query_one("#panel-title", Static).update("No round yet.")
+            return
+        order = sorted(snapshot.event.finalist_ids, key=lambda f: rec.round.labels.get(f, "?"))
+        header = tuple(rec.round.labels.get(f, "?") + (f" {snapshot.names[f]}" if self.console.show_names else "")
+                       for f in order)
+        if getattr(table, "_finale_header", None) != header:
+            table.clear(columns=True)
+            table._finale_rows = None  # type: ignore[attr-defined]
+            table.add_columns("Panelist", *header, "Done")
+            table._finale_header = header  # type: ignore[attr-defined]
+        got = {(s.panelist_id, s.finalist_id): s for s in rec.panel_scores}
+        rows: list[tuple[str, tuple[Cell, ...]]] = []
+        submitted = 0
+        for p in snapshot.event.panelists:
+            cells: list[Cell] = []
+            for fid in order:
+                s = got.get((p.id, fid))
+                if s is None:
+                    cells.append(Text("·", style="dim"))
+                else:
+                    cells.append(Text(f"✓ {sum(s.scores.values()) / len(s.scores):.1f}", style="bold green"))
+            done = sum(1 for fid in order if (p.id, fid) in got)
+            submitted += done == len(order)
+            rows.append((p.id, (p.name, *cells, f"{done}/{len(order)}")))
+        fill_table(table, rows)
+        self.query_one("#panel-title", Static).update(
+            f"Panel · round {rec.round.id} · {submitted}/{len(snapshot.event.panelists)} panelists complete")
+
+    def action_type_scores(self) -> None:
+        self.console.action_type_panel_scores(selected_key(self.query_one("#panel-table", DataTable)))

@@ -1,0 +1,66 @@
+"""The standings screen: per round and overall with the 40/40/20 breakdown; freeze and reveal for the stage."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from finale.tui.screens.base import ConsoleScreen
+from finale.tui.screens.standings_rows import MARK_NOTE, TIE_RULE, overall_rows, round_rows
+from finale.tui.screens.tables import Cell, fill_table
+from finale.tui.state import ShowSnapshot
+
+
+class StandingsScreen(ConsoleScreen):
+    """The current round's components above, the overall standings over final rounds below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "app.finalize", "Make round final"),
+        Binding("z", "app.toggle_freeze", "Freeze stage"),
+        Binding("r", "app.reveal_next", "Reveal next place"),
+        Binding("o", "app.override", "Override"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="round-standings-title", classes="section-title")
+        yield DataTable(id="round-standings", cursor_type="none", zebra_stripes=True)
+        yield Static(id="overall-title", classes="section-title")
+        yield DataTable(id="overall-standings", cursor_type="none", zebra_stripes=True)
+        yield Static(f"{TIE_RULE}\n{MARK_NOTE}", classes="hint")
+        yield Static(id="stage-state")
+
+    def on_mount(self) -> None:
+        w = self.console.config.to_core().weights
+        round_table: DataTable[Cell] = self.query_one("#round-standings", DataTable)
+        round_table.add_columns("Label", "Finalist", "LLM /100", "Panel /100", "Audience /100", "Votes", "Total")
+        overall: DataTable[Cell] = self.query_one("#overall-standings", DataTable)
+        overall.add_columns("#", "Finalist", f"LLM {w.llm:.0%}", f"Panel {w.panel:.0%}",
+                            f"Audience {w.audience:.0%}", "Votes", "Total")
+        super().on_mount()
+
+    def render_snapshot(self, snapshot: ShowSnapshot) -> None:
+        rnd = snapshot.round
+        title = "This round: no round yet"
+        if rnd is not None:
+            title = f"Round {rnd.id} ({rnd.question_id or 'ad hoc'}) · {rnd.phase} · components on 0-100"
+        self.query_one("#round-standings-title", Static).update(title)
+        fill_table(self.query_one("#round-standings", DataTable),
+                   round_rows(snapshot.scored, rnd.labels if rnd else {}, snapshot.names))
+        finals = sum(1 for r in snapshot.records if str(r.round.phase) == "final")
+        self.query_one("#overall-title", Static).update(f"Overall · {finals} final round(s)")
+        fill_table(self.query_one("#overall-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
+        state = Text()
+        frozen = bool(snapshot.show_state.get("frozen"))
+        reveal = int(snapshot.show_state.get("reveal") or 0)
+        state.append("Stage: ", style="bold")
+        state.append("FROZEN" if frozen else "live", style="bold cyan" if frozen else "green")
+        state.append(f" · reveal {reveal}/{len(snapshot.standings)} places (from last to the winner)")
+        if rnd is not None and snapshot.round_open and snapshot.blockers:
+            state.append(f"\nRound {rnd.id} cannot be final yet: {snapshot.blockers[0]}"
+                         + (f" (+{len(snapshot.blockers) - 1} more)" if len(snapshot.blockers) > 1 else ""),
+                         style="yellow")
+        self.query_one("#stage-state", Static).update(state)

@@ -1,0 +1,81 @@
+"""The voting screen: join QR and URL, open / extend / close, the server's countdown, live bars."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from finale.core.model import Phase
+from finale.tui.screens.base import ConsoleScreen
+from finale.tui.state import ShowSnapshot
+from finale.tui.widgets.bars import vote_bars
+from finale.tui.widgets.qr import qr_text
+
+
+class VotingScreen(ConsoleScreen):
+    """The countdown is computed from the stored deadline, so a restarted console shows the same one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "app.open_poll", "Open poll"),
+        Binding("x", "app.extend_poll", "Extend +15 s"),
+        Binding("c", "app.close_poll", "Close poll"),
+        Binding("l", "app.reveal_labels", "Reveal labels"),
+        Binding("m", "app.toggle_names", "Names/labels"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        url = self.console.config.event.public_url
+        with Horizontal(id="voting-body"):
+            with Vertical(id="qr-col"):
+                yield Static(qr_text(url), id="qr")
+                yield Static(Text(f"Join: {url}", style="bold"), id="join-url")
+            with Vertical(id="poll-col"):
+                yield Static(id="countdown")
+                yield Static(id="turnout")
+                yield Static(id="bars")
+
+    def render_snapshot(self, snapshot: ShowSnapshot) -> None:
+        self._countdown(snapshot)
+        rec = snapshot.current
+        if rec is None:
+            self.query_one("#bars", Static).update("")
+            return
+        hub = self.console.hub_status
+        phones = "–" if hub.phones is None else str(hub.phones)
+        self.query_one("#turnout", Static).update(
+            Text(f"Phones connected: {phones}   Votes this round: {snapshot.total_votes}"))
+        names = snapshot.names
+        titles = {fid: rec.round.labels.get(fid, "?") + (f" {names[fid]}" if self.console.show_names else "")
+                  for fid in snapshot.event.finalist_ids}
+        self.query_one("#bars", Static).update(vote_bars(rec.votes, titles, width=40))
+
+    def _countdown(self, snapshot: ShowSnapshot) -> None:
+        rnd = snapshot.round
+        text = Text()
+        if rnd is None:
+            text.append("No round yet.")
+        elif rnd.phase is Phase.VOTING and rnd.vote_deadline is not None:
+            paused = snapshot.show_state.get("paused")
+            if isinstance(paused, dict) and paused.get("remaining") is not None:
+                text.append(f"PAUSED · {max(0.0, float(paused['remaining'])):.0f} s left", style="bold white on red")
+            else:
+                left = max(0.0, rnd.vote_deadline - self.console.clock())
+                text.append(f"VOTING OPEN · {left:.0f} s left", style="bold green" if left > 10 else "bold red")
+        elif rnd.phase is Phase.VOTING:
+            text.append("VOTING OPEN", style="bold green")
+        else:
+            text.append(f"Poll {'closed' if rnd.phase in (Phase.CLOSED, Phase.FINAL) else 'not open'} "
+                        f"· round {rnd.id} is {rnd.phase}", style="bold")
+            if rnd.revealed:
+                text.append(" · labels revealed")
+        self.query_one("#countdown", Static).update(text)
+
+    def tick(self) -> None:
+        super().tick()
+        if self.console.snapshot is not None:
+            self._countdown(self.console.snapshot)

@@ -1,0 +1,106 @@
+"""One consistent read of the store for the screens: everything they render, read at once.
+
+Read in a worker thread (it touches the disk) and handed to the screens as a
+message, so the screens only render and never wait on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from finale.config import EventConfig
+from finale.core.model import Answer, Event, Override, Phase, Round
+from finale.core.scoring import (
+    Dispute,
+    FinalistRound,
+    RoundRecord,
+    Standing,
+    blockers,
+    disputes,
+    score_round,
+    standings,
+)
+from finale.store import Store
+
+
+@dataclass(frozen=True)
+class ShowSnapshot:
+    """The show as the store holds it at one moment."""
+
+    config: EventConfig
+    event: Event
+    records: list[RoundRecord]
+    current: RoundRecord | None
+    scored: dict[str, FinalistRound]
+    blockers: list[str]
+    disputes: list[Dispute]
+    standings: list[Standing]
+    show_state: dict[str, Any]
+    overrides: list[Override]
+    reference: Answer | None = None
+    total_votes: int = 0
+    panel_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def round(self) -> Round | None:
+        return self.current.round if self.current is not None else None
+
+    @property
+    def phase(self) -> Phase | None:
+        return self.current.round.phase if self.current is not None else None
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {f.id: f.name for f in self.event.finalists}
+
+    def question_status(self) -> dict[str, str]:
+        """Each deck question's status: the phase of its latest round, or 'unasked'."""
+        status = {q.id: "unasked" for q in self.event.questions}
+        for rec in self.records:
+            qid = rec.round.question_id
+            if qid in status:
+                status[qid] = str(rec.round.phase)
+        return status
+
+    def next_question(self) -> str | None:
+        """The first deck question never asked (void rounds count as not asked)."""
+        status = self.question_status()
+        for q in self.event.questions:
+            if status[q.id] in ("unasked", "void"):
+                return q.id
+        return None
+
+    @property
+    def round_open(self) -> bool:
+        """True while the current round is neither final nor void."""
+        return self.phase is not None and self.phase not in (Phase.FINAL, Phase.VOID)
+
+
+def read_snapshot(store: Store) -> ShowSnapshot:
+    """Read everything the screens show; rules (scores, blockers, disputes) come from the core."""
+    config = store.event_config()
+    event = store.event()
+    records = store.records()
+    state = store.show_state()
+    current_id = state.get("current_round")
+    current = next((r for r in records if r.round.id == current_id), None)
+    scored = score_round(event, current) if current is not None else {}
+    reference = None
+    if current is not None:
+        reference = store.answers(current.round.id, include_reference=True).get("reference")
+    return ShowSnapshot(
+        config=config,
+        event=event,
+        records=records,
+        current=current,
+        scored=scored,
+        blockers=blockers(event, current) if current is not None else [],
+        disputes=disputes(event, current) if current is not None else [],
+        standings=standings(event, records),
+        show_state=state,
+        overrides=store.overrides(),
+        reference=reference,
+        total_votes=sum(current.votes.values()) if current is not None else 0,
+        panel_names={p.id: p.name for p in event.panelists},
+    )

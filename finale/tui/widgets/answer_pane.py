@@ -1,0 +1,61 @@
+"""One finalist's answer as it streams: label (or name), status, timings, text, error."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from finale.core.model import Answer, AnswerStatus
+
+STATUS_STYLE = {
+    AnswerStatus.PENDING: "dim",
+    AnswerStatus.STREAMING: "bold cyan",
+    AnswerStatus.OK: "bold green",
+    AnswerStatus.TIMEOUT: "bold black on yellow",
+    AnswerStatus.ERROR: "bold white on red",
+}
+
+
+def timing_line(answer: Answer | None) -> Text:
+    """Status, time to first token, total time and tokens per second."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    if answer is None:
+        line.append("not asked", style="dim")
+        return line
+    line.append(str(answer.status), style=STATUS_STYLE[answer.status])
+    line.append(f"  TTFT {answer.ttft_ms:.0f} ms" if answer.ttft_ms is not None else "  TTFT –")
+    line.append(f"  total {answer.total_ms / 1000:.1f} s" if answer.total_ms is not None else "  total –")
+    rate = answer.tokens_per_s
+    line.append(f"  {rate:.0f} tok/s" if rate is not None else f"  {answer.tokens} tok")
+    return line
+
+
+class AnswerPane(Static, can_focus=True):
+    """Answer text is untrusted: it is rendered as plain text, never as markup."""
+
+    DEFAULT_CSS = """
+    AnswerPane { border: round $primary-darken-2; height: 1fr; padding: 0 1; }
+    AnswerPane:focus { border: round $accent; }
+    AnswerPane.-failed { border: heavy $error; }
+    """
+
+    def __init__(self, finalist_id: str, **kwargs: object) -> None:
+        super().__init__("", id=f"pane-{finalist_id}", **kwargs)  # type: ignore[arg-type]
+        self.finalist_id = finalist_id
+        self._key: tuple[object, ...] = ()
+
+    def show(self, title: str, answer: Answer | None) -> None:
+        key = (title, answer)
+        if key == self._key:
+            return
+        self._key = key
+        self.border_title = title
+        failed = answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
+        self.set_class(failed, "-failed")
+        body = timing_line(answer)
+        if answer is not None and answer.error:
+            body.append("\n" + answer.error, style="bold red")
+        if answer is not None and answer.text:
+            body.append("\n")
+            body.append(answer.text)
+        self.update(body)
