@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from audience.commands import HUB_COMMANDS
 from finale.config import ConfigError, load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store, StoreError
@@ -188,6 +189,10 @@ def reset_cmd(rehearsal: bool, db_path: Path, yes: bool, actor: str) -> None:
                 sys.exit(1)
         wiped = reset_rehearsal(store, actor)
     click.echo(f"Reset done: {wiped['rounds']} rounds and everything in them deleted; the event setup is kept.")
+
+
+for _command in HUB_COMMANDS:  # finale hub / judges / finalists (audience/commands.py)
+    main.add_command(_command)
 
 
 def run() -> None:

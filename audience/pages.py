@@ -1,0 +1,133 @@
+"""Plain HTTP from the hub's port: the pages, their static files, the QR codes and /healthz.
+
+Served from websockets' `process_request`, so one port serves both the pages
+and the WebSocket (`/ws`). Every response carries a Content-Security-Policy
+that allows only the hub's own scripts and styles (no inline script), so an
+answer that slipped into the DOM as HTML could still not run. Private-link
+pages (`/judge/<token>`, `/finalist/<token>`) answer a wrong token exactly like
+a missing page, and an address that keeps guessing is refused for a while.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.http11 import Response
+
+from audience.qr import qr_png, qr_svg
+from audience.ratelimit import TokenBucket
+
+STATIC_DIR = Path(__file__).parent / "static"
+TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+    ".ico": "image/x-icon", ".json": "application/json",
+}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames}")
+PAGES = {"/": "index.html", "/stage": "stage.html"}
+PRIVATE = {"judge": ("panelists", "judge.html"), "finalist": ("finalists", "finalist.html")}
+BLOCK_S = 60.0
+
+
+def _response(status: HTTPStatus, body: bytes, content_type: str, *, frames: str = "'none'",
+              cache: str = "no-cache") -> Response:
+    headers = Headers([
+        ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())),
+        ("Connection", "close"),
+        ("Content-Length", str(len(body))),
+        ("Content-Type", content_type),
+        ("Content-Security-Policy", CSP.format(frames=frames)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", cache),
+    ])
+    return Response(status.value, status.phrase, headers, body)
+
+
+def text_response(status: HTTPStatus, text: str) -> Response:
+    """A short plain-text answer (errors, refusals)."""
+    return _response(status, (text + "\n").encode(), "text/plain; charset=utf-8", cache="no-store")
+
+
+NOT_FOUND = "not found"
+
+
+@dataclass
+class TokenGuard:
+    """Counts wrong private-link tokens per address; too many and the address is refused for a while."""
+
+    tries_per_min: int
+
+    def __post_init__(self) -> None:
+        self._bucket = TokenBucket(self.tries_per_min / 60.0, float(self.tries_per_min))
+        self._blocked: dict[str, float] = {}
+
+    def blocked(self, address: str) -> bool:
+        until = self._blocked.get(address)
+        if until is None:
+            return False
+        if time.monotonic() >= until:
+            del self._blocked[address]
+            return False
+        return True
+
+    def failed(self, address: str) -> None:
+        """Record a wrong token; the address is blocked once its allowance is used up."""
+        if not self._bucket.allow(address):
+            self._blocked[address] = time.monotonic() + BLOCK_S
+
+
+class Pages:
+    """Answers every non-WebSocket request of the hub."""
+
+    def __init__(self, join_url: str, token_owner: Callable[[str, str], str | None], guard: TokenGuard,
+                 health: Callable[[], dict[str, Any]], static_dir: Path = STATIC_DIR) -> None:
+        self.join_url = join_url
+        self.token_owner = token_owner
+        self.guard = guard
+        self.health = health
+        self.files = {p.name: p.read_bytes() for p in static_dir.iterdir() if p.is_file()}
+        self.qr = {"/qr.png": (qr_png(join_url), "image/png"), "/qr.svg": (qr_svg(join_url), "image/svg+xml")}
+
+    def _file(self, name: str, *, frames: str = "'none'", cache: str = "no-cache") -> Response:
+        body = self.files.get(name)
+        if body is None:
+            return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+        return _response(HTTPStatus.OK, body, TYPES.get(Path(name).suffix, "application/octet-stream"),
+                         frames=frames, cache=cache)
+
+    def respond(self, path: str, address: str) -> Response:
+        """The response for a GET of `path` (query string already removed)."""
+        if path in PAGES:
+            return self._file(PAGES[path], frames="*" if path == "/stage" else "'none'")
+        if path in self.qr:
+            body, kind = self.qr[path]
+            return _response(HTTPStatus.OK, body, kind, frames="*", cache="public, max-age=300")
+        if path == "/healthz":
+            return _response(HTTPStatus.OK, json.dumps(self.health()).encode(), "application/json",
+                             cache="no-store")
+        if path.startswith("/static/"):
+            name = path.removeprefix("/static/")
+            return self._file(name) if "/" not in name else text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+        parts = path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] in PRIVATE:
+            return self._private(parts[0], parts[1], address)
+        return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+
+    def _private(self, kind: str, token: str, address: str) -> Response:
+        if self.guard.blocked(address):
+            return text_response(HTTPStatus.TOO_MANY_REQUESTS, "too many wrong links from this address; "
+                                 "wait a minute and check the link you were given")
+        table, page = PRIVATE[kind]
+        if self.token_owner(table, token) is None:
+            self.guard.failed(address)
+            return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+        return self._file(page, cache="no-store")

@@ -1,0 +1,218 @@
+"""What each role sees, built from the store and the core's rules.
+
+`read_snapshot` is the only function here that touches the store (the hub runs
+it in its reader thread); the `*_view` functions are pure and turn a snapshot
+into the JSON-ready `state` message of one role. Nothing is scored here: totals,
+standings and override marks come from finale.core.scoring.
+
+show_state keys read (written by the console / director):
+- `current_round` (int): the round on screen;
+- `frozen` (bool): the console has frozen the show; pages show a notice;
+- `revealed` (bool): the MC revealed the overall winner; the stage animates it.
+A round's own `revealed` flag (Director.reveal_round) reveals its label mapping
+and its round winner.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
+from finale.core.scoring import FinalistRound, Standing, score_round, standings
+from finale.core.tuning import MAX_SYSTEM_PROMPT_CHARS, MAX_TOKENS_RANGE, TEMPERATURE_RANGE
+from finale.store import Store
+
+# Phases in which the anonymised answers are on the pages.
+SHOWN = (Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL)
+# Phases in which a panel judge may enter scores (the store refuses final and void).
+SCORABLE = (Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the pages show, read from the store in one go."""
+
+    event: Event
+    show: dict[str, Any]
+    round: Round | None
+    answers: dict[str, tuple[str, str]]  # finalist id -> (text, status)
+    scored: dict[str, FinalistRound]
+    standings: list[Standing]
+    panel: list[PanelScore]
+    settings_lock: str | None
+    settings_history: dict[str, list[dict[str, Any]]]
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> id -> token
+
+    def names(self) -> dict[str, str]:
+        return {f.id: f.name for f in self.event.finalists}
+
+    def token_owner(self, table: str, token: str) -> str | None:
+        """Constant-time look-up of a private-link token in this snapshot."""
+        owner = None
+        for ident, tok in self.tokens.get(table, {}).items():
+            if secrets.compare_digest(tok.encode(), token.encode()):
+                owner = ident
+        return owner
+
+
+def read_snapshot(store: Store) -> Snapshot:
+    """One consistent read of the store (in one read transaction)."""
+    store.conn.execute("BEGIN")
+    try:
+        event = store.event()
+        rnd = store.current_round()
+        answers: dict[str, tuple[str, str]] = {}
+        scored: dict[str, FinalistRound] = {}
+        panel: list[PanelScore] = []
+        if rnd is not None:
+            answers = {fid: (a.text, a.status.value) for fid, a in store.answers(rnd.id).items()}
+            panel = store.panel_scores(rnd.id)
+            if rnd.phase in SHOWN:
+                scored = score_round(event, store.round_record(rnd.id))
+        return Snapshot(
+            event=event, show=store.show_state(), round=rnd, answers=answers, scored=scored,
+            standings=standings(event, store.records()), panel=panel, settings_lock=store.settings_lock(),
+            settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
+            tokens={t: store.tokens(t) for t in ("panelists", "finalists")},
+        )
+    finally:
+        store.conn.execute("COMMIT")
+
+
+def voting_open(rnd: Round | None, now: float) -> bool:
+    """The poll is open and its deadline (server clock) has not passed."""
+    return (rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None
+            and now <= rnd.vote_deadline)
+
+
+def _answers(snap: Snapshot) -> list[dict[str, Any]]:
+    """The round's answers under their anonymous labels, sorted A, B, C..."""
+    rnd = snap.round
+    if rnd is None:
+        return []
+    out = []
+    for fid, label in rnd.labels.items():
+        text, status = snap.answers.get(fid, ("", AnswerStatus.PENDING.value))
+        out.append({"label": label, "text": text, "status": status})
+    return sorted(out, key=lambda a: a["label"])
+
+
+def _round_head(snap: Snapshot, now: float) -> dict[str, Any]:
+    rnd = snap.round
+    if rnd is None:
+        return {"round": None, "phase": None, "prompt": None, "labels": [], "deadline": None, "voting_open": False}
+    return {
+        "round": rnd.id, "phase": rnd.phase.value, "prompt": rnd.prompt,
+        "labels": sorted(rnd.labels.values()), "deadline": rnd.vote_deadline,
+        "voting_open": voting_open(rnd, now),
+    }
+
+
+def _reveal(snap: Snapshot) -> dict[str, Any] | None:
+    """Which finalist was which and the round's result, once the MC revealed the round."""
+    rnd = snap.round
+    if rnd is None or not rnd.revealed:
+        return None
+    names = snap.names()
+    rows = []
+    for fid, label in sorted(rnd.labels.items(), key=lambda kv: kv[1]):
+        fr = snap.scored.get(fid)
+        rows.append({
+            "label": label, "name": names.get(fid, fid), "total": fr.total if fr else None,
+            "votes": fr.votes if fr else 0, "overridden": bool(fr and fr.overridden),
+        })
+    totals = {fid: fr.total for fid, fr in snap.scored.items() if fr.total is not None}
+    best = max(totals.values(), default=None)
+    winners = [names.get(fid, fid) for fid, total in totals.items() if total == best]
+    return {"mapping": rows, "winners": winners}
+
+
+def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
+    """What a phone sees: the round, its answers while they matter, the close and the reveal."""
+    head = _round_head(snap, now)
+    phase = snap.round.phase if snap.round else None
+    return {
+        "type": "state", "role": "audience", "event": snap.event.name, **head,
+        "answers": _answers(snap) if phase in (Phase.VOTING, Phase.CLOSED, Phase.FINAL) else [],
+        "reveal": _reveal(snap), "frozen": bool(snap.show.get("frozen", False)),
+    }
+
+
+def _leaderboard(snap: Snapshot) -> list[dict[str, Any]]:
+    names = snap.names()
+    return [{
+        "rank": s.rank, "name": names.get(s.finalist_id, s.finalist_id), "total": round(s.total, 2),
+        "llm": round(s.points.get(Component.LLM, 0.0), 2), "panel": round(s.points.get(Component.PANEL, 0.0), 2),
+        "audience": round(s.points.get(Component.AUDIENCE, 0.0), 2), "votes": s.votes,
+        "overridden": s.overridden, "tied": s.tied, "rounds": s.rounds,
+    } for s in snap.standings]
+
+
+def results_hidden(snap: Snapshot) -> bool:
+    """Vote bars stay hidden during the poll when the event says so."""
+    rnd = snap.round
+    return rnd is None or rnd.phase not in (Phase.VOTING, Phase.CLOSED, Phase.FINAL) or (
+        snap.event.hide_results_until_close and rnd.phase is Phase.VOTING)
+
+
+def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
+    """The projector: join QR, answers, countdown, leaderboard with the weight breakdown, reveals."""
+    w = snap.event.weights
+    overall = None
+    if snap.show.get("revealed") and snap.standings:
+        top = [r for r in _leaderboard(snap) if r["rank"] == 1]
+        overall = {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
+    return {
+        "type": "state", "role": "stage", "event": snap.event.name, **_round_head(snap, now),
+        "answers": _answers(snap) if snap.round and snap.round.phase is not Phase.DRAFT else [],
+        "join_url": join_url, "results_hidden": results_hidden(snap),
+        "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
+        "leaderboard": _leaderboard(snap), "reveal": _reveal(snap), "final_reveal": overall,
+        "frozen": bool(snap.show.get("frozen", False)),
+    }
+
+
+def judge_view(snap: Snapshot, panelist_id: str, now: float) -> dict[str, Any]:
+    """A panel judge's page: the anonymised answers, the rubric, and what this judge has saved."""
+    rnd = snap.round
+    name = next((p.name for p in snap.event.panelists if p.id == panelist_id), panelist_id)
+    saved: dict[str, dict[str, float]] = {}
+    if rnd is not None:
+        for s in snap.panel:
+            if s.panelist_id == panelist_id and s.finalist_id in rnd.labels:
+                saved[rnd.labels[s.finalist_id]] = s.scores
+    phase = rnd.phase if rnd else None
+    return {
+        "type": "state", "role": "judge", "event": snap.event.name, "you": name, **_round_head(snap, now),
+        "answers": _answers(snap) if phase in SHOWN else [],
+        "criteria": [{"id": c.id, "description": c.description} for c in snap.event.rubric],
+        "saved": saved, "open": phase in SCORABLE,
+        "locked": phase in (Phase.FINAL, Phase.VOID),
+    }
+
+
+def finalist_view(snap: Snapshot, finalist_id: str, now: float) -> dict[str, Any]:
+    """A finalist's tuning page: current settings, history, and whether they are locked."""
+    finalist = snap.event.finalist(finalist_id)
+    s = finalist.settings
+    history = [{
+        "version": h["version"], "system_prompt": h["system_prompt"], "temperature": h["temperature"],
+        "max_tokens": h["max_tokens"], "actor": h["actor"], "at": h["created_at"],
+    } for h in snap.settings_history.get(finalist_id, [])]
+    return {
+        "type": "state", "role": "finalist", "event": snap.event.name, "you": finalist.name,
+        **_round_head(snap, now),
+        "settings": {"system_prompt": s.system_prompt, "temperature": s.temperature, "max_tokens": s.max_tokens,
+                     "version": s.version},
+        "history": history, "locked": snap.settings_lock is not None, "lock_reason": snap.settings_lock,
+        "limits": {"system_prompt_chars": MAX_SYSTEM_PROMPT_CHARS, "temperature": list(TEMPERATURE_RANGE),
+                   "max_tokens": list(MAX_TOKENS_RANGE)},
+    }
+
+
+def tally_view(rnd: Round, by_label: dict[str, int]) -> dict[str, Any]:
+    """The stage's vote bars: votes per anonymous label."""
+    counts = {label: by_label.get(label, 0) for label in sorted(rnd.labels.values())}
+    return {"type": "tally", "round": rnd.id, "counts": counts, "total": sum(counts.values())}

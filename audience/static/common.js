@@ -1,0 +1,171 @@
+/* Shared by every hub page: device id, safe DOM building, and the reconnecting link to the hub.
+   Everything that came from a model or a person is inserted with textContent, never as HTML. */
+"use strict";
+
+const Finale = (() => {
+  const DEVICE_KEY = "finale.device";
+
+  function randomId(bytes) {
+    const raw = new Uint8Array(bytes);
+    crypto.getRandomValues(raw);
+    return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function deviceId() {
+    let id = null;
+    try { id = localStorage.getItem(DEVICE_KEY); } catch (e) { id = null; }
+    if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+      id = "d" + randomId(12);
+      try { localStorage.setItem(DEVICE_KEY, id); } catch (e) { /* private mode: one id per tab */ }
+    }
+    return id;
+  }
+
+  let counter = 0;
+  function messageId() {
+    counter += 1;
+    return Date.now().toString(36) + "-" + counter + "-" + randomId(3);
+  }
+
+  /* el("p", {class: "x", "aria-label": "y"}, "text", child) -- strings become text nodes. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    }
+    return node;
+  }
+
+  function setText(id, text) {
+    const node = document.getElementById(id);
+    if (node) node.textContent = text === null || text === undefined ? "" : String(text);
+  }
+
+  /* Changes when the round or its answers change, so lists are rebuilt only then (inputs keep focus). */
+  function answersKey(state) {
+    return state.round + "|" + (state.answers || []).map((a) => a.label + a.status + a.text.length).join(",");
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function formatCountdown(seconds) {
+    const s = Math.max(0, Math.ceil(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  /* The link to the hub: hello on every (re)connect, heartbeat, backoff, server clock offset. */
+  class Link {
+    constructor(options) {
+      this.hello = options.hello;             // () => hello message
+      this.onMessage = options.onMessage;     // (msg) => void
+      this.onStatus = options.onStatus || (() => {});
+      this.onOpen = options.onOpen || (() => {});
+      this.offset = 0;                        // server clock minus local clock, seconds
+      this.attempt = 0;
+      this.stopped = false;
+      this.ws = null;
+      this.lastSeen = 0;
+      this.heartbeat = null;
+      this.connect();
+    }
+
+    url() {
+      return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+    }
+
+    connect() {
+      if (this.stopped) return;
+      this.onStatus("connecting");
+      let ws;
+      try { ws = new WebSocket(this.url()); } catch (e) { this.retry(); return; }
+      this.ws = ws;
+      ws.addEventListener("open", () => {
+        this.attempt = 0;
+        this.lastSeen = Date.now();
+        ws.send(JSON.stringify(this.hello()));
+        this.onStatus("connected");
+        this.startHeartbeat();
+        this.onOpen();
+      });
+      ws.addEventListener("message", (event) => {
+        this.lastSeen = Date.now();
+        let msg;
+        try { msg = JSON.parse(event.data); } catch (e) { return; }
+        if (msg.type === "pong" && typeof msg.t === "number") {
+          const now = Date.now() / 1000;
+          this.offset = msg.server_time - (msg.t + now) / 2;
+          return;
+        }
+        if (msg.type === "state" && typeof msg.server_time === "number" && this.offset === 0) {
+          this.offset = msg.server_time - Date.now() / 1000;
+        }
+        this.onMessage(msg);
+      });
+      ws.addEventListener("close", (event) => {
+        this.stopHeartbeat();
+        if (this.ws !== ws) return;
+        this.ws = null;
+        if (event.code === 1008 && /link/.test(event.reason || "")) {
+          this.stopped = true;
+          this.onStatus("refused");
+          return;
+        }
+        this.retry();
+      });
+    }
+
+    retry() {
+      if (this.stopped) return;
+      this.onStatus("reconnecting");
+      const base = Math.min(10000, 500 * Math.pow(2, this.attempt));
+      this.attempt += 1;
+      setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
+    }
+
+    startHeartbeat() {
+      this.stopHeartbeat();
+      this.heartbeat = setInterval(() => {
+        if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+        if (Date.now() - this.lastSeen > 15000) { this.ws.close(); return; }
+        this.ws.send(JSON.stringify({ type: "ping", t: Date.now() / 1000 }));
+      }, 5000);
+    }
+
+    stopHeartbeat() {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+
+    send(msg) {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+      this.ws.send(JSON.stringify(msg));
+      return true;
+    }
+
+    serverNow() { return Date.now() / 1000 + this.offset; }
+  }
+
+  function statusText(status) {
+    return { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…",
+             refused: "This link is not valid" }[status] || status;
+  }
+
+  function bindStatus(id) {
+    return (status) => {
+      const node = document.getElementById(id);
+      if (!node) return;
+      node.textContent = statusText(status);
+      node.dataset.status = status;
+    };
+  }
+
+  return { deviceId, messageId, el, setText, clear, answersKey, formatCountdown, Link, bindStatus };
+})();

@@ -1,0 +1,68 @@
+/* A finalist's tuning page: edit system prompt, temperature and max tokens in draft; locked once asked. */
+"use strict";
+
+(() => {
+  const { el, setText, clear } = Finale;
+  const token = decodeURIComponent(location.pathname.split("/")[2] || "");
+  let state = null;
+  let shownVersion = null;
+  let dirty = false;
+  const form = document.getElementById("settings");
+
+  const link = new Finale.Link({
+    hello: () => ({ type: "hello", role: "finalist", device_id: Finale.deviceId(), token: token }),
+    onMessage: handle,
+    onStatus: Finale.bindStatus("status"),
+  });
+
+  for (const input of form.querySelectorAll("input, textarea")) input.addEventListener("input", () => { dirty = true; });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!state || state.locked) { setText("notice", "Settings are locked right now."); return; }
+    const msg = {
+      type: "settings", id: Finale.messageId(),
+      system_prompt: document.getElementById("system_prompt").value,
+      temperature: Number(document.getElementById("temperature").value),
+      max_tokens: Number(document.getElementById("max_tokens").value),
+    };
+    setText("notice", link.send(msg) ? "Saving…" : "Offline: reconnecting, then save again.");
+  });
+
+  function handle(msg) {
+    if (msg.type === "state") { state = msg; render(); }
+    else if (msg.type === "ack") { dirty = false; setText("notice", "Saved as version " + msg.version + "."); }
+    else if (msg.type === "error") { setText("notice", "Not saved: " + msg.message); }
+  }
+
+  function render() {
+    setText("event", state.event);
+    setText("you", state.you);
+    setText("round-no", state.round || "–");
+    setText("phase", state.phase || "not started");
+    const lim = state.limits;
+    document.getElementById("system_prompt").maxLength = lim.system_prompt_chars;
+    setText("prompt-limit", "(up to " + lim.system_prompt_chars + " characters)");
+    setText("temp-limit", "(" + lim.temperature[0] + "–" + lim.temperature[1] + ")");
+    setText("tokens-limit", "(" + lim.max_tokens[0] + "–" + lim.max_tokens[1] + ")");
+    if (shownVersion !== state.settings.version && !dirty) {
+      shownVersion = state.settings.version;
+      document.getElementById("system_prompt").value = state.settings.system_prompt;
+      document.getElementById("temperature").value = state.settings.temperature;
+      document.getElementById("max_tokens").value = state.settings.max_tokens;
+    }
+    const lock = document.getElementById("lock");
+    lock.hidden = !state.locked;
+    lock.textContent = state.locked ? "Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
+    for (const node of form.querySelectorAll("input, textarea, button")) node.disabled = state.locked;
+    const list = document.getElementById("history");
+    clear(list);
+    for (const h of state.history.slice().reverse()) {
+      const when = new Date(h.at * 1000).toLocaleTimeString();
+      list.append(el("li", { value: h.version },
+        el("p", { class: "meta" }, "v" + h.version + " · " + when + " · temperature " + h.temperature +
+          " · max tokens " + h.max_tokens + " · by " + h.actor),
+        el("p", { class: "text" }, h.system_prompt || "(empty system prompt)")));
+    }
+  }
+})();

@@ -1,0 +1,130 @@
+/* The projector and livestream page: QR, answers, countdown, vote bars, leaderboard, reveals. */
+"use strict";
+
+(() => {
+  const { el, setText, clear, formatCountdown } = Finale;
+  const params = new URLSearchParams(location.search);
+  if (params.get("overlay") === "1") document.body.classList.add("overlay");
+  let state = null;
+  let tally = null;
+  let answersKey = "";
+  let revealKey = "";
+
+  const link = new Finale.Link({
+    hello: () => ({ type: "hello", role: "stage", device_id: Finale.deviceId() }),
+    onMessage: handle,
+    onStatus: Finale.bindStatus("status"),
+  });
+
+  function handle(msg) {
+    if (msg.type === "state") {
+      if (state && state.round !== msg.round) tally = null;
+      state = msg;
+      render();
+    } else if (msg.type === "tally") {
+      tally = msg;
+      renderBars();
+    }
+  }
+
+  function pct(weight) { return Math.round(weight * 100) + "%"; }
+
+  function render() {
+    setText("event", state.event);
+    setText("round-no", state.round || "–");
+    setText("phase", state.phase || "waiting");
+    setText("prompt", state.prompt || "");
+    setText("join-url", state.join_url);
+    setText("w-llm", "LLM " + pct(state.weights.llm));
+    setText("w-panel", "Panel " + pct(state.weights.panel));
+    setText("w-audience", "Audience " + pct(state.weights.audience));
+    const key = Finale.answersKey(state);
+    if (key !== answersKey) {
+      answersKey = key;
+      const list = document.getElementById("answers");
+      clear(list);
+      for (const a of state.answers) {
+        list.append(el("li", { class: "answer", "data-label": a.label },
+          el("h3", { class: "label" }, a.label),
+          el("p", { class: "text" }, a.status === "ok" || a.status === "streaming" ? a.text : "(" + a.status + ")")));
+      }
+    }
+    renderBoard();
+    renderBars();
+    renderReveal();
+    tick();
+  }
+
+  function renderBoard() {
+    const body = document.getElementById("board");
+    clear(body);
+    for (const row of state.leaderboard) {
+      body.append(el("tr", { class: row.rank === 1 && row.rounds > 0 ? "leader" : "" },
+        el("td", {}, String(row.rank) + (row.tied ? "=" : "")),
+        el("td", {}, row.name, row.overridden ? el("span", { class: "mark", title: "override applied" }, " *") : ""),
+        el("td", {}, row.llm.toFixed(1)), el("td", {}, row.panel.toFixed(1)),
+        el("td", {}, row.audience.toFixed(1)), el("td", { class: "total" }, row.total.toFixed(1))));
+    }
+  }
+
+  function renderBars() {
+    const hidden = !state || state.results_hidden || !tally || tally.round !== state.round;
+    document.getElementById("bars").hidden = hidden;
+    document.getElementById("bars-hidden").hidden = !hidden;
+    if (state && state.results_hidden) setText("bars-hidden", state.phase === "voting" ? "Results appear when voting closes." : "No vote yet.");
+    if (hidden) return;
+    const list = document.getElementById("bars");
+    clear(list);
+    const total = tally.total || 0;
+    for (const [label, count] of Object.entries(tally.counts)) {
+      const share = total ? count / total : 0;
+      const bar = el("span", { class: "fill" });
+      bar.style.width = (share * 100).toFixed(1) + "%";
+      list.append(el("li", { "data-label": label },
+        el("span", { class: "bar-label" }, label),
+        el("span", { class: "track", role: "img", "aria-label": label + ": " + count + " votes" }, bar),
+        el("span", { class: "count" }, count + " (" + Math.round(share * 100) + "%)")));
+    }
+  }
+
+  function renderReveal() {
+    const box = document.getElementById("reveal");
+    const final = state.final_reveal;
+    const round = state.reveal;
+    const key = JSON.stringify([final, round && round.winners, state.round]);
+    if (!final && !round) { box.hidden = true; revealKey = key; return; }
+    if (key === revealKey) return;
+    revealKey = key;
+    const mapping = document.getElementById("reveal-mapping");
+    clear(mapping);
+    if (final) {
+      setText("reveal-kicker", "And the winner is");
+      setText("reveal-title", final.winners.join(" & "));
+    } else {
+      setText("reveal-kicker", "Round " + state.round + " winner");
+      setText("reveal-title", round.winners.join(" & ") || "–");
+      for (const row of round.mapping) {
+        mapping.append(el("li", {}, el("strong", {}, row.label), " · ", row.name,
+          row.total === null ? "" : " · " + row.total.toFixed(1), row.overridden ? " *" : ""));
+      }
+    }
+    box.hidden = false;
+    box.classList.remove("play");
+    void box.offsetWidth;  // restart the animation
+    box.classList.add("play");
+    if (!final) setTimeout(() => { if (revealKey === key) box.hidden = true; }, 12000);
+  }
+
+  function tick() {
+    if (!state) return;
+    const node = document.getElementById("countdown");
+    if (state.phase === "voting" && state.deadline !== null) {
+      const left = state.deadline - link.serverNow();
+      node.textContent = left > 0 ? formatCountdown(left) : "Voting closed";
+    } else {
+      node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";
+    }
+  }
+
+  setInterval(tick, 250);
+})();
