@@ -36,6 +36,7 @@ from finale.judge.factory import build_judge
 from finale.providers.base import GenerationRequest, Provider
 from finale.providers.factory import build_provider
 from finale.providers.fanout import Limits, OnUpdate, fan_out
+from finale.providers.runtime import Runtime
 from finale.store import Store
 
 REFERENCE_ID = "reference"
@@ -48,22 +49,26 @@ class Endpoints:
     finalists: dict[str, Provider]
     reference: Provider | None
     judge: Judge
+    runtime: Runtime | None = None  # the shared boto3 pool of real endpoints
 
     async def aclose(self) -> None:
         for p in list(self.finalists.values()) + ([self.reference] if self.reference else []):
             await p.aclose()
         await self.judge.aclose()
+        if self.runtime is not None:
+            await self.runtime.aclose()
 
 
 def build_endpoints(config: EventConfig, event_dir: Path, *, seed: int = 0, time_scale: float = 1.0) -> Endpoints:
     """Providers and judge for an event file, created once for the whole show."""
     script: Script = load_script(event_dir / config.rehearsal.script)
-    finalists = {f.id: build_provider(f.id, f.endpoint, script=script, seed=seed, time_scale=time_scale)
-                 for f in config.finalists}
+    runtime = Runtime.for_event(config)
+    finalists = {f.id: build_provider(f.id, f.endpoint, script=script, seed=seed, time_scale=time_scale,
+                                      runtime=runtime) for f in config.finalists}
     reference = (build_provider(REFERENCE_ID, config.reference.endpoint, script=script, seed=seed,
-                                time_scale=time_scale) if config.reference else None)
-    judge = build_judge(config.judge, script=script, seed=seed, time_scale=time_scale)
-    return Endpoints(finalists, reference, judge)
+                                time_scale=time_scale, runtime=runtime) if config.reference else None)
+    judge = build_judge(config.judge, script=script, seed=seed, time_scale=time_scale, runtime=runtime)
+    return Endpoints(finalists, reference, judge, runtime)
 
 
 class Director:

@@ -37,6 +37,7 @@ class JudgeVerdict:
     rationale: str = ""
     reason: str | None = None
     raw: str = ""
+    flags: tuple[str, ...] = ()  # e.g. several judge models disagreeing; for the head judge
 
 
 class Judge(Protocol):

@@ -3,20 +3,24 @@
 Each finalist runs in its own task with an overall deadline and an idle
 timeout between chunks; a slow or failing one never delays the others.
 Timings (time to first token, total) are measured here, around the provider,
-so every kind of endpoint is measured the same way.
+so every kind of endpoint is measured the same way. The MC can stop one
+finalist (its answer ends as an error "stopped by the MC") and re-ask it alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from finale.core.model import Answer, AnswerStatus
-from finale.providers.base import GenerationRequest, Provider, ProviderError, TextDelta, Usage
+from finale.providers.base import GenerationRequest, Provider, ProviderError, StreamEvent, TextDelta, Usage
 
 OnUpdate = Callable[[Answer], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,40 @@ class Limits:
     max_chars: int = 6000
 
 
+class _Stopped(Exception):
+    """The MC stopped this finalist."""
+
+
+async def _next(stream: AsyncIterator[StreamEvent], idle_s: float, stop: asyncio.Event | None) -> StreamEvent | None:
+    """The next event; None at the end. Raises TimeoutError only for our idle timeout, _Stopped for the MC."""
+    step = asyncio.ensure_future(anext(stream))
+    waits: set[asyncio.Future[Any]] = {step}
+    stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    if stopper is not None:
+        waits.add(stopper)
+    try:
+        done, _ = await asyncio.wait(waits, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+        if not step.done():
+            step.cancel()
+            await asyncio.wait({step})  # let the provider unwind; our own cancellation still propagates
+        if step.done() and not step.cancelled() and step not in done:
+            step.exception()  # retrieved: an error after our deadline is not news
+    if step in done:
+        try:
+            return step.result()
+        except StopAsyncIteration:
+            return None
+    if stopper is not None and stopper in done:
+        raise _Stopped
+    raise TimeoutError
+
+
 async def run_one(finalist_id: str, provider: Provider, request: GenerationRequest, limits: Limits,
-                  on_update: OnUpdate | None = None) -> Answer:
-    """Stream one finalist's answer to completion, timeout or error; never raises for endpoint faults."""
+                  on_update: OnUpdate | None = None, stop: asyncio.Event | None = None) -> Answer:
+    """Stream one finalist's answer to completion, timeout, cap or error; never raises for endpoint faults."""
     start = time.perf_counter()
     text: list[str] = []
     chars = 0
@@ -46,16 +81,24 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
         return Answer(request.round_id, finalist_id, "".join(text), st, err, ttft,
                       elapsed if st is not AnswerStatus.STREAMING else None, tokens)
 
+    def notify(answer: Answer) -> None:
+        if on_update is None:
+            return
+        try:
+            on_update(answer)
+        except Exception:  # a screen bug must not turn into an endpoint failure
+            log.exception("on_update failed for %s", finalist_id)
+
     stream = provider.stream(request).__aiter__()
     try:
         async with asyncio.timeout(limits.timeout_s):
             while True:
                 try:
-                    event = await asyncio.wait_for(anext(stream), limits.idle_timeout_s)
-                except StopAsyncIteration:
-                    break
+                    event = await _next(stream, limits.idle_timeout_s, stop)
                 except TimeoutError:
                     status, error = AnswerStatus.TIMEOUT, f"no output for {limits.idle_timeout_s:g} s (idle timeout)"
+                    break
+                if event is None:
                     break
                 if isinstance(event, Usage):
                     tokens_reported = event.output_tokens
@@ -68,13 +111,14 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
                     piece = event.text[:room]
                     text.append(piece)
                     chars += len(piece)
-                    if on_update is not None:
-                        on_update(snapshot(AnswerStatus.STREAMING))
+                    notify(snapshot(AnswerStatus.STREAMING))
                     if chars >= limits.max_chars:
                         error = f"answer cut at the {limits.max_chars}-character cap"
                         break
     except TimeoutError:
         status, error = AnswerStatus.TIMEOUT, f"no complete answer within {limits.timeout_s:g} s"
+    except _Stopped:
+        status, error = AnswerStatus.ERROR, "stopped by the MC"
     except ProviderError as exc:
         status, error = AnswerStatus.ERROR, str(exc) or type(exc).__name__
     except asyncio.CancelledError:
@@ -84,8 +128,7 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
         status, error = AnswerStatus.ERROR, f"{type(exc).__name__}: {exc}"
     await _close(stream)
     answer = snapshot(status, error)
-    if on_update is not None:
-        on_update(answer)
+    notify(answer)
     return answer
 
 
@@ -99,11 +142,16 @@ async def _close(stream: object) -> None:
 
 
 async def fan_out(providers: Mapping[str, Provider], requests: Mapping[str, GenerationRequest], limits: Limits,
-                  on_update: OnUpdate | None = None) -> dict[str, Answer]:
-    """Every finalist at once; returns when the last one has an answer, a timeout or an error."""
+                  on_update: OnUpdate | None = None,
+                  stops: Mapping[str, asyncio.Event] | None = None) -> dict[str, Answer]:
+    """Every finalist at once; returns when the last one has an answer, a timeout or an error.
+
+    `stops` maps a finalist to an event the MC sets to stop that finalist alone.
+    """
     async with asyncio.TaskGroup() as group:
         tasks = {
-            fid: group.create_task(run_one(fid, providers[fid], req, limits, on_update), name=f"ask:{fid}")
+            fid: group.create_task(run_one(fid, providers[fid], req, limits, on_update,
+                                           (stops or {}).get(fid)), name=f"ask:{fid}")
             for fid, req in requests.items()
         }
     return {fid: task.result() for fid, task in tasks.items()}

@@ -1,0 +1,72 @@
+"""The OpenAI-compatible judge: chat completions with a forced record_scores function call, temperature 0."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from finale.config import OpenAIJudge as OpenAIJudgeConfig
+from finale.judge.attempts import AttemptLoop, JudgeCallError, ModelReply
+from finale.judge.base import JudgeRequest, JudgeVerdict
+from finale.judge.parse import JudgeParseError, tolerant_json
+from finale.judge.prompt import TOOL_NAME, JudgePrompt, score_schema
+from finale.providers.base import ProviderError
+from finale.providers.openai import HTTPStatusError, api_headers, make_client, send_with_retry
+from finale.providers.runtime import Runtime
+
+MAX_TOKENS = 700
+
+
+class OpenAIJudge:
+    """One model on an OpenAI-compatible server judging one answer per call."""
+
+    def __init__(self, spec: OpenAIJudgeConfig, runtime: Runtime, model: str | None = None) -> None:
+        self.spec = spec
+        self.model = model or spec.model
+        self.name = f"openai:{self.model}"
+        self.client = make_client(spec.base_url, spec, runtime.read_timeout(spec, stream=False))
+        self.loop = AttemptLoop(f"judge {self.model} at {spec.base_url}", spec.max_attempts, spec.tool_choice)
+
+    async def judge(self, request: JudgeRequest) -> JudgeVerdict:
+        return await self.loop.run(request, self._ask)
+
+    async def _ask(self, prompt: JudgePrompt, request: JudgeRequest, tool: bool) -> ModelReply:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
+            "temperature": 0,
+            "max_tokens": MAX_TOKENS,
+        }
+        if tool:
+            body["tools"] = [{"type": "function", "function": {
+                "name": TOOL_NAME, "description": "Record the judge's scores for one answer.",
+                "parameters": score_schema(request)}}]
+            body["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
+        try:
+            headers = api_headers(self.spec.api_key_env, self.loop.what)
+            # retries of throttling happen inside; one attempt here is one judge attempt
+            response = await send_with_retry(self.client, body, headers, self.spec.max_attempts, self.loop.what,
+                                             stream=False)
+        except HTTPStatusError as exc:
+            refused = exc.status == 400 and "tool" in str(exc).lower()
+            raise JudgeCallError(str(exc), retry=exc.status >= 500 or exc.status == 429,
+                                 refused_tool_choice=refused) from None
+        except ProviderError as exc:
+            raise JudgeCallError(str(exc), retry=True) from None
+        try:
+            message = json.loads(response.content)["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise JudgeCallError(f"{self.loop.what}: the reply is not a chat completion", retry=True) from None
+        calls = [c for c in message.get("tool_calls") or [] if c.get("function", {}).get("name") == TOOL_NAME]
+        tool_input: Any | None = None
+        if calls:
+            arguments = calls[0]["function"].get("arguments")
+            try:
+                tool_input = tolerant_json(arguments) if isinstance(arguments, str) else arguments
+            except JudgeParseError:
+                tool_input = arguments  # kept raw; validation says why it is unusable
+        text = message.get("content") or ""
+        return ModelReply(tool_input, str(text), "tool_calls" if calls else "stop")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,197 @@
+"""boto3 for a live show: clients made once, one dedicated worker pool, and errors a human can read.
+
+boto3 blocks, so every call runs in one ThreadPoolExecutor sized for the show
+(finalists + reference + judge + headroom) instead of asyncio's default pool,
+which on a 2-core laptop holds only 6 threads. Streaming bodies (botocore
+EventStreams) are iterated in that pool too and handed to the event loop
+through a queue, so the loop never waits on a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import AsyncGenerator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import boto3
+import botocore.eventstream
+import urllib3.exceptions
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    EventStreamError,
+    NoCredentialsError,
+    NoRegionError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
+
+T = TypeVar("T")
+
+_END = object()
+_MAX_REASON = 300
+
+
+class AwsPool:
+    """The show's boto3 clients, created once per (service, region, endpoint, timeouts), and its worker threads."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="finale-aws")
+        self._session: boto3.session.Session | None = None
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, *, region: str | None, endpoint_url: str | None, connect_timeout_s: float,
+               read_timeout_s: float, max_attempts: int) -> Any:
+        """A boto3 client with standard-mode retries and the event file's timeouts (cached)."""
+        key = (service, region, endpoint_url, connect_timeout_s, read_timeout_s, max_attempts)
+        with self._lock:
+            if key not in self._clients:
+                if self._session is None:
+                    self._session = boto3.session.Session()  # the standard chain: env, profile, SSO
+                config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
+                                connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
+                                max_pool_connections=self.workers, user_agent_extra="finale-console")
+                make: Callable[..., Any] = self._session.client  # one signature for every service name
+                self._clients[key] = make(service, region_name=region, endpoint_url=endpoint_url, config=config)
+            return self._clients[key]
+
+    async def call(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run one blocking boto3 call in the pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, **kwargs))
+
+    async def iterate(self, open_stream: Callable[[], Iterable[T]]) -> AsyncGenerator[T, None]:
+        """Open and drain a blocking stream in the pool, yielding its items on the loop as they arrive.
+
+        Leaving the `async for` early (cap, idle timeout, cancel) tells the worker
+        to stop at its next item and close the HTTP body.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[object, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def put(kind: object, value: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            except RuntimeError:  # the loop has gone away; nobody is listening
+                stop.set()
+
+        def pump() -> None:
+            stream: Iterable[T] | None = None
+            try:
+                stream = open_stream()
+                for item in stream:
+                    if stop.is_set():
+                        break
+                    put(None, item)
+            except BaseException as exc:  # handed to the loop, raised there
+                put(_END, exc)
+            else:
+                put(_END, None)
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception:
+                        pass
+
+        future = loop.run_in_executor(self.executor, pump)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind is _END:
+                    if value is not None:
+                        raise value
+                    return
+                yield value
+        finally:
+            stop.set()
+            if future.done() and not future.cancelled():
+                future.exception()  # pump never raises; this just marks the result as read
+
+    def shutdown(self) -> None:
+        """Stop taking work; threads blocked on a socket finish at their read timeout."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def describe_error(exc: BaseException, what: str) -> str:
+    """One readable line for a boto3/botocore failure; never includes credentials."""
+    if isinstance(exc, EventStreamError):
+        err = exc.response.get("Error", {})
+        reason = f"{what}: error event in the stream: {err.get('Code', '?')}: {err.get('Message', '')}".rstrip(": ")
+    elif isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        status = meta.get("HTTPStatusCode")
+        retries = meta.get("RetryAttempts") or 0
+        reason = f"{what}: {err.get('Code', 'error')}" + (f" (HTTP {status})" if status else "")
+        if err.get("Message"):
+            reason += f": {err['Message']}"
+        if retries:
+            reason += f" [after {retries} retr{'y' if retries == 1 else 'ies'}]"
+    elif isinstance(exc, EndpointConnectionError):
+        reason = f"{what}: cannot connect to {exc.kwargs.get('endpoint_url', 'the endpoint')}"
+    elif isinstance(exc, ConnectTimeoutError):
+        reason = f"{what}: timed out connecting to {exc.kwargs.get('endpoint_url', 'the endpoint')}"
+    elif isinstance(exc, ReadTimeoutError | urllib3.exceptions.ReadTimeoutError):
+        reason = f"{what}: the endpoint stopped sending (read timeout)"
+    elif isinstance(exc, ResponseStreamingError | urllib3.exceptions.ProtocolError):
+        reason = f"{what}: connection broken mid-stream ({_root(exc)})"
+    elif isinstance(exc, botocore.eventstream.ParserError):
+        reason = f"{what}: malformed event stream from the endpoint ({type(exc).__name__}: {exc})"
+    elif isinstance(exc, NoCredentialsError):
+        reason = f"{what}: no AWS credentials found (environment, profile or SSO login)"
+    elif isinstance(exc, NoRegionError):
+        reason = f"{what}: no AWS region (set region in the event file or AWS_REGION)"
+    elif isinstance(exc, BotoCoreError):
+        reason = f"{what}: {type(exc).__name__}: {exc}"
+    else:
+        reason = f"{what}: {type(exc).__name__}: {exc}"
+    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
+
+
+def _root(exc: BaseException) -> str:
+    """The innermost cause, e.g. 'Connection reset by peer'."""
+    seen = exc
+    for arg in getattr(exc, "args", ()):
+        if isinstance(arg, BaseException):
+            seen = arg
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        nxt = seen.__cause__ or seen.__context__
+        assert nxt is not None
+        seen = nxt
+    text = str(seen) or type(seen).__name__
+    if isinstance(seen, ConnectionResetError):
+        return "connection reset by peer"
+    return text
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ('' for anything else)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(exc: BaseException) -> str:
+    """The AWS error message of a ClientError ('' for anything else)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Message", ""))
+    return ""
+
+
+AWS_ERRORS: tuple[type[BaseException], ...] = (
+    BotoCoreError,
+    ClientError,
+    urllib3.exceptions.HTTPError,
+    botocore.eventstream.ParserError,
+)

@@ -1,0 +1,42 @@
+"""What every real endpoint of one show shares: the boto3 worker pool and the event's time limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from finale.config import AwsEndpoint, EventConfig, GenerationSection, NetworkSettings
+from finale.providers.aws import AwsPool
+
+HEADROOM = 2
+
+
+@dataclass
+class Runtime:
+    """Created once per show; providers and judges take their clients and threads from it."""
+
+    pool: AwsPool
+    generation: GenerationSection = field(default_factory=GenerationSection)
+
+    @classmethod
+    def for_event(cls, config: EventConfig) -> Runtime:
+        """A pool sized for every finalist, the reference and each judge model, plus a little headroom."""
+        judges = 1 + len(getattr(config.judge, "extra_model_ids", ()) or getattr(config.judge, "extra_models", ()))
+        workers = len(config.finalists) + (1 if config.reference else 0) + judges + HEADROOM
+        return cls(AwsPool(workers), config.generation)
+
+    def read_timeout(self, spec: NetworkSettings, stream: bool) -> float:
+        """The socket read timeout: the event's idle timeout when streaming, its overall timeout otherwise."""
+        if spec.read_timeout_s is not None:
+            return spec.read_timeout_s
+        g = self.generation
+        return g.idle_timeout_s + 1.0 if stream else g.timeout_s
+
+    def aws_client(self, service: str, spec: AwsEndpoint, *, stream: bool, endpoint_url: str | None = None) -> Any:
+        """The (cached) boto3 client for one endpoint spec."""
+        return self.pool.client(service, region=spec.region, endpoint_url=endpoint_url or spec.endpoint_url,
+                                connect_timeout_s=spec.connect_timeout_s,
+                                read_timeout_s=self.read_timeout(spec, stream), max_attempts=spec.max_attempts)
+
+    async def aclose(self) -> None:
+        self.pool.shutdown()
