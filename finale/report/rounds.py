@@ -140,7 +140,7 @@ def round_section(data: ReportData, view: RoundView) -> str:
     reference = ""
     if view.reference is not None:
         ref_name = data.config.reference.name if data.config.reference else "Reference"
-        reference = tag("article", tag("h4", esc(f"{ref_name} (reference, not ranked)"))
+        reference = tag("article", tag("h4", esc(f"{ref_name} · benchmark, not ranked"))
                         + _answer_text(view.reference), cls="answer reference")
     return tag(
         "section",
