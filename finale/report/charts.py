@@ -108,7 +108,7 @@ class LatencyPoint:
 
 def latency_chart(name: str, points: Sequence[LatencyPoint], y_max_ms: float) -> str:
     """Grouped bars per round: time to first token beside total time, on a shared scale."""
-    frame = _Frame(340, 190, 58, 10, 28, 30, max(len(points), 1), nice_max(y_max_ms))
+    frame = _Frame(max(340, 70 + 36 * len(points)), 190, 58, 10, 28, 30, max(len(points), 1), nice_max(y_max_ms))
     body = [f'<text x="{frame.left}" y="16" font-size="13" font-weight="600">{esc(name)}</text>',
             frame.y_axis("ms")]
     group = frame.plot_w / max(len(points), 1)
@@ -165,6 +165,20 @@ class VoteSeries:
     offsets: Sequence[float]
 
 
+MAX_STEPS = 300
+
+
+def cumulative_steps(offsets: Sequence[float], max_steps: int = MAX_STEPS) -> list[tuple[float, int]]:
+    """(time, votes so far) at each vote, thinned to at most `max_steps` exact samples for big audiences."""
+    times = sorted(max(o, 0.0) for o in offsets)
+    n = len(times)
+    if n <= max_steps:
+        picks: Sequence[int] = range(n)
+    else:
+        picks = sorted({round(k * (n - 1) / (max_steps - 1)) for k in range(max_steps)})
+    return [(times[i], i + 1) for i in picks]
+
+
 def vote_timeline(title: str, series: Sequence[VoteSeries], deadline_s: float | None,
                   closed_s: float | None) -> str:
     """Cumulative counted votes per finalist over time, with the poll's deadline and close marked."""
@@ -187,10 +201,10 @@ def vote_timeline(title: str, series: Sequence[VoteSeries], deadline_s: float | 
     for k, s in enumerate(series):
         points = [f"{frame.x(0):.1f},{frame.y(0):.1f}"]
         count = 0
-        for t in sorted(max(o, 0.0) for o in s.offsets):
+        for t, reached in cumulative_steps(s.offsets):
             x = frame.x(t)
             points.append(f"{x:.1f},{frame.y(count):.1f}")
-            count += 1
+            count = reached
             points.append(f"{x:.1f},{frame.y(count):.1f}")
         points.append(f"{frame.x(x_max):.1f},{frame.y(count):.1f}")
         body.append(f'<polyline class="series" points="{" ".join(points)}" fill="none" stroke="{s.colour}" '
