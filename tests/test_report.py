@@ -202,11 +202,19 @@ def test_report_defaults_beside_the_database_and_reads_finale_db(hostile_show: H
     assert (tmp_path / "copy-report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_report_refuses_a_file_that_is_not_an_event_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", ["not a database", ""])
+def test_report_refuses_a_file_that_is_not_an_event_database(tmp_path: Path, content: str) -> None:
     junk = tmp_path / "notes.db"
-    junk.write_text("not a database", encoding="utf-8")
+    junk.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(main, ["report", "--db", str(junk), "--out", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert "not a finale event database" in result.output
-    assert junk.read_text(encoding="utf-8") == "not a database"
+    assert junk.read_text(encoding="utf-8") == content  # not even a schema written into it
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_refuses_a_database_without_an_event(tmp_path: Path) -> None:
+    Store(tmp_path / "blank.db").close()
+    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "blank.db")])
+    assert result.exit_code == 2
+    assert "no event set up in this database" in result.output

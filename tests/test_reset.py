@@ -125,6 +125,14 @@ def test_reset_without_the_rehearsal_flag_is_refused(rehearsed: Path) -> None:
     assert _dump(rehearsed) == before
 
 
+def test_reset_refuses_a_file_that_is_not_an_event_database(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = _reset(empty, "--rehearsal", "--yes")
+    assert result.exit_code == 2 and "not a finale event database" in result.output
+    assert empty.stat().st_size == 0
+
+
 def test_reset_warns_about_a_round_still_in_progress(tmp_path: Path) -> None:
     db = tmp_path / "live.db"
     with Store(db) as store:
