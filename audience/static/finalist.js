@@ -19,7 +19,7 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!state || state.locked) { setText("notice", "Settings are locked right now."); return; }
+    if (!state) return;  // a locked form is disabled; the hub refuses a save anyway and says why
     const msg = {
       type: "settings", id: Finale.messageId(),
       system_prompt: document.getElementById("system_prompt").value,

@@ -60,7 +60,7 @@
     clear(body);
     for (const row of state.leaderboard) {
       body.append(el("tr", { class: row.rank === 1 && row.rounds > 0 ? "leader" : "" },
-        el("td", {}, String(row.rank) + (row.tied ? "=" : "")),
+        el("td", {}, row.rounds === 0 ? "–" : String(row.rank) + (row.tied ? "=" : "")),
         el("td", {}, row.name, row.overridden ? el("span", { class: "mark", title: "override applied" }, " *") : ""),
         el("td", {}, row.llm.toFixed(1)), el("td", {}, row.panel.toFixed(1)),
         el("td", {}, row.audience.toFixed(1)), el("td", { class: "total" }, row.total.toFixed(1))));
