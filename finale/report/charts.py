@@ -141,8 +141,8 @@ def standings_chart(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str:
     frame = _Frame(width, height, left, right, 24, 6, x_max, 1)
     body = []
     for k, (comp, fill) in enumerate(COMPONENT_COLOURS.items()):
-        body.append(f'<rect x="{left + k * 110}" y="6" width="10" height="10" fill="{fill}"/>'
-                    f'<text x="{left + k * 110 + 14}" y="15">{COMPONENT_NAMES[comp]} points</text>')
+        body.append(f'<rect x="{left + k * 140}" y="6" width="10" height="10" fill="{fill}"/>'
+                    f'<text x="{left + k * 140 + 14}" y="15">{COMPONENT_NAMES[comp]} points</text>')
     for i, (name, points) in enumerate(rows):
         y = 24 + i * row_h + 4
         body.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{esc(name)}</text>')
