@@ -56,7 +56,7 @@ class AwsPool:
             if key not in self._clients:
                 if self._session is None:
                     self._session = boto3.session.Session()  # the standard chain: env, profile, SSO
-                config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
+                config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts},
                                 connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
                                 max_pool_connections=self.workers, user_agent_extra="finale-console")
                 make: Callable[..., Any] = self._session.client  # one signature for every service name

@@ -36,8 +36,12 @@ class _Stopped(Exception):
     """The MC stopped this finalist."""
 
 
+class _Idle(Exception):
+    """No chunk within the idle timeout (distinct from any TimeoutError a client library raises)."""
+
+
 async def _next(stream: AsyncIterator[StreamEvent], idle_s: float, stop: asyncio.Event | None) -> StreamEvent | None:
-    """The next event; None at the end. Raises TimeoutError only for our idle timeout, _Stopped for the MC."""
+    """The next event; None at the end. Raises _Idle for our idle timeout, _Stopped for the MC."""
     step = asyncio.ensure_future(anext(stream))
     waits: set[asyncio.Future[Any]] = {step}
     stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
@@ -60,7 +64,7 @@ async def _next(stream: AsyncIterator[StreamEvent], idle_s: float, stop: asyncio
             return None
     if stopper is not None and stopper in done:
         raise _Stopped
-    raise TimeoutError
+    raise _Idle
 
 
 async def run_one(finalist_id: str, provider: Provider, request: GenerationRequest, limits: Limits,
@@ -90,12 +94,13 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
             log.exception("on_update failed for %s", finalist_id)
 
     stream = provider.stream(request).__aiter__()
+    deadline = asyncio.timeout(limits.timeout_s)
     try:
-        async with asyncio.timeout(limits.timeout_s):
+        async with deadline:
             while True:
                 try:
                     event = await _next(stream, limits.idle_timeout_s, stop)
-                except TimeoutError:
+                except _Idle:
                     status, error = AnswerStatus.TIMEOUT, f"no output for {limits.idle_timeout_s:g} s (idle timeout)"
                     break
                 if event is None:
@@ -115,8 +120,11 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
                     if chars >= limits.max_chars:
                         error = f"answer cut at the {limits.max_chars}-character cap"
                         break
-    except TimeoutError:
-        status, error = AnswerStatus.TIMEOUT, f"no complete answer within {limits.timeout_s:g} s"
+    except TimeoutError as exc:
+        if deadline.expired():
+            status, error = AnswerStatus.TIMEOUT, f"no complete answer within {limits.timeout_s:g} s"
+        else:  # a client library's own timeout: an endpoint fault like any other
+            status, error = AnswerStatus.ERROR, f"TimeoutError: {exc}"
     except _Stopped:
         status, error = AnswerStatus.ERROR, "stopped by the MC"
     except ProviderError as exc:

@@ -61,12 +61,13 @@ def http_reason(what: str, response_status: int, body: bytes) -> str:
 
 def transport_reason(what: str, exc: httpx.HTTPError) -> str:
     """A readable line for a connection-level failure."""
+    detail = str(exc).strip()
     if isinstance(exc, httpx.ConnectError):
-        return f"{what}: cannot connect ({exc or 'connection refused'})"
+        return f"{what}: cannot connect ({detail or 'connection refused'})"
     if isinstance(exc, httpx.TimeoutException):
         return f"{what}: the server stopped sending ({type(exc).__name__})"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return f"{what}: connection broken mid-stream ({exc or type(exc).__name__})"
+        return f"{what}: connection broken mid-stream ({detail or 'connection reset or closed by the server'})"
     return f"{what}: {type(exc).__name__}: {exc}"
 
 

@@ -44,11 +44,13 @@ class LineEvents:
             obj = json.loads(raw)
         except ValueError:
             shown = raw[:60].decode("utf-8", "replace")
-            raise ProviderError(f"{self.what}: unreadable streamed line from the container: {shown!r}") from None
+            raise ProviderError(f"{self.what}: unreadable streamed line from the endpoint: {shown!r}") from None
         if not isinstance(obj, dict):
             return
         if obj.get("error"):
-            raise ProviderError(f"{self.what}: the container reported an error mid-stream: {obj['error']}")
+            err = obj["error"]
+            message = err.get("message", err) if isinstance(err, dict) else err
+            raise ProviderError(f"{self.what}: the server reported an error mid-stream: {str(message)[:200]}")
         token = obj.get("token")
         if isinstance(token, dict):  # TGI; the final event repeats the whole text in generated_text: ignore it
             if not token.get("special") and token.get("text"):
