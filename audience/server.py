@@ -139,6 +139,7 @@ class Hub:
         self._last: dict[str, str] = {}
         self._last_tally: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self.server: Server | None = None
         self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health)
         self.longest_broadcast_slice_s = 0.0
@@ -427,7 +428,9 @@ class Hub:
         now = time.monotonic()
         for c in [c for c in self.pending if now - c.opened > limit]:
             self.pending.discard(c)
-            await c.ws.close(1008, "no hello")
+            task = asyncio.create_task(c.ws.close(1008, "no hello"))  # closing waits; the watcher must not
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _send_tally(self, clients: set[Client], force: bool = False) -> None:
         snap = self.snap
