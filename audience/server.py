@@ -397,7 +397,10 @@ class Hub:
             groups.append((f"judge:{pid}", clients, lambda s, p=pid: state.judge_view(s, p, now)))  # type: ignore[misc]
         for fid, clients in self.finalists.items():
             groups.append((f"finalist:{fid}", clients, lambda s, f=fid: state.finalist_view(s, f, now)))  # type: ignore[misc]
+        stage_frozen = bool(self.snap.show.get("frozen"))
         for key, clients, view_of in groups:
+            if key == "stage" and stage_frozen:
+                continue  # a frozen stage keeps what it shows; it catches up when unfrozen
             view = view_of(self.snap)
             fingerprint = protocol.encode(view)
             if self._last.get(key) == fingerprint:
@@ -434,7 +437,8 @@ class Hub:
 
     async def _send_tally(self, clients: set[Client], force: bool = False) -> None:
         snap = self.snap
-        if not clients or snap is None or snap.round is None or state.results_hidden(snap):
+        if not clients or snap is None or snap.round is None or state.results_hidden(snap) \
+                or (snap.show.get("frozen") and not force):
             return
         counts = await self._read(self.store_r.vote_labels, snap.round.id)
         frame = protocol.encode(state.tally_view(snap.round, counts))

@@ -7,8 +7,14 @@ standings and override marks come from finale.core.scoring.
 
 show_state keys read (written by the console / director):
 - `current_round` (int): the round on screen;
-- `frozen` (bool): the console has frozen the show; pages show a notice;
-- `revealed` (bool): the MC revealed the overall winner; the stage animates it.
+- `paused` (false or {"at", "remaining"}): the MC paused the show; countdowns
+  stand still at `remaining` seconds (the console extends the poll on resume);
+- `frozen` (bool): the stage is frozen; the hub stops updating stage pages
+  until it is unfrozen (see server.py);
+- `reveal` (int k): the final reveal has shown the last k places, from the
+  bottom up; the stage masks the places not yet revealed and animates the
+  newest one, then the winner once every place is out;
+- `revealed` (bool): the overall winner is revealed at once.
 A round's own `revealed` flag (Director.reveal_round) reveals its label mapping
 and its round winner.
 """
@@ -101,12 +107,15 @@ def _answers(snap: Snapshot) -> list[dict[str, Any]]:
 
 def _round_head(snap: Snapshot, now: float) -> dict[str, Any]:
     rnd = snap.round
+    paused = snap.show.get("paused")
+    pause = {"remaining": paused.get("remaining")} if isinstance(paused, dict) else None
     if rnd is None:
-        return {"round": None, "phase": None, "prompt": None, "labels": [], "deadline": None, "voting_open": False}
+        return {"round": None, "phase": None, "prompt": None, "labels": [], "deadline": None, "voting_open": False,
+                "paused": pause}
     return {
         "round": rnd.id, "phase": rnd.phase.value, "prompt": rnd.prompt,
         "labels": sorted(rnd.labels.values()), "deadline": rnd.vote_deadline,
-        "voting_open": voting_open(rnd, now),
+        "voting_open": voting_open(rnd, now), "paused": pause,
     }
 
 
@@ -150,6 +159,18 @@ def _leaderboard(snap: Snapshot) -> list[dict[str, Any]]:
     } for s in snap.standings]
 
 
+def reveal_step(snap: Snapshot) -> int:
+    """How many places (from the bottom) the final reveal has shown; 0 when it has not started."""
+    value = snap.show.get("reveal")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _masked(position: int) -> dict[str, Any]:
+    """A leaderboard row whose place is not revealed yet: nothing about who or how much."""
+    return {"rank": position, "name": "?", "total": None, "llm": None, "panel": None, "audience": None,
+            "votes": None, "overridden": False, "tied": False, "rounds": None, "hidden": True}
+
+
 def results_hidden(snap: Snapshot) -> bool:
     """Vote bars stay hidden during the poll when the event says so."""
     rnd = snap.round
@@ -160,8 +181,16 @@ def results_hidden(snap: Snapshot) -> bool:
 def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
     """The projector: join QR, answers, countdown, leaderboard with the weight breakdown, reveals."""
     w = snap.event.weights
+    board = _leaderboard(snap)
+    step = reveal_step(snap)
+    place = None
+    if step and board:
+        shown_from = max(0, len(board) - step)
+        newest = board[shown_from]
+        place = {"place": newest["rank"], "name": newest["name"], "total": newest["total"]}
+        board = [_masked(i + 1) if i < shown_from else row for i, row in enumerate(board)]
     overall = None
-    if snap.show.get("revealed") and snap.standings:
+    if (snap.show.get("revealed") or (step and step >= len(board))) and snap.standings:
         top = [r for r in _leaderboard(snap) if r["rank"] == 1]
         overall = {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
     return {
@@ -169,7 +198,7 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "answers": _answers(snap) if snap.round and snap.round.phase is not Phase.DRAFT else [],
         "join_url": join_url, "results_hidden": results_hidden(snap),
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
-        "leaderboard": _leaderboard(snap), "reveal": _reveal(snap), "final_reveal": overall,
+        "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
         "frozen": bool(snap.show.get("frozen", False)),
     }
 

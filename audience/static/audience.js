@@ -128,7 +128,9 @@
   function tick() {
     if (!state) return;
     const node = document.getElementById("countdown");
-    if (state.phase === "voting" && state.deadline !== null) {
+    if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
+      node.textContent = "Paused · " + formatCountdown(state.paused.remaining) + " left";
+    } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
       node.textContent = left > 0 ? "Voting closes in " + formatCountdown(left) : "Voting closed";
       if (left <= 0) renderVotes();

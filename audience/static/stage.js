@@ -59,6 +59,11 @@
     const body = document.getElementById("board");
     clear(body);
     for (const row of state.leaderboard) {
+      if (row.hidden) {
+        body.append(el("tr", { class: "masked" }, el("td", {}, String(row.rank)), el("td", {}, "?"),
+          el("td", {}, "–"), el("td", {}, "–"), el("td", {}, "–"), el("td", { class: "total" }, "–")));
+        continue;
+      }
       body.append(el("tr", { class: row.rank === 1 && row.rounds > 0 ? "leader" : "" },
         el("td", {}, row.rounds === 0 ? "–" : String(row.rank) + (row.tied ? "=" : "")),
         el("td", {}, row.name, row.overridden ? el("span", { class: "mark", title: "override applied" }, " *") : ""),
@@ -91,8 +96,9 @@
     const box = document.getElementById("reveal");
     const final = state.final_reveal;
     const round = state.reveal;
-    const key = JSON.stringify([final, round && round.winners, state.round]);
-    if (!final && !round) { box.hidden = true; revealKey = key; return; }
+    const place = state.place_reveal;
+    const key = JSON.stringify([final, place, round && round.winners, state.round]);
+    if (!final && !round && !place) { box.hidden = true; revealKey = key; return; }
     if (key === revealKey) return;
     revealKey = key;
     const mapping = document.getElementById("reveal-mapping");
@@ -100,6 +106,10 @@
     if (final) {
       setText("reveal-kicker", "And the winner is");
       setText("reveal-title", final.winners.join(" & "));
+    } else if (place) {
+      setText("reveal-kicker", "In place " + place.place);
+      setText("reveal-title", place.name);
+      mapping.append(el("li", {}, place.total === null ? "" : place.total.toFixed(1) + " points"));
     } else {
       setText("reveal-kicker", "Round " + state.round + " winner");
       setText("reveal-title", round.winners.join(" & ") || "–");
@@ -118,7 +128,9 @@
   function tick() {
     if (!state) return;
     const node = document.getElementById("countdown");
-    if (state.phase === "voting" && state.deadline !== null) {
+    if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
+      node.textContent = formatCountdown(state.paused.remaining) + " · paused";
+    } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
       node.textContent = left > 0 ? formatCountdown(left) : "Voting closed";
     } else {

@@ -281,8 +281,16 @@ def test_stage_shows_bars_leaderboard_override_marks_and_reveal(
     expect(page.locator("#w-llm")).to_have_text("LLM 40%")
     expect(page.locator("#w-audience")).to_have_text("Audience 20%")
 
-    store.set_show_state("revealed", True, actor="mc")
+    places = len(event.finalists)
+    last = store.event().finalist(director.standings()[-1].finalist_id).name
+    store.set_show_state("reveal", 1, actor="mc")  # the console's reveal, one place at a time from the bottom
+    expect(page.locator("#reveal-kicker")).to_have_text(f"In place {places}")
+    expect(page.locator("#reveal-title")).to_have_text(last)
+    expect(page.locator("#board tr.masked")).to_have_count(places - 1)
+    page.screenshot(path=str(ARTIFACTS / "stage-place-reveal.png"))
+    store.set_show_state("reveal", places, actor="mc")
     expect(page.locator("#reveal-kicker")).to_have_text("And the winner is")
+    expect(page.locator("#board tr.masked")).to_have_count(0)
     winner = store.event().finalist(director.standings()[0].finalist_id).name
     expect(page.locator("#reveal-title")).to_have_text(winner)
     expect(page.locator("#reveal")).to_have_class("reveal play")
