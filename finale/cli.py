@@ -128,6 +128,20 @@ def validate_cmd(event_file: Path) -> None:
                f"{len(config.questions)} questions)")
 
 
+@main.command("check")
+@click.argument("event_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds each check may take.")
+def check_cmd(event_file: Path, timeout_s: float) -> None:
+    """Preflight: AWS identity, endpoints InService and answering, the judge scoring; exit 1 on any failure."""
+    from finale.preflight import print_results, run_preflight
+
+    config = load_event(event_file)
+    results = run_preflight(config, event_file.parent, timeout_s)
+    if not print_results(event_file, results, Console(width=160)):
+        sys.exit(1)
+
+
 def _open_event_db(db_path: Path) -> Store:
     """An existing event database, or one clear usage error (not a database, no event set up).
 

@@ -24,8 +24,9 @@ def describe_endpoint(h: WireHandler, body: bytes) -> None:
     if not h.signed_by("sagemaker"):
         return
     name = json.loads(body or b"{}").get("EndpointName", "")
-    reply, _ = h.script.take(f"describe:{name}", h.record(body))
-    if name not in h.script.replies:
+    h.script.take(f"describe:{name}", h.record(body))
+    reply = h.script.replies.get(name)
+    if reply is None:
         h.send_json(400, {"__type": "ValidationException", "message": f'Could not find endpoint "{name}".'},
                     content_type="application/x-amz-json-1.1")
         return
