@@ -81,7 +81,7 @@ class TokenGuard:
 
     def failed(self, address: str) -> None:
         """Record a wrong token; the address is blocked once its allowance is used up."""
-        if not self._bucket.allow(address):
+        if not self._bucket.allow(address) or self._bucket.remaining(address) < 1:
             self._blocked[address] = time.monotonic() + BLOCK_S
 
 

@@ -47,6 +47,13 @@ class TokenBucket:
             return True
         return False
 
+    def remaining(self, key: str) -> float:
+        """Tokens `key` has now (a full bucket for a key never seen)."""
+        b = self._buckets.get(key)
+        if b is None:
+            return self.burst
+        return min(self.burst, b.tokens + (self.clock() - b.at) * self.rate)
+
     def prune(self) -> None:
         """Drop keys whose bucket has refilled (they would be recreated full anyway)."""
         now = self.clock()

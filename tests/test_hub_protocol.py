@@ -288,3 +288,27 @@ async def test_a_frozen_stage_keeps_its_picture_until_unfrozen(store: Store, db_
         await asyncio.to_thread(store.set_show_state, "frozen", False, "mc")
         caught_up = await recv_type(stage, "state")
         assert caught_up["phase"] == "closed" and caught_up["frozen"] is False
+
+
+async def test_wrong_private_links_are_404_then_the_address_is_refused(store: Store, db_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    good = store.tokens("finalists")["ray"]
+
+    def status(path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{hub.port}{path}") as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    async with running_hub(db_path, token_tries_per_min=5) as hub:
+        assert await asyncio.to_thread(status, f"/finalist/{good}") == 200
+        codes = [await asyncio.to_thread(status, f"/finalist/guess-{i}") for i in range(7)]
+        assert codes[:5] == [404] * 5 and codes[5:] == [429, 429]
+        assert await asyncio.to_thread(status, f"/finalist/{good}") == 429, "blocked for a while, right link too"
+        async with connect(ws_url(hub)) as ws:
+            await ws.send(json.dumps({"type": "hello", "role": "finalist", "device_id": "device-0001",
+                                      "token": good}))
+            assert (await recv_json(ws))["code"] == "rate_limited"
