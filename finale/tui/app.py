@@ -129,6 +129,7 @@ class FinaleApp(App[None]):
         self._asking = False
         self._auto_closed: int | None = None
         self._intents: queue.Queue[tuple[str, Callable[[], str]] | None] = queue.Queue()
+        self._intents_done = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -145,9 +146,16 @@ class FinaleApp(App[None]):
     async def on_unmount(self) -> None:
         self._intents.put(None)
         await self.endpoints.aclose()
-        self.watcher.close()
-        self.reader.close()
-        self.store.close()
+        await asyncio.to_thread(self._close_stores)
+
+    def _close_stores(self) -> None:
+        """Close the connections once no worker thread is inside one (closing under a query can crash)."""
+        self._intents_done.wait(timeout=10)
+        with self._reader_lock:
+            self.watcher.close()
+            self.reader.close()
+        with self.store._lock:
+            self.store.close()
 
     # -- reading the store ----------------------------------------------------
 
@@ -201,6 +209,11 @@ class FinaleApp(App[None]):
 
     # -- the hub --------------------------------------------------------------
 
+    def use_hub(self, url: str) -> None:
+        """Watch the hub at `url` (call before the app runs)."""
+        self.hub_url = url
+        self.hub_status = HubStatus("starting", None, url)
+
     @work(name="check-hub", thread=True, exclusive=True, group="hub")
     def check_hub_health(self) -> None:
         if self.hub_url:
@@ -217,6 +230,7 @@ class FinaleApp(App[None]):
         while True:
             item = self._intents.get()
             if item is None:
+                self._intents_done.set()
                 return
             name, job = item
             try:

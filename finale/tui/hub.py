@@ -41,7 +41,7 @@ def check_hub(url: str, timeout: float = 1.0) -> HubStatus:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        for key in ("phones", "connections", "clients"):
+        for key in ("audience", "phones", "connections"):
             value = body.get(key)
             if isinstance(value, int) and not isinstance(value, bool):
                 phones = value

@@ -222,6 +222,8 @@ class PanelScoresModal(ModalScreen[PanelEntry | None]):
         self.finalists = sorted(snapshot.event.finalist_ids, key=lambda f: self.round.labels.get(f, "?"))
         self.criteria = list(snapshot.event.criterion_ids)
         self.preset = self.panelists.index(panelist_id) if panelist_id in self.panelists else 0
+        done = {s.finalist_id for s in snapshot.current.panel_scores if s.panelist_id == self.panelists[self.preset]}
+        self.preset_finalist = next((i for i, f in enumerate(self.finalists) if f not in done), 0)
         self.show_names = show_names
 
     def compose(self) -> ComposeResult:
@@ -236,7 +238,7 @@ class PanelScoresModal(ModalScreen[PanelEntry | None]):
                     yield Label("Answer")
                     yield _radio("ps-finalist", [self.round.labels.get(f, "?")
                                                  + (f" · {names[f]}" if self.show_names else "")
-                                                 for f in self.finalists], 0)
+                                                 for f in self.finalists], self.preset_finalist)
             for c in self.criteria:
                 yield Input(placeholder=f"{c} (0-10)", id=f"ps-{c}", type="number")
             yield Static(id="ps-message")
