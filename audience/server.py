@@ -136,6 +136,8 @@ class Hub:
         self.finalists: dict[str, set[Client]] = {}
         self.pending: set[Client] = set()
         self.snap: state.Snapshot | None = None
+        self.change_filter = state.ChangeFilter()
+        self.refreshes = 0
         self._last: dict[str, str] = {}
         self._last_tally: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -149,6 +151,7 @@ class Hub:
 
     async def start(self) -> None:
         """Read the show, start listening, start the writer, watcher and tally tasks."""
+        await self._read(self.change_filter.relevant, self.store_r)
         await self.refresh()
         self.server = await serve(
             self._handler, self.options.host, self.options.port, process_request=self._process_request,
@@ -388,6 +391,7 @@ class Hub:
     async def refresh(self) -> None:
         """Re-read the show and send each role its state if (and only if) it changed."""
         self.snap = await self._read(state.read_snapshot, self.store_r)
+        self.refreshes += 1
         now = time.time()
         groups: list[tuple[str, set[Client], Callable[[state.Snapshot], dict[str, Any]]]] = [
             ("audience", self.audience, lambda s: state.audience_view(s, now)),
@@ -417,7 +421,7 @@ class Hub:
         while True:
             await asyncio.sleep(self.options.poll_interval)
             try:
-                changed = await self._read(self.watcher.changed)
+                changed = await self._read(self._changed)
                 is_open = state.voting_open(self.snap.round if self.snap else None, time.time())
                 if changed or is_open != was_open:
                     await self.refresh()
@@ -425,6 +429,10 @@ class Hub:
                 await self._drop_silent()
             except Exception:  # keep watching whatever one refresh hit; the next one retries
                 log.exception("state refresh failed")
+
+    def _changed(self) -> bool:
+        """In the reader thread: another connection committed something the pages show."""
+        return self.watcher.changed() and self.change_filter.relevant(self.store_r)
 
     async def _drop_silent(self) -> None:
         limit = self.options.hello_timeout

@@ -87,6 +87,30 @@ def read_snapshot(store: Store) -> Snapshot:
         store.conn.execute("COMMIT")
 
 
+@dataclass
+class ChangeFilter:
+    """Tells a commit that changed what pages show from one that only added votes.
+
+    Every change the pages show is logged in `events` in its own transaction,
+    except streaming answer text (kept in `answers.updated_at`). Vote batches
+    (`votes.recorded`) change only the stage's tally, which has its own loop,
+    so a burst of votes does not re-read the whole show.
+    """
+
+    last_seq: int = 0
+    answers_at: float | None = None
+
+    def relevant(self, store: Store) -> bool:
+        rows = store.conn.execute("SELECT seq, kind FROM events WHERE seq > ? ORDER BY seq",
+                                  (self.last_seq,)).fetchall()
+        if rows:
+            self.last_seq = int(rows[-1][0])
+        answers_at = store.conn.execute("SELECT MAX(updated_at) FROM answers").fetchone()[0]
+        streamed = answers_at != self.answers_at
+        self.answers_at = answers_at
+        return streamed or any(kind != "votes.recorded" for _, kind in rows)
+
+
 def voting_open(rnd: Round | None, now: float) -> bool:
     """The poll is open and its deadline (server clock) has not passed."""
     return (rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None

@@ -185,6 +185,7 @@ async def test_phones_get_no_state_per_vote_and_stage_gets_tallies_only_when_vis
     async with running_hub(db_path) as hub, client(hub, device="watcher-01") as (watcher, _), \
             client(hub, role="stage", device="stage-0001") as (stage, stage_state):
         assert stage_state["results_hidden"] is True  # the demo event hides results until the close
+        refreshes = hub.refreshes
         for i in range(5):
             async with client(hub, device=f"voter-{i:04d}") as (ws, _):
                 await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": label, "id": f"v{i}"}))
@@ -194,6 +195,7 @@ async def test_phones_get_no_state_per_vote_and_stage_gets_tallies_only_when_vis
             await recv_json(watcher, timeout=0.3)
         with pytest.raises(TimeoutError):
             await recv_type(stage, "tally", timeout=0.3)
+        assert hub.refreshes == refreshes, "vote batches do not re-read the show"
         await asyncio.to_thread(director.close_poll, rnd.id)
         tally = await recv_type(stage, "tally", timeout=3)
         assert tally["counts"][label] == 5 and tally["total"] == 5
