@@ -491,10 +491,18 @@ class Store:
     # -- votes --------------------------------------------------------------
 
     def record_votes(self, votes: Sequence[VoteIn], actor: str = "hub") -> int:
-        """Upsert a batch of votes in one transaction with one audit event; the later cast wins."""
+        """Upsert a batch of votes in one transaction with one audit event; the later cast wins.
+
+        A vote resent after a lost ack (same round, device, client message id and label as the vote
+        already counted, or as one earlier in the batch) is a replay: it is acknowledged but neither
+        stored nor logged again, so every vote is in the table and the audit log exactly once.
+        """
         if not votes:
             return 0
         with self.transaction():
+            votes = self._new_votes(votes)
+            if not votes:
+                return 0
             self.conn.executemany(
                 "INSERT INTO votes VALUES (?, ?, ?, ?, ?) ON CONFLICT(round_id, device_id) DO UPDATE SET "
                 "label=excluded.label, client_msg_id=excluded.client_msg_id, cast_at=excluded.cast_at "
@@ -507,6 +515,29 @@ class Store:
             for round_id, rows in by_round.items():
                 self.log(actor, "votes.recorded", {"votes": rows}, round_id)
         return len(votes)
+
+    def _new_votes(self, votes: Sequence[VoteIn]) -> list[VoteIn]:
+        """The batch without replays of the counted vote (call inside the transaction)."""
+        counted: dict[tuple[int, str], tuple[str | None, str]] = {}
+        by_round: dict[int, list[str]] = {}
+        for v in votes:
+            if v.client_msg_id is not None:
+                by_round.setdefault(v.round_id, []).append(v.device_id)
+        for round_id, devices in by_round.items():
+            for i in range(0, len(devices), 500):
+                chunk = devices[i:i + 500]
+                rows = self.conn.execute(
+                    f"SELECT device_id, client_msg_id, label FROM votes WHERE round_id=? AND device_id IN "
+                    f"({','.join('?' * len(chunk))})", [round_id, *chunk])
+                counted.update({(round_id, d): (m, lab) for d, m, lab in rows})
+        fresh: list[VoteIn] = []
+        for v in votes:
+            key = (v.round_id, v.device_id)
+            if v.client_msg_id is not None and counted.get(key) == (v.client_msg_id, v.label):
+                continue
+            fresh.append(v)
+            counted[key] = (v.client_msg_id, v.label)
+        return fresh
 
     def device_vote(self, round_id: int, device_id: str) -> str | None:
         """The label a device's counted vote is for in a round, or None (for the hub's reconnects)."""

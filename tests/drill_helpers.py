@@ -1,0 +1,497 @@
+"""Shared by the crash drills (tests/test_drill_*.py) and their long versions (bench/drills.py).
+
+- `Phone`: a minimal phone over a real websockets connection: hello, vote, wait for the ack; when the
+  connection drops it reconnects with backoff and resends the unacknowledged vote with the same id.
+- `check_votes`: every acknowledged vote stored exactly once (the votes table and the audit log agree).
+- `check_round_log`: the tables the screens read agree with the audit log; `integrity_check` is ok.
+- `mc_loop` (run as `python -m tests.drill_helpers director DB ...`): an MC who resumes whatever round the
+  database holds and drives the show on; it prints each commit so a parent can kill it at any moment and
+  then check that nothing it reported is lost.
+- `supervised_hub`: `finale hub` as the console runs it, a child of the real `HubSupervisor`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from finale.config import EventConfig
+from finale.core import show
+from finale.core.model import AnswerStatus, Component, Phase
+from finale.demo import DEMO_EVENT
+from finale.demo.script import load_script
+from finale.demo.simulate import audience_votes, panel_scores
+from finale.director import Director, build_endpoints
+from finale.store import Store
+from finale.supervisor import HubSupervisor
+
+PHASE_ORDER = [Phase.DRAFT, Phase.ASKING, Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL]
+FINAL_ANSWER = (AnswerStatus.OK, AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
+RETRY_CODES = ("rate_limited", "unavailable")
+
+
+# -- phones ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PhoneLog:
+    """What one phone did: every vote it sent (by id) and which of them the hub acknowledged."""
+
+    device: str
+    sent: dict[str, str] = field(default_factory=dict)  # msg id -> label
+    acked: list[str] = field(default_factory=list)  # msg ids, in order
+    refused: dict[str, str] = field(default_factory=dict)  # msg id -> error code
+    latencies_ms: list[float] = field(default_factory=list)  # first send to ack, per acked vote
+    reconnects: int = 0
+    resends: int = 0
+
+
+class Phone:
+    """One phone on the real hub: votes one at a time and never gives up on an unacknowledged vote."""
+
+    def __init__(self, url: str, device: str, *, ack_timeout_s: float = 10.0, max_backoff_s: float = 1.0) -> None:
+        self.url = url
+        self.log = PhoneLog(device)
+        self.ack_timeout_s = ack_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.ws: ClientConnection | None = None
+        self.state: dict[str, Any] = {}
+        self._n = 0
+
+    async def connect(self, give_up_after_s: float = 60.0) -> None:
+        """(Re)connect and say hello, with backoff, until the hub answers with its state."""
+        backoff = 0.05
+        deadline = time.monotonic() + give_up_after_s
+        while True:
+            try:
+                ws = await connect(self.url, open_timeout=5, close_timeout=1, max_queue=64)
+                await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": self.log.device}))
+                while True:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if msg["type"] == "state":
+                        self.ws, self.state = ws, msg
+                        return
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidStatus):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+                backoff = min(self.max_backoff_s, backoff * 2)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def vote(self, round_id: int, label: str) -> bool:
+        """Send one vote and wait for its ack, reconnecting and resending as often as it takes.
+
+        True when acknowledged; False when the hub refused it for good (its code is in `log.refused`).
+        """
+        self._n += 1
+        msg_id = f"{self.log.device}-{self._n}"
+        frame = json.dumps({"type": "vote", "round": round_id, "label": label, "id": msg_id})
+        self.log.sent[msg_id] = label
+        started = time.perf_counter()
+        first = True
+        while True:
+            if self.ws is None:
+                await self.connect()
+                self.log.reconnects += 1
+            assert self.ws is not None
+            try:
+                if not first:
+                    self.log.resends += 1
+                first = False
+                await self.ws.send(frame)
+                reply = await self._reply(msg_id)
+            except (ConnectionClosed, TimeoutError, OSError):
+                self.ws = None
+                continue
+            if reply["type"] == "ack":
+                self.log.acked.append(msg_id)
+                self.log.latencies_ms.append((time.perf_counter() - started) * 1000)
+                return True
+            if reply["code"] in RETRY_CODES:
+                await asyncio.sleep(random.uniform(0.2, 0.5))
+                continue
+            self.log.refused[msg_id] = reply["code"]
+            return False
+
+    async def _reply(self, msg_id: str) -> dict[str, Any]:
+        assert self.ws is not None
+        deadline = time.monotonic() + self.ack_timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no reply to {msg_id}")
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            if msg["type"] == "state":
+                self.state = msg
+            elif msg["type"] in ("ack", "error") and msg.get("id") == msg_id:
+                return dict(msg)
+
+
+async def connect_phones(url: str, n: int, prefix: str = "phone", concurrency: int = 100) -> list[Phone]:
+    """`n` phones connected and greeted, at most `concurrency` handshakes at a time."""
+    phones = [Phone(url, f"{prefix}-{i:05d}") for i in range(n)]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(p: Phone) -> None:
+        async with gate:
+            await p.connect()
+
+    await asyncio.gather(*(one(p) for p in phones))
+    return phones
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def latency_summary(phones: list[Phone]) -> dict[str, float]:
+    lat = [x for p in phones for x in p.log.latencies_ms]
+    return {"p50_ms": round(statistics.median(lat), 2) if lat else 0.0, "p99_ms": round(percentile(lat, 99), 2),
+            "max_ms": round(max(lat), 2) if lat else 0.0}
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class VoteCheck:
+    """How the store compares with what phones were told."""
+
+    acknowledged: int
+    stored: int
+    duplicates: int
+    lost: int
+    unsent: int
+    table_matches_log: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.duplicates == 0 and self.lost == 0 and self.unsent == 0 and self.table_matches_log
+
+
+def check_votes(store: Store, round_id: int, logs: list[PhoneLog]) -> VoteCheck:
+    """Every acknowledged vote appears exactly once in the audit log; each device's row is its last ack."""
+    logged: Counter[tuple[str, str]] = Counter()
+    latest: dict[str, tuple[str, float]] = {}
+    for ev in store.events(kind="votes.recorded", round_id=round_id):
+        for device, label, msg_id, at in ev.payload["votes"]:
+            logged[(device, msg_id)] += 1
+            if device not in latest or at >= latest[device][1]:
+                latest[device] = (label, at)
+    rows = {v["device_id"]: v for v in store.votes(round_id)}
+    table = {d: (v["label"], v["cast_at"]) for d, v in rows.items()}
+    sent = {(p.device, m) for p in logs for m in p.sent}
+    acked = [(p.device, m) for p in logs for m in p.acked]
+    lost = sum(1 for key in acked if logged[key] == 0)
+    for p in logs:  # the row a device ends with is its last acknowledged vote
+        if p.acked and (p.device not in rows or rows[p.device]["client_msg_id"] != p.acked[-1]):
+            lost += 1
+    return VoteCheck(acknowledged=len(acked), stored=len(rows), duplicates=sum(n - 1 for n in logged.values() if n > 1),
+                     lost=lost, unsent=sum(1 for key in logged if key not in sent), table_matches_log=table == latest)
+
+
+def check_round_log(store: Store) -> list[str]:
+    """Where the rounds, answers and judgments tables disagree with the audit log, and integrity problems."""
+    problems: list[str] = []
+    if (ic := store.integrity_check()) != "ok":
+        problems.append(f"integrity_check: {ic}")
+    for rnd in store.rounds():
+        phases = [e.payload["phase"] for e in store.events(round_id=rnd.id) if "phase" in e.payload]
+        logged_phase = phases[-1] if phases else Phase.DRAFT.value
+        if logged_phase != rnd.phase.value:
+            problems.append(f"round {rnd.id}: table says {rnd.phase}, log says {logged_phase}")
+        answers: dict[str, str] = {}
+        judged: dict[str, str] = {}
+        for e in store.events(kind="answer.saved", round_id=rnd.id):
+            if not e.payload["reference"]:
+                answers[e.payload["finalist_id"]] = e.payload["status"]
+        for e in store.events(kind="judgment.saved", round_id=rnd.id):
+            judged[e.payload["finalist_id"]] = e.payload["status"]
+        for fid, a in store.answers(rnd.id).items():
+            if a.status in FINAL_ANSWER and answers.get(fid) != a.status.value:
+                problems.append(f"round {rnd.id}: answer of {fid} is {a.status} but the log says {answers.get(fid)}")
+        table_j = {fid: j.status.value for fid, j in store.judgments(rnd.id).items()}
+        if table_j != judged:
+            problems.append(f"round {rnd.id}: judgments {table_j} but the log says {judged}")
+    return problems
+
+
+def dump_tables(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted: two dumps are equal when nothing was written in between."""
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {n: sorted(conn.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    finally:
+        conn.close()
+
+
+# -- the hub as the console runs it -------------------------------------------------------------
+
+
+@contextmanager
+def supervised_hub(db_path: Path, port: int, log_path: Path) -> Iterator[HubSupervisor]:
+    """`finale hub` started and watched by the real supervisor (fast restarts for drills)."""
+    sup = HubSupervisor(db_path, "127.0.0.1", port, f"http://127.0.0.1:{port}", log_path, min_backoff_s=0.1,
+                        max_backoff_s=0.5)
+    sup.start()
+    try:
+        if not sup.wait_ready(60):
+            raise RuntimeError(f"hub did not come up: {log_path.read_text()[-2000:]}")
+        yield sup
+    finally:
+        sup.stop()
+
+
+def with_hub_limits(config: EventConfig, **limits: Any) -> EventConfig:
+    """The event with its [hub] section changed (generous rate limits for fuzzing, a bind address...)."""
+    return config.model_copy(update={"hub": config.hub.model_copy(update=limits)})
+
+
+# -- an MC who resumes --------------------------------------------------------------------------
+
+
+def _say(*parts: object) -> None:
+    print(*parts, flush=True)
+
+
+async def mc_loop(db_path: Path, rounds: int, time_scale: float, seed: int, phones: int) -> None:
+    """Drive the show from whatever state the database is in until `rounds` rounds are final.
+
+    Prints `phase <name> <round>` before each step and `committed ...` after each commit returns.
+    """
+    store = Store(db_path)
+    config = store.event_config()
+    event = config.to_core()
+    script = load_script(DEMO_EVENT.parent / config.rehearsal.script)
+    endpoints = build_endpoints(config, DEMO_EVENT.parent, seed=seed, time_scale=time_scale)
+    director = Director(store, endpoints, actor="mc")
+    _say("ready")
+    try:
+        while True:
+            done = [r for r in store.rounds() if r.phase is Phase.FINAL]
+            rnd = store.current_round()
+            if rnd is None or rnd.phase in (Phase.FINAL, Phase.VOID):
+                if len(done) >= rounds:
+                    _say("show-done", len(done))
+                    return
+                asked = {r.question_id for r in done}
+                qid = next(q.id for q in event.questions if q.id not in asked)
+                rnd = director.new_round(qid, seed=seed * 1000 + len(store.rounds()))
+                _say("committed round", rnd.id, rnd.phase.value)
+                continue
+            _say("phase", rnd.phase.value, rnd.id)
+            if rnd.phase in (Phase.DRAFT, Phase.ASKING):
+                stored = store.answers(rnd.id)
+                missing = [f for f in event.finalist_ids if f not in stored or stored[f].status not in FINAL_ANSWER]
+                if rnd.phase is Phase.DRAFT or missing:
+                    await director.ask(rnd.id, only=None if rnd.phase is Phase.DRAFT else missing)
+                else:
+                    store.update_round(show.transition(rnd, Phase.ANSWERED), "mc", "round.answered")
+                got = store.answers(rnd.id)
+                _say("committed answers", rnd.id, " ".join(f"{f}={a.status.value}" for f, a in got.items()
+                                                         if a.status in FINAL_ANSWER))
+            elif rnd.phase in (Phase.ANSWERED, Phase.JUDGING):
+                judged = store.judgments(rnd.id)
+                missing = [f for f in event.finalist_ids if f not in judged]
+                if rnd.phase is Phase.ANSWERED or missing:
+                    await director.judge(rnd.id, only=None if rnd.phase is Phase.ANSWERED else missing)
+                    _say("committed judged", rnd.id, " ".join(sorted(store.judgments(rnd.id))))
+                    continue
+                for score in panel_scores(event, rnd, script, seed):
+                    store.save_panel_score(score, actor=f"simulated:{score.panelist_id}")
+                _say("committed panel", rnd.id)
+                director.open_poll(rnd.id, 600)
+            elif rnd.phase is Phase.VOTING:
+                votes = audience_votes(rnd, script, seed, phones)
+                for i in range(0, len(votes), 20):  # a trickle, so a kill can land mid-poll
+                    batch = votes[i:i + 20]
+                    store.record_votes(batch, actor="simulated-audience")
+                    _say("committed votes", rnd.id, " ".join(f"{v.device_id}={v.label}@{v.cast_at!r}@{v.client_msg_id}"
+                                                             for v in batch))
+                    await asyncio.sleep(0.02)
+                director.close_poll(rnd.id)
+            elif rnd.phase is Phase.CLOSED:
+                for dispute in director.disputes(rnd.id):
+                    if dispute.kind == "checker" and not dispute.resolved:
+                        director.override(rnd.id, dispute.finalist_id, Component.LLM,
+                                          f"Judge misread a correct answer; {dispute.reason}.", value=80.0,
+                                          actor="head-judge")
+                if not rnd.revealed:
+                    director.reveal_round(rnd.id)
+                director.finalize(rnd.id)
+            _say("committed round", rnd.id, store.round(rnd.id).phase.value)
+    finally:
+        await endpoints.aclose()
+        store.close()
+
+
+@dataclass
+class Reported:
+    """What a killed MC process said it had committed."""
+
+    phases: dict[int, str] = field(default_factory=dict)
+    answers: dict[tuple[int, str], str] = field(default_factory=dict)
+    judged: set[tuple[int, str]] = field(default_factory=set)
+    votes: dict[tuple[int, str], tuple[str, float, str]] = field(default_factory=dict)  # label, cast at, msg id
+
+    def read(self, lines: list[str]) -> None:
+        for line in lines:
+            words = line.split()
+            if len(words) < 3 or words[0] != "committed":
+                continue
+            kind, rid, rest = words[1], int(words[2]), words[3:]
+            if kind == "round":
+                self.phases[rid] = rest[0]
+            elif kind == "answers":
+                self.answers.update({(rid, f): s for f, _, s in (w.partition("=") for w in rest)})
+            elif kind == "judged":
+                self.judged.update((rid, f) for f in rest)
+            elif kind == "votes":
+                for w in rest:
+                    device, _, tail = w.partition("=")
+                    label, at, msg_id = tail.split("@")
+                    old = self.votes.get((rid, device))
+                    if old is None or float(at) >= old[1]:
+                        self.votes[(rid, device)] = (label, float(at), msg_id)
+
+    def missing_in(self, store: Store) -> list[str]:
+        """Everything reported as committed that the store does not hold."""
+        out: list[str] = []
+        order = [p.value for p in PHASE_ORDER]
+        for rid, phase in self.phases.items():
+            now = store.round(rid).phase.value
+            if now not in order or order.index(now) < order.index(phase):
+                out.append(f"round {rid} went back from {phase} to {now}")
+        for (rid, fid), status in self.answers.items():
+            a = store.answers(rid).get(fid)
+            if a is None or a.status not in FINAL_ANSWER:
+                out.append(f"answer {rid}/{fid} ({status}) lost")
+        for rid, fid in self.judged:
+            if fid not in store.judgments(rid):
+                out.append(f"judgment {rid}/{fid} lost")
+        rows: dict[int, dict[str, tuple[str, float, str]]] = {}
+        for (rid, device), (label, at, msg_id) in self.votes.items():
+            table = rows.setdefault(rid, {v["device_id"]: (v["label"], v["cast_at"], v["client_msg_id"])
+                                          for v in store.votes(rid)})
+            row = table.get(device)
+            # The row is the reported vote (a resent one keeps its first cast time) or a later one.
+            if row is None or (row[1] < at and (row[0], row[2]) != (label, msg_id)):
+                out.append(f"vote {rid}/{device} lost")
+        return out
+
+
+# Which line the MC prints just before each phase, and how long after it the kill lands (seconds).
+KILL_AFTER = {"asking": ("phase draft", 0.02, 0.3), "judging": ("phase answered", 0.0, 0.04),
+              "voting": ("phase voting", 0.01, 0.2)}
+
+
+def new_event_db(db_path: Path, config: EventConfig | None = None) -> Path:
+    """A fresh database holding the event (the demo event unless told otherwise)."""
+    from finale.config import load_event
+
+    with Store(db_path) as store:
+        store.setup_event(config or load_event(DEMO_EVENT))
+    return db_path
+
+
+def _mc_command(db_path: Path, rounds: int, speed: float, seed: int) -> list[str]:
+    return [sys.executable, "-m", "tests.drill_helpers", "director", str(db_path), "--rounds", str(rounds),
+            "--speed", str(speed), "--seed", str(seed)]
+
+
+def console_kill_drill(db_path: Path, iterations: int, *, seed: int = 2026, rounds: int = 2,
+                       speed: float = 0.2) -> dict[str, Any]:
+    """Kill -9 the MC process `iterations` times in asking, judging and voting; restart resumes each time.
+
+    After every kill: nothing the process reported as committed is missing, the tables agree with the
+    audit log and `integrity_check` is ok. At the end one more run finishes the show.
+    """
+    rng = random.Random(seed)
+    reported = Reported()
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root, "PYTHONUNBUFFERED": "1"}
+    targets = list(KILL_AFTER)
+    killed_in: Counter[str] = Counter()
+    lost: list[str] = []
+    integrity_failures = 0
+    started = time.perf_counter()
+    for it in range(iterations):
+        target = targets[it % len(targets)]
+        child = subprocess.Popen(_mc_command(db_path, rounds + iterations, speed, seed), stdout=subprocess.PIPE,
+                                 text=True, env=env, cwd=root)
+        assert child.stdout is not None
+        lines: list[str] = []
+        for line in child.stdout:
+            lines.append(line.strip())
+            prefix, low, high = KILL_AFTER[target]
+            if line.startswith(prefix):
+                time.sleep(rng.uniform(low, high))
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+        lines += [x.strip() for x in child.stdout.read().splitlines()]
+        reported.read(lines)
+        with Store(db_path) as store:
+            rnd = store.current_round()
+            killed_in[rnd.phase.value if rnd else "none"] += 1
+            problems = check_round_log(store)
+            integrity_failures += sum(1 for p in problems if p.startswith("integrity_check"))
+            lost += [f"iteration {it}: {m}" for m in reported.missing_in(store) + problems]
+    finish = subprocess.run(_mc_command(db_path, rounds + iterations, speed, seed), capture_output=True, text=True,
+                            env=env, cwd=root, timeout=600, check=False)
+    reported.read(finish.stdout.splitlines())
+    with Store(db_path) as store:
+        problems = check_round_log(store)
+        integrity_failures += sum(1 for p in problems if p.startswith("integrity_check"))
+        lost += reported.missing_in(store) + problems
+        final = [r.id for r in store.rounds() if r.phase is Phase.FINAL]
+        votes = sum(len(store.votes(r)) for r in final)
+    return {"iterations": iterations, "killed_in_phase": dict(killed_in), "resumed_to_the_end":
+            finish.returncode == 0 and "show-done" in finish.stdout, "final_rounds": len(final),
+            "reported_commits": len(reported.phases) + len(reported.answers) + len(reported.judged)
+            + len(reported.votes), "stored_votes": votes, "lost": len(lost), "problems": lost[:20],
+            "integrity_failures": integrity_failures, "seconds": round(time.perf_counter() - started, 1),
+            "finish_stderr": finish.stderr[-2000:] if finish.returncode else ""}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("director", help="run the resuming MC loop on a database")
+    d.add_argument("db", type=Path)
+    d.add_argument("--rounds", type=int, default=2)
+    d.add_argument("--speed", type=float, default=0.1)
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--phones", type=int, default=200)
+    args = parser.parse_args(argv)
+    asyncio.run(mc_loop(args.db, args.rounds, args.speed, args.seed, args.phones))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
