@@ -48,7 +48,7 @@ async def test_overall_deadline(aws: WireHTTPServer, oai: WireHTTPServer, runtim
     answers = await fan_out(ps, dict.fromkeys(ps, REQ), Limits(timeout_s=0.8, idle_timeout_s=5, max_chars=1000))
     slow = answers["slow"]
     assert (slow.status, slow.error) == (AnswerStatus.TIMEOUT, "no complete answer within 0.8 s")
-    assert slow.total_ms is not None and 750 < slow.total_ms < 1300
+    assert slow.total_ms is not None and 750 < slow.total_ms < 2000
     assert answers["fast"].status is AnswerStatus.OK
 
 

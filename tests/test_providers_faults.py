@@ -127,7 +127,7 @@ async def test_silence_beyond_the_idle_timeout(show: Show, kind: str) -> None:
     x = answers["x"]
     assert x.status is AnswerStatus.TIMEOUT and x.text == "Hello "
     assert x.error == "no output for 0.6 s (idle timeout)"
-    assert x.total_ms is not None and x.total_ms < 1500
+    assert x.total_ms is not None and x.total_ms < 2500  # well before the 3 s stall ends
     healthy(answers)
 
 
