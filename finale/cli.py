@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from audience.commands import HUB_COMMANDS
-from finale.config import ConfigError, load_event
+from finale.config import ConfigError, EventConfig, load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store, StoreError
 
@@ -30,6 +30,37 @@ def main() -> None:
     """Finale: run the live grand finale of an LLM fine-tuning competition."""
 
 
+AUTOPILOT_OPTION = click.option(
+    "--autopilot", is_flag=True, help="Run the whole show unattended: simulated phones and panelists use the real "
+    "hub; prints the standings and a health summary (exit status 1 unless sent == acknowledged == stored).")
+JUDGES_OPTION = click.option("--judges", type=click.IntRange(min=0), default=None,
+                             help="With --autopilot: panelists on their own simulated device (default: all); "
+                             "the others are typed in by the MC.")
+
+
+def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phones: int, judges: int | None,
+                   seed: int, speed: float, hub_url: str | None, local: bool) -> None:
+    """`--autopilot` for demo and run: the show unattended, then the standings and the health summary."""
+    from finale.autopilot.health import health_table
+    from finale.autopilot.launch import run_autopilot_show
+    from finale.standings_view import standings_table
+
+    host, port = ("127.0.0.1", None) if local else (config.hub.host, config.hub.port)
+    try:
+        result = run_autopilot_show(db_path, config, event_dir, phones=phones, seed=seed, time_scale=speed,
+                                    judges=len(config.panelists) if judges is None else judges, hub_url=hub_url,
+                                    host=host, port=port)
+    except (ValueError, StoreError, RuntimeError) as exc:
+        raise click.UsageError(str(exc)) from None
+    console = Console(width=100)
+    console.print(standings_table(result.show.standings, result.show.names, config.to_core().weights,
+                                  title=f"{config.event.name}: final standings"))
+    console.print(health_table(result.health))
+    console.print(f"Database: {result.show.db_path}")
+    if not result.health.votes_match:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--headless", is_flag=True, help="Run the whole show without a screen and print the standings.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed for labels, timings, panel and votes.")
@@ -41,11 +72,17 @@ def main() -> None:
               help="Simulated audience size in headless mode.")
 @click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
 @click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
+@AUTOPILOT_OPTION
+@JUDGES_OPTION
 def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int, no_hub: bool,
-         hub_url: str | None) -> None:
+         hub_url: str | None, autopilot: bool, judges: int | None) -> None:
     """The bundled rehearsal event: no AWS account, no network."""
     config = load_event(DEMO_EVENT)
     db_path = db_path or _default_demo_db()
+    if autopilot:
+        _run_autopilot(config, DEMO_EVENT.parent, db_path, phones=phones, judges=judges, seed=seed, speed=speed,
+                       hub_url=hub_url, local=True)
+        return
     if not headless:
         from finale.tui.launch import run_console
 
@@ -75,11 +112,19 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
               help="Time scale of rehearsal endpoints: 1 is realistic, 0 is instant.")
 @click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
 @click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
+@AUTOPILOT_OPTION
+@click.option("--phones", type=click.IntRange(min=1), default=120, show_default=True,
+              help="Simulated phones with --autopilot.")
+@JUDGES_OPTION
 def run_cmd(event_file: Path, db_path: Path | None, resume: bool, seed: int, speed: float, no_hub: bool,
-            hub_url: str | None) -> None:
+            hub_url: str | None, autopilot: bool, phones: int, judges: int | None) -> None:
     """Run the show from the console (the MC's terminal)."""
-    load_event(event_file)
+    config = load_event(event_file)
     db_path = db_path or event_file.with_suffix(".db")
+    if autopilot:
+        _run_autopilot(config, event_file.parent, db_path, phones=phones, judges=judges, seed=seed, speed=speed,
+                       hub_url=hub_url, local=False)
+        return
     if resume and not db_path.exists():
         raise click.UsageError(f"--resume: no database at {db_path}; drop --resume to start a new show")
     from finale.tui.launch import run_console

@@ -27,6 +27,21 @@ class ShowResult:
     db_path: Path
 
 
+def override_misjudged(director: Director, round_id: int) -> int:
+    """The head judge replaces the LLM score with the panel's wherever the checker says the judge was wrong."""
+    done = 0
+    for dispute in director.disputes(round_id):
+        if dispute.kind == "checker" and not dispute.resolved:
+            fr = director.record(round_id)
+            panel = [s for s in fr.panel_scores if s.finalist_id == dispute.finalist_id]
+            value = sum(sum(s.scores.values()) / len(s.scores) for s in panel) / len(panel) * 10
+            director.override(round_id, dispute.finalist_id, Component.LLM,
+                              f"Judge misread a correct answer; {dispute.reason}. Panel consensus used.",
+                              value=round(value, 1), actor=HEAD_JUDGE)
+            done += 1
+    return done
+
+
 async def run_show(store: Store, config: EventConfig, event_dir: Path, *, seed: int = 7,
                    time_scale: float = 1.0, phones: int = 120) -> ShowResult:
     """Ask every deck question, judge, score, vote, override misjudgments, finalise."""
@@ -45,15 +60,7 @@ async def run_show(store: Store, config: EventConfig, event_dir: Path, *, seed: 
             director.open_poll(rnd.id)
             simulate.write_votes(store, simulate.audience_votes(store.round(rnd.id), script, seed, phones))
             director.close_poll(rnd.id)
-            for dispute in director.disputes(rnd.id):
-                if dispute.kind == "checker" and not dispute.resolved:
-                    fr = director.record(rnd.id)
-                    panel = [s for s in fr.panel_scores if s.finalist_id == dispute.finalist_id]
-                    value = sum(sum(s.scores.values()) / len(s.scores) for s in panel) / len(panel) * 10
-                    director.override(rnd.id, dispute.finalist_id, Component.LLM,
-                                      f"Judge misread a correct answer; {dispute.reason}. Panel consensus used.",
-                                      value=round(value, 1), actor=HEAD_JUDGE)
-                    overrides += 1
+            overrides += override_misjudged(director, rnd.id)
             director.reveal_round(rnd.id)
             director.finalize(rnd.id)
     finally:

@@ -1,0 +1,117 @@
+"""The unattended show: the Director drives every round while simulated phones and panelists use the real hub.
+
+For each deck question: new round, ask, LLM judge, the panel scores through
+the judge pages (panelists without a simulated device are typed in by the MC),
+the poll opens, the phones vote until the deadline, the poll closes, the head
+judge overrides the judge where the checker says it was wrong (the strawberry
+round of the demo script), the round is revealed and finalised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from finale.autopilot.health import Health, collect
+from finale.autopilot.judges import Panelist, PanelStats
+from finale.autopilot.phones import Crowd
+from finale.config import EventConfig
+from finale.core.model import PanelScore, Round
+from finale.demo import simulate
+from finale.demo.script import Script, load_script
+from finale.director import Director, build_endpoints
+from finale.headless import ShowResult, override_misjudged
+from finale.store import Store
+
+MIN_WINDOW_S = 2.0  # the shortest poll the phones are given, whatever the --speed
+
+
+@dataclass(frozen=True)
+class AutopilotResult:
+    """The standings of the show and how healthy the voting was."""
+
+    show: ShowResult
+    health: Health
+
+
+def vote_window(config: EventConfig, time_scale: float) -> float:
+    """The event's voting window scaled like the rehearsal endpoints (never under MIN_WINDOW_S)."""
+    return max(MIN_WINDOW_S, config.voting.window_seconds * time_scale)
+
+
+def taste(script: Script, rnd: Round) -> dict[str, float]:
+    """How much the crowd likes each label: better scripted answers draw more votes."""
+    return {label: statistics.fmean(script.judge_scores(fid, rnd.question_id)) ** 2 + 1
+            for fid, label in rnd.labels.items()}
+
+
+def scores_by_label(scores: list[PanelScore], rnd: Round) -> dict[str, dict[str, Mapping[str, float]]]:
+    """Panelist id -> label -> criterion scores, as a judge page sends them."""
+    out: dict[str, dict[str, Mapping[str, float]]] = {}
+    for s in scores:
+        out.setdefault(s.panelist_id, {})[rnd.labels[s.finalist_id]] = s.scores
+    return out
+
+
+def check_judges(config: EventConfig, judges: int) -> None:
+    """A simulated device per panelist at most."""
+    if not 0 <= judges <= len(config.panelists):
+        raise ValueError(f"--judges {judges}: the event has {len(config.panelists)} panelists; "
+                         f"give at most {len(config.panelists)}")
+
+
+def ws_url(hub_url: str) -> str:
+    """The hub's WebSocket address from its HTTP one."""
+    parts = urlsplit(hub_url)
+    return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/ws"
+
+
+async def run_autopilot(store: Store, config: EventConfig, event_dir: Path, hub_url: str, *, phones: int,
+                        judges: int, seed: int, time_scale: float) -> AutopilotResult:
+    """Run every deck question through the hub with `phones` phones and `judges` panelists on their devices."""
+    check_judges(config, judges)
+    event = config.to_core()
+    script = load_script(event_dir / config.rehearsal.script)
+    window = vote_window(config, time_scale)
+    tokens = store.tokens("panelists")
+    panel_stats = PanelStats()
+    online = [Panelist(ws_url(hub_url), p.id, tokens[p.id], panel_stats) for p in event.panelists[:judges]]
+    by_device = {p.panelist_id for p in online}
+    crowd = Crowd(ws_url(hub_url), phones, seed, host=urlsplit(hub_url).hostname or "")
+    endpoints = build_endpoints(config, event_dir, seed=seed, time_scale=time_scale)
+    director = Director(store, endpoints, actor="autopilot")
+    round_ids: list[int] = []
+    overrides = 0
+    try:
+        await crowd.join()
+        await asyncio.gather(*(p.join() for p in online))
+        for i, question in enumerate(event.questions):
+            rnd = director.new_round(question.id, seed=seed * 1000 + i)
+            round_ids.append(rnd.id)
+            await director.ask(rnd.id)
+            await director.judge(rnd.id)
+            rnd = store.round(rnd.id)
+            panel = simulate.panel_scores(event, rnd, script, seed)
+            by_panelist = scores_by_label(panel, rnd)
+            await asyncio.gather(*(p.score(rnd.id, by_panelist[p.panelist_id]) for p in online))
+            for score in [s for s in panel if s.panelist_id not in by_device]:  # read out, typed in by the MC
+                await asyncio.to_thread(store.save_panel_score, score, f"mc-typed:{score.panelist_id}")
+            opened = await asyncio.to_thread(director.open_poll, rnd.id, window)
+            await crowd.vote_round(rnd.id, taste(script, opened), wait_s=window + 10)
+            await asyncio.sleep(max(0.0, (opened.vote_deadline or 0) - time.time()))
+            await asyncio.to_thread(director.close_poll, rnd.id)
+            overrides += await asyncio.to_thread(override_misjudged, director, rnd.id)
+            await asyncio.to_thread(director.reveal_round, rnd.id)
+            await asyncio.to_thread(director.finalize, rnd.id)
+        connected = crowd.connected
+    finally:
+        await crowd.leave()
+        await asyncio.gather(*(p.client.close() for p in online))
+        await endpoints.aclose()
+    health = collect(store, round_ids, crowd.stats, panel_stats, connected_at_end=connected, overrides=overrides)
+    return AutopilotResult(ShowResult(director.standings(), dict(director.names()), overrides, store.path), health)

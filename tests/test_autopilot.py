@@ -1,0 +1,75 @@
+"""The autopilot through the real CLI, the real hub child process and real websockets phones."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from finale.autopilot.launch import run_autopilot_show
+from finale.autopilot.phones import plan_vote
+from finale.config import load_event
+from finale.demo import DEMO_EVENT
+from finale.store import Store
+
+
+def _figure(out: str, what: str) -> int:
+    match = re.search(rf"{what}\s*│\s*(\d+)", out)
+    assert match, f"no '{what}' line in:\n{out}"
+    return int(match.group(1))
+
+
+def test_demo_autopilot_200_phones_every_vote_acknowledged_and_stored(tmp_path: Path) -> None:
+    db = tmp_path / "auto.db"
+    done = subprocess.run([sys.executable, "-m", "finale.cli", "demo", "--autopilot", "--phones", "200",
+                           "--speed", "0", "--db", str(db)], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    sent, acked, stored = (_figure(out, w) for w in ("votes sent", "votes acknowledged", "votes stored"))
+    assert sent == acked == stored
+    assert "200 of 200 joined" in out
+    assert re.search(r"sent == acknowledged == stored\s*│\s*yes", out)
+    with Store(db) as store:
+        rounds = store.rounds()
+        assert len(rounds) == len(load_event(DEMO_EVENT).questions)
+        assert all(r.phase.value == "final" for r in rounds)
+        for rnd in rounds:  # every phone's vote is counted once per round, cast through the hub
+            assert len(store.votes(rnd.id)) == 200
+        logged = sum(len(e.payload["votes"]) for e in store.events(kind="votes.recorded"))
+        assert logged >= stored  # resends after a dropped connection are logged again
+        actors = {e.actor for e in store.events(kind="panel.scored")}
+        assert any(a.startswith("judge:") for a in actors), actors
+
+
+def test_same_seed_same_standings_whether_judges_use_devices_or_the_mc_types(tmp_path: Path) -> None:
+    config = load_event(DEMO_EVENT)
+    runs = []
+    for i, judges in enumerate((3, 1)):
+        result = run_autopilot_show(tmp_path / f"run{i}.db", config, DEMO_EVENT.parent, phones=30, judges=judges,
+                                    seed=11, time_scale=0)
+        assert result.health.votes_match, result.health
+        assert result.health.panel_sent == result.health.panel_acked == judges * 5 * len(config.questions)
+        runs.append([(s.finalist_id, round(s.total, 6), s.votes) for s in result.show.standings])
+    assert runs[0] == runs[1]
+
+
+def test_vote_plans_are_seeded() -> None:
+    taste = {"A": 1.0, "B": 5.0, "C": 2.0}
+    plans = [plan_vote(7, f"phone-{i}", 3, taste) for i in range(500)]
+    assert plans == [plan_vote(7, f"phone-{i}", 3, taste) for i in range(500)]
+    assert plans != [plan_vote(8, f"phone-{i}", 3, taste) for i in range(500)]
+    assert all(p.second != p.first for p in plans)
+    early = sum(1 for p in plans if p.first_at < 0.2) / len(plans)
+    assert early > 0.8  # most votes come in the first seconds of the window
+    assert 0.03 < sum(p.second is not None for p in plans) / len(plans) < 0.2
+
+
+def test_too_many_judges_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "finale.cli", "demo", "--autopilot", "--phones", "5",
+                           "--judges", "9", "--speed", "0", "--db", str(tmp_path / "x.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--judges 9: the event has 3 panelists; give at most 3" in done.stderr
+    with Store(tmp_path / "x.db") as store:
+        assert store.rounds() == []
