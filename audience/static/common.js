@@ -83,7 +83,7 @@ const Finale = (() => {
 
     connect() {
       if (this.stopped) return;
-      this.onStatus("connecting");
+      this.onStatus(this.attempt ? "reconnecting" : "connecting");
       let ws;
       try { ws = new WebSocket(this.url()); } catch (e) { this.retry(); return; }
       this.ws = ws;
