@@ -321,3 +321,24 @@ def test_pages_send_csp_and_content_types(store: Store, hub: HubProcess) -> None
     for script in (Path(__file__).resolve().parents[2] / "audience" / "static").glob("*.js"):
         text = script.read_text()
         assert "innerHTML" not in text and "insertAdjacentHTML" not in text and "eval(" not in text, script.name
+
+
+def test_pages_fit_a_360px_phone_with_big_tap_targets(
+        browser: Browser, director: Director, store: Store, hub: HubProcess) -> None:
+    xss_round(director)
+    hub.start()
+    pages = {"/": "button.vote", f"/judge/{store.tokens('panelists')['panel-1']}": "form.scores button",
+             f"/finalist/{store.tokens('finalists')['ray']}": "#save"}
+    for path, button in pages.items():
+        opened = open_page(browser, hub.base + path, viewport={"width": 360, "height": 740}, is_mobile=True,
+                           has_touch=True)
+        page = opened.page
+        expect(page.locator("#status")).to_have_text("Connected")
+        expect(page.locator(button).first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} scrolls sideways"
+        for box in [page.locator(button).nth(i).bounding_box() for i in range(page.locator(button).count())]:
+            assert box is not None and box["height"] >= 44, f"{path}: tap target {box}"
+        unlabeled = page.evaluate("""[...document.querySelectorAll('input, textarea')]
+            .filter((n) => !(n.labels && n.labels.length) && !n.getAttribute('aria-label')).length""")
+        assert unlabeled == 0, f"{path}: inputs without a label"
+        opened.clean()
