@@ -102,3 +102,16 @@ async def test_cancelling_the_round_frees_the_worker_thread(aws: WireHTTPServer)
     answer = await run_one("quick", q, REQ, Limits(2, 1, 100))
     assert answer.status is AnswerStatus.OK, answer.error
     await runtime.aclose()
+
+
+async def test_leaving_a_silent_stream_frees_its_worker_at_once(aws: WireHTTPServer) -> None:
+    runtime = Runtime(AwsPool(1))  # read timeout 16 s: without the interrupt the worker would sit that long
+    aws.script.replies["silent"] = Reply("Hello there", pieces=2, stall_s=20)
+    aws.script.replies["quick"] = Reply("ok")
+    silent = build_provider("s", bedrock_spec(aws, "silent"), script=Script({}, {}), runtime=runtime)
+    quick = build_provider("q", bedrock_spec(aws, "quick"), script=Script({}, {}), runtime=runtime)
+    first = await run_one("s", silent, REQ, Limits(10, 0.5, 100))
+    assert first.status is AnswerStatus.TIMEOUT
+    second = await run_one("q", quick, REQ, Limits(2, 2, 100))
+    assert second.status is AnswerStatus.OK, second.error
+    await runtime.aclose()

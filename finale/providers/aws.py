@@ -77,6 +77,7 @@ class AwsPool:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[object, Any]] = asyncio.Queue()
         stop = threading.Event()
+        opened: list[Iterable[T]] = []
 
         def put(kind: object, value: Any) -> None:
             try:
@@ -88,6 +89,7 @@ class AwsPool:
             stream: Iterable[T] | None = None
             try:
                 stream = open_stream()
+                opened.append(stream)
                 for item in stream:
                     if stop.is_set():
                         break
@@ -115,12 +117,26 @@ class AwsPool:
                 yield value
         finally:
             stop.set()
+            if not future.done() and opened:
+                _interrupt(opened[0])
             if future.done() and not future.cancelled():
                 future.exception()  # pump never raises; this just marks the result as read
 
     def shutdown(self) -> None:
         """Stop taking work; threads blocked on a socket finish at their read timeout."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _interrupt(stream: object) -> None:
+    """Wake a worker blocked reading a stream we have left (silent endpoint, MC stop), instead of
+    leaving it stuck until its read timeout: urllib3's `shutdown()` exists for exactly this."""
+    raw = getattr(stream, "_raw_stream", None)  # botocore EventStream -> its urllib3 response
+    shutdown = getattr(raw, "shutdown", None)
+    if shutdown is not None:
+        try:
+            shutdown()
+        except Exception:
+            pass
 
 
 def describe_error(exc: BaseException, what: str) -> str:
