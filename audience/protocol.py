@@ -145,7 +145,7 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     if not isinstance(obj, dict):
         raise ProtocolError("bad_message", f"expected a JSON object with a \"type\"; got {type(obj).__name__}")
     kind = obj.get("type")
-    if kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS:  # a list or object as type is not hashable
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}; expected one of {', '.join(TYPES)}",
                             _msg_id(obj))
     msg_id = _msg_id(obj)

@@ -25,7 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -561,6 +561,156 @@ def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: in
             "kill_to_healthy_s": {"median": round(statistics.median(downtimes), 2) if downtimes else 0.0,
                                   "max": round(max(downtimes), 2) if downtimes else 0.0},
             "ack_latency": latency_summary(crowd), "seconds": round(time.perf_counter() - started, 1)}
+
+
+# -- fuzzing the hub ------------------------------------------------------------------------------
+
+HARD_CAP = 32 * 1024  # websockets' max_size in the hub: a bigger frame closes the connection (1009)
+ERROR_CODES = {"bad_json", "bad_message", "unknown_type", "too_big", "bad_role", "bad_token", "hello_first",
+               "not_allowed", "rate_limited", "no_round", "wrong_round", "poll_closed", "bad_label", "not_open",
+               "locked", "bad_scores", "bad_settings", "unavailable"}
+
+
+def frame_strategy() -> Any:
+    """Hub frames as a hostile or broken client sends them: mostly wrong, sometimes nearly right."""
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+    scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**18, max_value=10**400)
+               | st.floats(allow_nan=True, allow_infinity=True) | text)
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(text, inner, max_size=4), max_leaves=12)
+    kinds = st.sampled_from(["hello", "vote", "scores", "settings", "ping", "launch", "", "VOTE", "ack", "error"])
+    fields = {"role": st.sampled_from(["audience", "judge", "finalist", "stage", "mc", ""]) | values,
+              "device_id": st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True) | values,
+              "token": values, "round": st.integers(-2, 4) | values, "label": st.sampled_from("ABCDEZa") | values,
+              "id": st.from_regex(r"[A-Za-z0-9_.:-]{1,64}", fullmatch=True) | values, "scores": values,
+              "t": values, "system_prompt": values, "temperature": values, "max_tokens": values, "extra": values}
+    shaped = st.fixed_dictionaries({"type": kinds | values}, optional=fields)
+    as_json = st.tuples(shaped | values, st.booleans()).map(lambda p: json.dumps(p[0], ensure_ascii=p[1]))
+    deep = st.tuples(st.integers(1, 3000), st.sampled_from(["[", "{\"a\":"])).map(
+        lambda p: p[1] * p[0] + "1" + ("]" if p[1] == "[" else "}") * p[0])
+    oversize = st.integers(2049, HARD_CAP + 4000).map(lambda n: json.dumps({"type": "ping", "pad": "x" * n}))
+    return (as_json | as_json | text | deep | st.binary(max_size=64) | oversize
+            | as_json.map(lambda f: f[: max(1, len(f) // 2)]))  # truncated JSON
+
+
+@dataclass
+class FuzzStats:
+    """What the hub answered to fuzz frames."""
+
+    frames: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    replies: Counter[str] = field(default_factory=Counter)  # pong, state, ack to frames that were valid
+    closed_oversize: int = 0
+    acked_votes: set[tuple[str, str]] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+
+
+def _expect(frame: str | bytes, stats: FuzzStats, replies: list[dict[str, Any]], device: str | None) -> str | None:
+    """Check the replies to one frame: a bad frame gets exactly one error with the code the protocol gives it.
+
+    Returns the connection's device id afterwards (a valid `hello` on a fresh connection sets it).
+    """
+    from audience import protocol
+
+    answers = [r for r in replies if r["type"] not in ("state", "tally")]
+    try:
+        msg = protocol.parse(frame, protocol.frame_limit("audience" if device else None))
+    except protocol.ProtocolError as exc:
+        # JSON nested deeper than the interpreter's recursion limit is bad_json in the hub, and its
+        # limit need not be this process's: either code is right for such a frame.
+        same = {"bad_json", "bad_message"} if exc.code in ("bad_json", "bad_message") else {exc.code}
+        if len(answers) != 1 or answers[0].get("code") not in same:
+            stats.failures.append(f"bad frame {frame[:80]!r}: expected one error {exc.code}, got {answers}")
+        return device
+    if isinstance(msg, protocol.Hello) and device is None and not answers:
+        if not any(r["type"] == "state" for r in replies):
+            stats.failures.append(f"hello {frame[:80]!r} got no state")
+        stats.replies["state"] += 1
+        return msg.device_id
+    if len(answers) != 1 or answers[0]["type"] not in ("error", "pong", "ack"):
+        stats.failures.append(f"frame {frame[:80]!r} ({type(msg).__name__}): expected one reply, got {answers}")
+        return device
+    if answers[0]["type"] == "ack" and device is not None and isinstance(msg, protocol.Vote):
+        stats.acked_votes.add((device, msg.id))
+    stats.replies[answers[0]["type"]] += 1
+    return device
+
+
+def fuzz_connection(url: str, frames: list[str | bytes], stats: FuzzStats, hello_as: str | None) -> None:
+    """Send each frame on one real connection, each followed by a ping, and check what came back.
+
+    Documented closes are expected, and the connection is then reopened: 1009 for a frame over the
+    hard cap, 1008 after a refused private-link token.
+    """
+    from websockets.sync.client import connect as sync_connect
+
+    state: dict[str, Any] = {"device": None}
+    stack = ExitStack()
+
+    def open_ws() -> Any:
+        ws = stack.enter_context(sync_connect(url, open_timeout=10, max_size=2**22, compression=None))
+        state["device"] = None
+        if hello_as is not None:
+            device = f"fuzz{random.getrandbits(48):012x}"
+            ws.send(json.dumps({"type": "hello", "role": hello_as, "device_id": device}))
+            json.loads(ws.recv(10))  # the state
+            state["device"] = device
+        return ws
+
+    ws = open_ws()
+    try:
+        for n, frame in enumerate(frames):
+            stats.frames += 1
+            ws.send(frame)
+            replies: list[dict[str, Any]] = []
+            try:
+                ws.send(json.dumps({"type": "ping", "t": n}))
+                while True:
+                    reply = json.loads(ws.recv(10))
+                    if reply["type"] == "pong" and reply.get("t") == n:
+                        break
+                    replies.append(reply)
+                    if reply["type"] == "error":
+                        stats.errors[reply["code"]] += 1
+                        if reply["code"] not in ERROR_CODES or not reply.get("message"):
+                            stats.failures.append(f"undocumented error {reply}")
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else None
+                refused = [r.get("code") for r in replies if r["type"] == "error"]
+                if len(frame) > HARD_CAP and code == 1009:
+                    stats.closed_oversize += 1
+                elif code == 1008 and refused and refused[-1] in ("bad_token", "rate_limited"):
+                    stats.replies["closed_bad_token"] += 1
+                else:
+                    stats.failures.append(f"connection closed ({code}) after {frame[:80]!r}; replies {replies}")
+                ws = open_ws()
+                continue
+            if len(frame) > HARD_CAP:
+                stats.failures.append(f"a {len(frame)}-character frame did not close the connection")
+            state["device"] = _expect(frame, stats, replies, state["device"])
+    finally:
+        stack.close()
+
+
+def run_fuzz(url: str, examples: int, frames_per_example: int = 20, seed: int = 0) -> FuzzStats:
+    """`examples` hypothesis-generated lists of frames, each sent over a fresh connection to the hub."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    stats = FuzzStats()
+    roles = st.sampled_from(["audience", "audience", None, "stage"])
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(frame_strategy(), min_size=frames_per_example, max_size=frames_per_example), roles)
+    def one(frames: list[str | bytes], hello_as: str | None) -> None:
+        fuzz_connection(url, frames, stats, hello_as)
+
+    random.seed(seed)
+    one()
+    return stats
 
 
 def main(argv: list[str] | None = None) -> None:
