@@ -33,7 +33,8 @@
   function resendPending() {
     if (pending && state && pending.round === state.round && votingOpen()) {
       link.send({ type: "vote", round: pending.round, label: pending.label, id: pending.id });
-    } else if (pending && state && pending.round !== state.round) {
+    } else if (pending && state && (pending.round !== state.round || state.phase !== "voting")) {
+      if (pending.round === state.round) notice("Your vote for " + pending.label + " did not reach us before the close.");
       savePending(null);
     }
   }
