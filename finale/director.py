@@ -109,8 +109,12 @@ class Director:
         return self.store.update_round(rnd, self.actor, kind, payload)
 
     async def ask(self, round_id: int, on_update: OnUpdate | None = None,
-                  only: list[str] | None = None) -> dict[str, Answer]:
-        """Send the prompt to every finalist (or re-ask `only` these) and the reference, concurrently."""
+                  only: list[str] | None = None,
+                  stops: Mapping[str, asyncio.Event] | None = None) -> dict[str, Answer]:
+        """Send the prompt to every finalist (or re-ask `only` these) and the reference, concurrently.
+
+        Setting `stops[finalist_id]` stops that finalist alone ("stopped by the MC"); re-ask it with `only`.
+        """
         rnd = self.store.round(round_id)
         event = self.event
         asked = show.transition(rnd, Phase.ASKING)
@@ -131,7 +135,7 @@ class Director:
                                                        rnd.question_id)
         for fid in targets:
             await asyncio.to_thread(self.store.save_answer, Answer(rnd.id, fid), self.actor, False, False)
-        answers = await fan_out(providers, requests, self.limits, on_update)
+        answers = await fan_out(providers, requests, self.limits, on_update, stops)
         for fid, answer in answers.items():
             await asyncio.to_thread(self.store.save_answer, answer, self.actor, fid == REFERENCE_ID)
         stored = self.store.answers(rnd.id)

@@ -41,6 +41,7 @@ from finale.providers.aws import AWS_ERRORS, describe_error
 from finale.providers.base import GenerationRequest
 from finale.providers.factory import build_provider
 from finale.providers.fanout import Limits, run_one
+from finale.providers.openai import shown_url
 from finale.providers.runtime import Runtime
 
 TINY = GenerationRequest("Reply with the single word OK.", "", 0.0, 8)
@@ -63,7 +64,7 @@ def describe_endpoint(spec: Endpoint) -> str:
     if isinstance(spec, BedrockEndpoint):
         return f"bedrock {spec.model_id} ({spec.region or 'default region'})"
     if isinstance(spec, OpenAIEndpoint):
-        return f"openai {spec.model} at {spec.base_url}"
+        return f"openai {spec.model} at {shown_url(spec.base_url)}"
     return f"rehearsal ({spec.style})"
 
 
@@ -119,7 +120,7 @@ class Preflight:
         if isinstance(j, BedrockJudgeConfig):
             return f"bedrock {', '.join((j.model_id, *j.extra_model_ids))} ({j.region or 'default region'})"
         if isinstance(j, OpenAIJudgeConfig):
-            return f"openai {', '.join((j.model, *j.extra_models))} at {j.base_url}"
+            return f"openai {', '.join((j.model, *j.extra_models))} at {shown_url(j.base_url)}"
         return "rehearsal"
 
     async def identity(self) -> tuple[bool, str]:

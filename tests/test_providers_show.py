@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -57,5 +58,30 @@ async def test_a_round_through_real_endpoint_kinds(aws: WireHTTPServer, oai: Wir
     stored = store.judgments(rnd.id)["ray"]
     assert stored.reason is not None and "score for quality is 12, outside 0-10" in stored.reason
     assert any("judgment failed" in b for b in director.blockers(rnd.id))  # flagged for a human
+    await endpoints.aclose()
+    store.close()
+
+
+async def test_the_mc_stops_one_finalist_then_re_asks_it_alone(aws: WireHTTPServer, oai: WireHTTPServer,
+                                                                tmp_path: Path) -> None:
+    for name in ("ray-ep", "mia-ep", "sol-imported", "meta.llama3-2-90b-instruct-v1:0"):
+        aws.script.replies[name] = Reply("Canberra.", pieces=2)
+    oai.script.replies["kai-3b"] = Reply("Canberra, " * 40, pieces=40, total_s=8.0)  # dawdling
+    oai.script.replies["zoe-3b"] = Reply("Canberra.")
+    config = parse_event(real_event(aws, oai))
+    store = Store(tmp_path / "show.db")
+    store.setup_event(config)
+    endpoints = build_endpoints(config, DEMO_EVENT.parent)
+    director = Director(store, endpoints)
+    rnd = director.new_round("capital", seed=5)
+    stops = {"kai": asyncio.Event()}
+    asyncio.get_running_loop().call_later(0.5, stops["kai"].set)
+    answers = await director.ask(rnd.id, stops=stops)
+    assert (answers["kai"].status, answers["kai"].error) == (AnswerStatus.ERROR, "stopped by the MC")
+    assert answers["ray"].status is AnswerStatus.OK
+    oai.script.replies["kai-3b"] = Reply("Canberra.", pieces=2)
+    again = await director.ask(rnd.id, only=["kai"])
+    assert set(again) == {"kai"} and again["kai"].status is AnswerStatus.OK
+    assert store.answers(rnd.id)["kai"].text == "Canberra."
     await endpoints.aclose()
     store.close()

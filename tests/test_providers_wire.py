@@ -141,3 +141,28 @@ async def test_secrets_never_in_errors(aws: WireHTTPServer, runtime: Runtime) ->
     answer = await run_one("f", build(bedrock_spec(aws, "bad", max_attempts=1), runtime), REQ, LIMITS)  # type: ignore[arg-type]
     assert answer.error is not None and DUMMY_SECRET not in answer.error and "AKID" not in answer.error
     assert json.dumps(answer.error)
+
+
+async def test_aws_error_messages_are_scrubbed(aws: WireHTTPServer, runtime: Runtime,
+                                               monkeypatch: object) -> None:
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "SESSIONTOKENSECRET123")  # type: ignore[attr-defined]
+    aws.script.replies["sig"] = Reply(fail_status=403, fail_code="SignatureDoesNotMatch", fail_message=(
+        "The request signature we calculated does not match the signature you provided.\n\n"
+        "The Canonical String for this request should have been\n'POST\n/model/sig/converse-stream\n\n"
+        "x-amz-security-token:SESSIONTOKENSECRET123\n'"))
+    aws.script.replies["key"] = Reply(fail_status=403, fail_code="UnrecognizedClientException",
+                                      fail_message="The security token for AKIAABCDEFGHIJKLMNOP is invalid.")
+    sig = await run_one("f", build(bedrock_spec(aws, "sig", max_attempts=1), runtime), REQ, LIMITS)  # type: ignore[arg-type]
+    key = await run_one("f", build(bedrock_spec(aws, "key", max_attempts=1), runtime), REQ, LIMITS)  # type: ignore[arg-type]
+    assert sig.error == ("Bedrock sig: SignatureDoesNotMatch (HTTP 403): The request signature we calculated "
+                         "does not match the signature you provided.")
+    assert key.error == ("Bedrock key: UnrecognizedClientException (HTTP 403): "
+                         "The security token for [key id] is invalid.")
+    assert aws.script.requests[0].headers["x-amz-security-token"] == "SESSIONTOKENSECRET123"  # it was sent, not shown
+
+
+def test_openai_urls_are_shown_without_credentials() -> None:
+    from finale.providers.openai import shown_url
+
+    assert shown_url("http://bob:hunter2@10.0.0.7:8000/v1") == "http://10.0.0.7:8000/v1"
+    assert shown_url("http://10.0.0.7:8000/v1") == "http://10.0.0.7:8000/v1"

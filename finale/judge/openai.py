@@ -11,7 +11,7 @@ from finale.judge.base import JudgeRequest, JudgeVerdict
 from finale.judge.parse import JudgeParseError, tolerant_json
 from finale.judge.prompt import TOOL_NAME, JudgePrompt, score_schema
 from finale.providers.base import ProviderError
-from finale.providers.openai import HTTPStatusError, api_headers, make_client, send_with_retry
+from finale.providers.openai import HTTPStatusError, api_headers, make_client, send_with_retry, shown_url
 from finale.providers.runtime import Runtime
 
 MAX_TOKENS = 700
@@ -25,7 +25,8 @@ class OpenAIJudge:
         self.model = model or spec.model
         self.name = f"openai:{self.model}"
         self.client = make_client(spec.base_url, spec, runtime.read_timeout(spec, stream=False))
-        self.loop = AttemptLoop(f"judge {self.model} at {spec.base_url}", spec.max_attempts, spec.tool_choice)
+        self.loop = AttemptLoop(f"judge {self.model} at {shown_url(spec.base_url)}", spec.max_attempts,
+                                spec.tool_choice)
 
     async def judge(self, request: JudgeRequest) -> JudgeVerdict:
         return await self.loop.run(request, self._ask)

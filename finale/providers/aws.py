@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ T = TypeVar("T")
 
 _END = object()
 _MAX_REASON = 300
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 
 
 class AwsPool:
@@ -143,7 +145,8 @@ def describe_error(exc: BaseException, what: str) -> str:
     """One readable line for a boto3/botocore failure; never includes credentials."""
     if isinstance(exc, EventStreamError):
         err = exc.response.get("Error", {})
-        reason = f"{what}: error event in the stream: {err.get('Code', '?')}: {err.get('Message', '')}".rstrip(": ")
+        message = scrub(str(err.get("Message", "")))
+        reason = f"{what}: error event in the stream: {err.get('Code', '?')}: {message}".rstrip(": ")
     elif isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
@@ -151,7 +154,7 @@ def describe_error(exc: BaseException, what: str) -> str:
         retries = meta.get("RetryAttempts") or 0
         reason = f"{what}: {err.get('Code', 'error')}" + (f" (HTTP {status})" if status else "")
         if err.get("Message"):
-            reason += f": {err['Message']}"
+            reason += f": {scrub(str(err['Message']))}"
         if retries:
             reason += f" [after {retries} retr{'y' if retries == 1 else 'ies'}]"
     elif isinstance(exc, EndpointConnectionError):
@@ -173,6 +176,13 @@ def describe_error(exc: BaseException, what: str) -> str:
     else:
         reason = f"{what}: {type(exc).__name__}: {exc}"
     return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
+
+
+def scrub(message: str) -> str:
+    """A server's error message made safe to show: its first line only (AWS signature errors go on to
+    quote the canonical request, which can hold a session token), with access key ids masked."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return _KEY_ID.sub("[key id]", first)
 
 
 def _root(exc: BaseException) -> str:

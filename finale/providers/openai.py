@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -29,6 +30,14 @@ class HTTPStatusError(ProviderError):
     def __init__(self, reason: str, status: int) -> None:
         super().__init__(reason)
         self.status = status
+
+
+def shown_url(url: str) -> str:
+    """The URL without any user:password part, for messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
 
 
 def api_headers(api_key_env: str | None, what: str) -> dict[str, str]:
@@ -113,7 +122,7 @@ class OpenAIProvider:
     def __init__(self, name: str, spec: OpenAIEndpoint, runtime: Runtime) -> None:
         self.name = name
         self.spec = spec
-        self.what = f"{spec.model} at {spec.base_url}"
+        self.what = f"{spec.model} at {shown_url(spec.base_url)}"
         self.client = make_client(spec.base_url, spec, runtime.read_timeout(spec, spec.stream))
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:

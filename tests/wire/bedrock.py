@@ -20,8 +20,7 @@ def throttled(h: WireHandler, reply: Reply, nth: int) -> bool:
                     {"x-amzn-ErrorType": "ThrottlingException"})
         return True
     if reply.fail_status is not None:
-        h.send_json(reply.fail_status, {"message": "The server encountered an internal error."},
-                    {"x-amzn-ErrorType": "InternalServerException"})
+        h.send_json(reply.fail_status, {"message": reply.fail_message}, {"x-amzn-ErrorType": reply.fail_code})
         return True
     return False
 

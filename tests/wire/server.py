@@ -31,6 +31,8 @@ class Reply:
     repeat: int = 1                       # the text repeated this many times (answers beyond the cap)
     throttle_first: int = 0               # answer 429 throttling to this many requests first
     fail_status: int | None = None        # answer this HTTP error to every request
+    fail_code: str = "InternalServerException"
+    fail_message: str = "The server encountered an internal error."
     error_event: str | None = None        # after the first chunk, an error event of this type
     reset_after: int | None = None        # reset the TCP connection after this many chunks
     stall_s: float = 0.0                  # silence after the first chunk
