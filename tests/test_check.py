@@ -144,3 +144,17 @@ def test_an_endpoint_not_in_service_and_a_missing_model_fail(aws: WireHTTPServer
     assert "did not call record_scores" in row(result.output, "judge")
     assert "PASS" in row(result.output, "finalist mia") and "PASS" in row(result.output, "finalist sol")
     assert "4 of 9 checks failed: finalist ray, finalist kai, reference, judge" in result.output
+
+
+def test_missing_aws_credentials_fail_the_identity_line(aws: WireHTTPServer, oai: WireHTTPServer,
+                                                        aws_check_env: None, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    oai.script.replies["sol-3b"] = Reply("OK")
+    event = write_event(tmp_path / "event.toml", aws_event(aws, oai))
+    result = CliRunner().invoke(main, ["check", str(event), "--timeout", "5"])
+    assert result.exit_code == 1
+    assert "no AWS credentials found" in row(result.output, "AWS identity")
+    assert "no AWS credentials found" in row(result.output, "finalist ray")
+    assert aws.script.requests == []  # nothing unsigned was sent

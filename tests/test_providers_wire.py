@@ -166,3 +166,14 @@ def test_openai_urls_are_shown_without_credentials() -> None:
 
     assert shown_url("http://bob:hunter2@10.0.0.7:8000/v1") == "http://10.0.0.7:8000/v1"
     assert shown_url("http://10.0.0.7:8000/v1") == "http://10.0.0.7:8000/v1"
+
+
+async def test_openai_server_rejecting_stream_options_is_asked_again_without(oai: WireHTTPServer,
+                                                                           runtime: Runtime) -> None:
+    oai.script.replies["old-tgi"] = Reply("Three r's.", pieces=3, reject_stream_options=True)
+    provider = build(openai_spec(oai, "old-tgi"), runtime)
+    first = await run_one("f", provider, REQ, LIMITS)  # type: ignore[arg-type]
+    second = await run_one("f", provider, REQ, LIMITS)  # type: ignore[arg-type]
+    assert (first.status, first.text, first.tokens) == (AnswerStatus.OK, "Three r's.", 3)  # counted deltas
+    assert second.status is AnswerStatus.OK
+    assert ["stream_options" in b for b in oai.script.bodies()] == [True, False, False]

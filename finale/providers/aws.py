@@ -89,6 +89,8 @@ class AwsPool:
 
         def pump() -> None:
             stream: Iterable[T] | None = None
+            if stop.is_set():  # the caller left before a worker was free: do not send the request at all
+                return
             try:
                 stream = open_stream()
                 opened.append(stream)

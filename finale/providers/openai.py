@@ -124,6 +124,7 @@ class OpenAIProvider:
         self.spec = spec
         self.what = f"{spec.model} at {shown_url(spec.base_url)}"
         self.client = make_client(spec.base_url, spec, runtime.read_timeout(spec, spec.stream))
+        self.include_usage = spec.stream  # dropped for servers that reject stream_options
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
         messages = [{"role": "user", "content": request.prompt}]
@@ -131,14 +132,24 @@ class OpenAIProvider:
             messages.insert(0, {"role": "system", "content": request.system_prompt})
         body: dict[str, Any] = {"model": self.spec.model, "messages": messages, "max_tokens": request.max_tokens,
                                 "temperature": request.temperature, "stream": self.spec.stream}
-        if self.spec.stream:
+        if self.include_usage:
             body["stream_options"] = {"include_usage": True}
         return body
 
+    async def _send(self, request: GenerationRequest, headers: dict[str, str]) -> httpx.Response:
+        try:
+            return await send_with_retry(self.client, self._body(request), headers, self.spec.max_attempts,
+                                         self.what, self.spec.stream)
+        except HTTPStatusError as exc:
+            if not (self.include_usage and exc.status in (400, 422) and "stream_options" in str(exc)):
+                raise
+        self.include_usage = False  # an older server: count tokens from the deltas instead
+        return await send_with_retry(self.client, self._body(request), headers, self.spec.max_attempts,
+                                     self.what, self.spec.stream)
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         headers = api_headers(self.spec.api_key_env, self.what)
-        response = await send_with_retry(self.client, self._body(request), headers, self.spec.max_attempts,
-                                         self.what, self.spec.stream)
+        response = await self._send(request, headers)
         try:
             if not self.spec.stream:
                 try:

@@ -46,6 +46,10 @@ class OpenAIHandler(WireHandler):
             self.send_json(400, {"error": {"message": "tool_choice is not supported by this server",
                                            "type": "invalid_request_error"}})
             return
+        if reply.reject_stream_options and "stream_options" in request:
+            self.send_json(422, {"error": {"message": "Extra inputs are not permitted: stream_options",
+                                           "type": "invalid_request_error"}})
+            return
         if request.get("stream"):
             self.sse(reply)
         else:

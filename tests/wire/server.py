@@ -39,6 +39,7 @@ class Reply:
     garbage: bool = False                 # after the first chunk, bytes that are not valid framing
     tool_input: dict[str, Any] | None = None  # judge: call record_scores with this input
     refuse_tool_choice: bool = False      # judge: reject a forced tool choice with a 400
+    reject_stream_options: bool = False   # an older OpenAI-compatible server: 422 on stream_options
     endpoint_status: str = "InService"    # SageMaker DescribeEndpoint
 
     def chunks(self) -> list[str]:
