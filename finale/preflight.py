@@ -87,7 +87,7 @@ class Preflight:
         g = config.generation
         quick = GenerationSection(max_tokens=g.max_tokens, temperature=g.temperature, timeout_s=timeout_s,
                                   idle_timeout_s=min(g.idle_timeout_s, timeout_s), max_chars=200)
-        self.runtime = Runtime(Runtime.for_event(config).pool, quick)
+        self.runtime = Runtime(None, quick, Runtime.for_event(config).workers)
         self.script = load_script(event_dir / config.rehearsal.script)
 
     async def run(self) -> list[CheckResult]:

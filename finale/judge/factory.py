@@ -10,7 +10,6 @@ from finale.demo.script import Script
 from finale.judge.base import Judge
 from finale.judge.ensemble import EnsembleJudge
 from finale.judge.rehearsal import RehearsalJudge
-from finale.providers.aws import AwsPool
 from finale.providers.runtime import Runtime
 
 
@@ -19,7 +18,7 @@ def build_judge(spec: JudgeConfig, *, script: Script, seed: int = 0, time_scale:
     """The judge for this event; several model ids make an averaging ensemble."""
     if isinstance(spec, RehearsalJudgeConfig):
         return RehearsalJudge(script, seed=seed, delay_ms=spec.delay_ms, time_scale=time_scale)
-    rt = runtime or Runtime(AwsPool(4))
+    rt = runtime or Runtime()
     judges: list[Judge]
     if isinstance(spec, BedrockJudgeConfig):
         from finale.judge.bedrock import BedrockJudge

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from finale.config import BedrockEndpoint, Endpoint, OpenAIEndpoint, RehearsalEndpoint, SageMakerEndpoint
 from finale.demo.script import Script
-from finale.providers.aws import AwsPool
 from finale.providers.base import Provider
 from finale.providers.rehearsal import RehearsalProvider
 from finale.providers.runtime import Runtime
@@ -19,7 +18,7 @@ def build_provider(name: str, spec: Endpoint, *, script: Script, seed: int = 0, 
     """
     if isinstance(spec, RehearsalEndpoint):
         return RehearsalProvider(name, spec, script, seed=seed, time_scale=time_scale)
-    rt = runtime or Runtime(AwsPool(4))
+    rt = runtime or Runtime()
     if isinstance(spec, SageMakerEndpoint):
         from finale.providers.sagemaker import SageMakerProvider
 

@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from finale.config import AwsEndpoint, EventConfig, GenerationSection, NetworkSettings
-from finale.providers.aws import AwsPool
+
+if TYPE_CHECKING:
+    from finale.providers.aws import AwsPool
 
 HEADROOM = 2
 
 
-@dataclass
 class Runtime:
-    """Created once per show; providers and judges take their clients and threads from it."""
+    """Created once per show; providers and judges take their clients and threads from it.
 
-    pool: AwsPool
-    generation: GenerationSection = field(default_factory=GenerationSection)
+    The pool (and boto3 with it) is created on first use, so a rehearsal-only
+    show never loads boto3.
+    """
+
+    def __init__(self, pool: AwsPool | None = None, generation: GenerationSection | None = None,
+                 workers: int = 4) -> None:
+        self._pool = pool
+        self.workers = pool.workers if pool is not None else workers
+        self.generation = generation or GenerationSection()
 
     @classmethod
     def for_event(cls, config: EventConfig) -> Runtime:
-        """A pool sized for every finalist, the reference and each judge model, plus a little headroom."""
+        """Sized for every finalist, the reference and each judge model, plus a little headroom."""
         judges = 1 + len(getattr(config.judge, "extra_model_ids", ()) or getattr(config.judge, "extra_models", ()))
         workers = len(config.finalists) + (1 if config.reference else 0) + judges + HEADROOM
-        return cls(AwsPool(workers), config.generation)
+        return cls(None, config.generation, workers)
+
+    @property
+    def pool(self) -> AwsPool:
+        if self._pool is None:
+            from finale.providers.aws import AwsPool
+
+            self._pool = AwsPool(self.workers)
+        return self._pool
 
     def read_timeout(self, spec: NetworkSettings, stream: bool) -> float:
         """The socket read timeout: the event's idle timeout when streaming, its overall timeout otherwise."""
@@ -39,4 +54,5 @@ class Runtime:
                                 read_timeout_s=self.read_timeout(spec, stream), max_attempts=spec.max_attempts)
 
     async def aclose(self) -> None:
-        self.pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
