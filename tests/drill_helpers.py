@@ -134,6 +134,28 @@ class Phone:
             self.log.refused[msg_id] = reply["code"]
             return False
 
+    async def wait_for_voting(self, timeout: float = 30.0) -> None:
+        """Read states until this phone sees the poll open (as the page waits before showing buttons)."""
+        assert self.ws is not None
+        deadline = time.monotonic() + timeout
+        while not self.state.get("voting_open"):
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.monotonic())))
+            if msg["type"] == "state":
+                self.state = msg
+
+    async def ping(self) -> float:
+        """One ping round trip in milliseconds (the hub's responsiveness as a phone feels it)."""
+        assert self.ws is not None
+        t = time.time()
+        started = time.perf_counter()
+        await self.ws.send(json.dumps({"type": "ping", "t": t}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
+            if msg["type"] == "pong" and msg.get("t") == t:
+                return (time.perf_counter() - started) * 1000
+            if msg["type"] == "state":
+                self.state = msg
+
     async def _reply(self, msg_id: str) -> dict[str, Any]:
         assert self.ws is not None
         deadline = time.monotonic() + self.ack_timeout_s
@@ -561,6 +583,106 @@ def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: in
             "kill_to_healthy_s": {"median": round(statistics.median(downtimes), 2) if downtimes else 0.0,
                                   "max": round(max(downtimes), 2) if downtimes else 0.0},
             "ack_latency": latency_summary(crowd), "seconds": round(time.perf_counter() - started, 1)}
+
+
+# -- finalist endpoints that misbehave while phones vote ------------------------------------------
+
+FAULTS = {"ray": "hang", "mia": "error", "sol": "garbage"}  # kai and zoe stay healthy (rehearsal)
+
+
+def fault_script() -> Any:
+    """The OpenAI-compatible wire server's script: one target hangs, one answers 500, one streams garbage."""
+    from tests.wire.server import Reply, Script
+
+    return Script({"hang": Reply("never", ttft_s=120), "error": Reply(fail_status=500),
+                   "garbage": Reply("Fine so far", pieces=2, garbage=True)})
+
+
+def fault_event(config: EventConfig, base_url: str) -> EventConfig:
+    """The demo event with three finalists moved to the faulty targets, and short timeouts."""
+    from finale.config import OpenAIEndpoint
+
+    finalists = tuple(f.model_copy(update={"endpoint": OpenAIEndpoint(
+        kind="openai", base_url=base_url, model=FAULTS[f.id], max_attempts=1, connect_timeout_s=2)})
+        if f.id in FAULTS else f for f in config.finalists)
+    generation = config.generation.model_copy(update={"timeout_s": 4.0, "idle_timeout_s": 1.5})
+    return config.model_copy(update={"finalists": finalists, "generation": generation})
+
+
+async def _ask_and_open(db_path: Path, window_s: float) -> int:
+    with Store(db_path) as store:
+        config = store.event_config()
+        endpoints = build_endpoints(config, DEMO_EVENT.parent, seed=3, time_scale=0.05)
+        director = Director(store, endpoints)
+        try:
+            rnd = director.new_round("capital", seed=3)
+            await director.ask(rnd.id)
+            await director.judge(rnd.id)
+            director.open_poll(rnd.id, window_s)
+        finally:
+            await endpoints.aclose()
+        return rnd.id
+
+
+async def _fault_show(sup: HubSupervisor, db_path: Path, n_phones: int, spread_s: float) -> dict[str, Any]:
+    url = sup.url.replace("http://", "ws://") + "/ws"
+    phones = await connect_phones(url, n_phones, "crowd")
+    asking = asyncio.create_task(asyncio.to_thread(asyncio.run, _ask_and_open(db_path, 120)))  # type: ignore[arg-type]
+    pings: list[float] = []
+    asked_at = time.perf_counter()
+    while not asking.done():  # phones keep pinging while the MC waits on the hanging finalist
+        pings += await asyncio.gather(*(p.ping() for p in phones[:100]))
+        await asyncio.sleep(0.2)
+    round_id = await asking
+    asking_s = time.perf_counter() - asked_at
+    with Store(db_path) as store:
+        labels = sorted(store.round(round_id).labels.values())
+
+    async def vote(p: Phone, i: int) -> None:
+        r = random.Random(i)
+        await asyncio.sleep(r.uniform(0, spread_s))
+        await p.vote(round_id, r.choice(labels))
+
+    await asyncio.gather(*(p.wait_for_voting() for p in phones))  # every phone shows the poll, then they vote
+    await asyncio.gather(*(vote(p, i) for i, p in enumerate(phones)))
+    await asyncio.gather(*(p.close() for p in phones))
+    health = await asyncio.to_thread(hub_health, sup.url)
+    with Store(db_path) as store:
+        from tests.hub_helpers import director_for
+
+        closed = director_for(store).close_poll(round_id)
+        answers = {fid: a.status.value for fid, a in store.answers(round_id).items()}
+        errors = {fid: a.error for fid, a in store.answers(round_id).items() if a.error}
+        check = check_votes(store, round_id, [p.log for p in phones])
+    return {"phones": n_phones, "asking_s": round(asking_s, 2), "answers": answers,
+            "answer_errors": errors, "phase_after": closed.phase.value,
+            "ping_during_asking": {"count": len(pings), "p50_ms": round(statistics.median(pings), 2) if pings else 0,
+                                   "p99_ms": round(percentile(pings, 99), 2)},
+            "votes_sent": sum(len(p.log.sent) for p in phones), "acknowledged_votes": check.acknowledged,
+            "stored_votes": check.stored, "duplicates": check.duplicates, "lost": check.lost,
+            "refused": dict(Counter(c for p in phones for c in p.log.refused.values())),
+            "vote_ack": latency_summary(phones), "vote_spread_s": spread_s,
+            "hub_slowest_commit_ms": health.get("slowest_commit_ms"), "hub_largest_batch": health.get("largest_batch")}
+
+
+def hub_health(base: str) -> dict[str, Any]:
+    """The hub's /healthz (writer figures: slowest commit, largest batch)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def endpoint_fault_drill(db_path: Path, log_path: Path, *, phones: int = 1000, spread_s: float = 2.0) -> dict[str, Any]:
+    """Three finalists hang, fail and stream garbage while `phones` phones wait and then vote."""
+    from finale.config import load_event
+    from tests.hub_helpers import free_port
+    from tests.wire.openai import openai_server
+
+    with openai_server(fault_script()) as oai:
+        new_event_db(db_path, fault_event(load_event(DEMO_EVENT), oai.url + "/v1"))
+        with supervised_hub(db_path, free_port(), log_path) as sup:
+            return asyncio.run(_fault_show(sup, db_path, phones, spread_s))
 
 
 # -- fuzzing the hub ------------------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""Drill: three finalist endpoints hang, answer HTTP 500 and stream garbage while 1,000 phones wait and vote.
+
+The endpoints are the OpenAI-compatible wire server on 127.0.0.1 (tests/wire/openai.py); the hub is
+`finale hub` under the real supervisor; the phones are real websockets clients. The round must go on
+(the faulty finalists get a clear status and reason, the poll opens and closes), phones must stay
+answered while the MC waits on the hanging endpoint, and vote acks must keep p99 within 100 ms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.drill_helpers import endpoint_fault_drill
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def test_faulty_endpoints_do_not_stop_the_round_or_slow_the_votes(tmp_path: Path) -> None:
+    result = endpoint_fault_drill(tmp_path / "event.db", tmp_path / "hub.log", phones=1000, spread_s=2.0)
+    assert result["answers"] == {"ray": "timeout", "mia": "error", "sol": "error", "kai": "ok", "zoe": "ok"}, result
+    errors = result["answer_errors"]
+    assert "idle timeout" in errors["ray"] and "HTTP 500" in errors["mia"] and "unreadable" in errors["sol"]
+    assert result["phase_after"] == "closed"
+    assert result["ping_during_asking"]["count"] >= 100 and result["ping_during_asking"]["p99_ms"] < 250, result
+    assert result["votes_sent"] == result["acknowledged_votes"] == result["stored_votes"] == 1000, result
+    assert (result["duplicates"], result["lost"]) == (0, 0)
+    assert result["vote_ack"]["p99_ms"] < 100, result
