@@ -177,3 +177,11 @@ async def test_openai_server_rejecting_stream_options_is_asked_again_without(oai
     assert (first.status, first.text, first.tokens) == (AnswerStatus.OK, "Three r's.", 3)  # counted deltas
     assert second.status is AnswerStatus.OK
     assert ["stream_options" in b for b in oai.script.bodies()] == [True, False, False]
+
+
+async def test_bedrock_imported_custom_model_by_arn(aws: WireHTTPServer, runtime: Runtime) -> None:
+    arn = "arn:aws:bedrock:us-east-1:123456789012:imported-model/ray-llama32-3b"
+    aws.script.replies[arn] = Reply("Three.")
+    answer = await run_one("ray", build(bedrock_spec(aws, arn), runtime), REQ, LIMITS)  # type: ignore[arg-type]
+    assert (answer.status, answer.text) == (AnswerStatus.OK, "Three."), answer.error
+    assert aws.script.counts[arn] == 1
