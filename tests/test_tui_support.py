@@ -13,6 +13,11 @@ from functools import partial
 import websockets
 from textual.pilot import Pilot
 
+from finale.core.model import Component
+from finale.demo import DEMO_EVENT
+from finale.demo.script import load_script
+from finale.demo.simulate import audience_votes, panel_scores
+from finale.store import Store
 from finale.tui.app import FinaleApp
 
 
@@ -78,3 +83,43 @@ async def phones_vote(url: str, round_id: int, labels: Sequence[str]) -> None:
     """Many phones at once, each a real websockets client of the hub."""
     await asyncio.gather(*(phone(url, f"phone-{round_id:02d}-{i:04d}", round_id, label)
                            for i, label in enumerate(labels)))
+
+
+def record_panel_and_votes(store: Store, app: FinaleApp, *, panel: bool = True, votes: int = 0,
+                           now: float | None = None) -> None:
+    """Write panel scores and votes for the current round the way the hub does (its own store connection)."""
+    assert app.snapshot is not None and app.snapshot.round is not None
+    rnd = store.round(app.snapshot.round.id)
+    event = store.event()
+    script = load_script(DEMO_EVENT.parent / store.event_config().rehearsal.script)
+    if panel:
+        for score in panel_scores(event, rnd, script, seed=7):
+            store.save_panel_score(score, actor=f"hub:{score.panelist_id}")
+    if votes:
+        store.record_votes(audience_votes(rnd, script, seed=7, phones=votes, now=now), actor="hub")
+
+
+async def play_round(pilot: Pilot[None], app: FinaleApp, store: Store, number: int, votes: int = 24) -> None:
+    """One whole round by keys; panel scores and votes arrive through the store as the hub writes them."""
+    await pilot.press("1", "n")
+    await wait_until(pilot, phase_is(app, number, "answered"), f"round {number} answered")
+    await pilot.press("j")
+    await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
+                     and len(app.snapshot.current.judgments) == 5, f"round {number} judged")
+    record_panel_and_votes(store, app)
+    await pilot.press("5", "o")
+    await wait_until(pilot, phase_is(app, number, "voting"), f"round {number} voting")
+    record_panel_and_votes(store, app, panel=False, votes=votes)
+    await finish_round(pilot, app, number)
+
+
+async def finish_round(pilot: Pilot[None], app: FinaleApp, number: int) -> None:
+    """Close the poll, override any misjudgment the checker flags, reveal the labels, make the round final."""
+    await pilot.press("5", "c")
+    await wait_until(pilot, phase_is(app, number, "closed"), f"round {number} closed")
+    assert app.snapshot is not None
+    for d in app.snapshot.disputes:
+        if d.kind == "checker" and not d.resolved:
+            app.director.override(number, d.finalist_id, Component.LLM, "checker: judge misread", value=85.0)
+    await pilot.press("l", "6", "f")
+    await wait_until(pilot, phase_is(app, number, "final"), f"round {number} final")

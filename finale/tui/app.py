@@ -51,6 +51,8 @@ from finale.tui.screens.voting import VotingScreen
 from finale.tui.state import ShowSnapshot, read_snapshot
 
 Clock = Callable[[], float]
+RESUME_SCREEN = {Phase.DRAFT: "show", Phase.ASKING: "round", Phase.ANSWERED: "round", Phase.JUDGING: "judging",
+                 Phase.VOTING: "voting", Phase.CLOSED: "standings", Phase.FINAL: "show", Phase.VOID: "show"}
 EXTEND_S = 15.0
 
 # (action, palette title, help) for every MC intent: the footer shows their keys, the palette lists them all.
@@ -186,6 +188,9 @@ class FinaleApp(App[None]):
     def on_snapshot_read(self, message: SnapshotRead) -> None:
         self.snapshot = message.snapshot
         self.refreshes += 1
+        rnd = message.snapshot.round
+        if self.refreshes == 1 and rnd is not None and message.snapshot.round_open:
+            self.switch_mode(RESUME_SCREEN[rnd.phase])  # resuming: open where the show was
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_view()
 

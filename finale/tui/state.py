@@ -39,6 +39,7 @@ class ShowSnapshot:
     show_state: dict[str, Any]
     overrides: list[Override]
     reference: Answer | None = None
+    scored_by_round: dict[int, dict[str, FinalistRound]] = field(default_factory=dict)
     total_votes: int = 0
     panel_names: dict[str, str] = field(default_factory=dict)
 
@@ -103,4 +104,5 @@ def read_snapshot(store: Store) -> ShowSnapshot:
         reference=reference,
         total_votes=sum(current.votes.values()) if current is not None else 0,
         panel_names={p.id: p.name for p in event.panelists},
+        scored_by_round={r.round.id: score_round(event, r) for r in records},
     )

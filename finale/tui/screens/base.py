@@ -39,7 +39,10 @@ class ConsoleScreen(Screen[None]):
     def refresh_view(self) -> None:
         """Render the app's latest snapshot (called on every store change while this screen is active)."""
         app = self.console
-        self.query_one(ShowHeader).show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
+        headers = self.query(ShowHeader)
+        if not headers:  # not composed yet; on_mount renders it
+            return
+        headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
         if app.snapshot is not None:
             self.render_snapshot(app.snapshot)
 
@@ -49,4 +52,5 @@ class ConsoleScreen(Screen[None]):
     def tick(self) -> None:
         """Called about twice a second for clocks and countdowns."""
         app = self.console
-        self.query_one(ShowHeader).show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
+        for header in self.query(ShowHeader):
+            header.show(app.snapshot, app.hub_status, app.clock(), app.current_mode)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -48,6 +48,12 @@ def _radio(ident: str, titles: list[str], selected: int) -> RadioSet:
 
 def _index(radio: RadioSet) -> int:
     return max(radio.pressed_index, 0)
+
+
+def _blink(screen: ModalScreen[Any]) -> None:
+    """Inputs follow the app's cursor_blink (off in snapshot tests)."""
+    for field in screen.query(Input):
+        field.cursor_blink = bool(getattr(screen.app, "cursor_blink", True))
 
 
 class OverrideModal(ModalScreen[OverrideRequest | None]):
@@ -95,6 +101,7 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
                 yield Button("Cancel (esc)", id="ov-cancel")
 
     def on_mount(self) -> None:
+        _blink(self)
         self._show_current()
         self.query_one("#ov-value", Input).focus()
 
@@ -197,6 +204,9 @@ class ReasonModal(ModalScreen[str | None]):
             yield Static(id="reason-message")
             yield Static("Enter to confirm · Esc to cancel", classes="hint")
 
+    def on_mount(self) -> None:
+        _blink(self)
+
     @on(Input.Submitted, "#reason")
     def _submitted(self, event: Input.Submitted) -> None:
         if not event.value.strip():
@@ -245,6 +255,7 @@ class PanelScoresModal(ModalScreen[PanelEntry | None]):
             yield Static("ctrl+s or Enter on the last field to save · Esc to cancel", classes="hint")
 
     def on_mount(self) -> None:
+        _blink(self)
         self.query_one(f"#ps-{self.criteria[0]}", Input).focus()
 
     @on(Input.Submitted)

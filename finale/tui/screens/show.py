@@ -16,6 +16,7 @@ from finale.tui.screens.standings_rows import TIE_RULE, overall_rows
 from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
 
+PROMPT_CHARS = 40
 STATUS_STYLE = {"unasked": "dim", "final": "bold green", "void": "strike dim"}
 
 
@@ -45,7 +46,7 @@ class ShowScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         deck: DataTable[Cell] = self.query_one("#deck", DataTable)
-        deck.add_columns("#", "Question", "Prompt", "Status")
+        deck.add_columns("#", "Question", "Status", "Prompt")
         table: DataTable[Cell] = self.query_one("#show-standings", DataTable)
         table.add_columns("#", "Finalist", "LLM", "Panel", "Aud.", "Votes", "Total")
         self.query_one("#adhoc", Input).cursor_blink = self.console.cursor_blink
@@ -59,7 +60,8 @@ class ShowScreen(ConsoleScreen):
             st = status[q.id]
             label = Text(st + (" ← next" if q.id == nxt and not snapshot.round_open else ""),
                          style=STATUS_STYLE.get(st, "bold cyan"))
-            rows.append((q.id, (str(i), q.id, Text(q.prompt, overflow="ellipsis", no_wrap=True), label)))
+            prompt = q.prompt if len(q.prompt) <= PROMPT_CHARS else q.prompt[: PROMPT_CHARS - 1] + "…"
+            rows.append((q.id, (str(i), q.id, label, Text(prompt))))
         fill_table(self.query_one("#deck", DataTable), rows)
         fill_table(self.query_one("#show-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
         summary = Text()

@@ -23,7 +23,13 @@ class StandingsScreen(ConsoleScreen):
         Binding("z", "app.toggle_freeze", "Freeze stage"),
         Binding("r", "app.reveal_next", "Reveal next place"),
         Binding("o", "app.override", "Override"),
+        Binding("left_square_bracket", "browse(-1)", "Prev round"),
+        Binding("right_square_bracket", "browse(1)", "Next round"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.browsing: int | None = None  # a round id other than the current one, while the MC looks back
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="round-standings-title", classes="section-title")
@@ -43,13 +49,16 @@ class StandingsScreen(ConsoleScreen):
         super().on_mount()
 
     def render_snapshot(self, snapshot: ShowSnapshot) -> None:
-        rnd = snapshot.round
+        shown = next((r for r in snapshot.records if r.round.id == self.browsing), snapshot.current)
+        rnd = shown.round if shown is not None else None
         title = "This round: no round yet"
         if rnd is not None:
-            title = f"Round {rnd.id} ({rnd.question_id or 'ad hoc'}) · {rnd.phase} · components on 0-100"
-        self.query_one("#round-standings-title", Static).update(title)
+            which = "" if shown is snapshot.current else " (browsing: [ and ] to move)"
+            title = f"Round {rnd.id} ({rnd.question_id or 'ad hoc'}) · {rnd.phase} · components on 0-100{which}"
+        self.query_one("#round-standings-title", Static).update(Text(title))
+        scored = snapshot.scored_by_round.get(rnd.id, {}) if rnd is not None else {}
         fill_table(self.query_one("#round-standings", DataTable),
-                   round_rows(snapshot.scored, rnd.labels if rnd else {}, snapshot.names))
+                   round_rows(scored, rnd.labels if rnd else {}, snapshot.names))
         finals = sum(1 for r in snapshot.records if str(r.round.phase) == "final")
         self.query_one("#overall-title", Static).update(f"Overall · {finals} final round(s)")
         fill_table(self.query_one("#overall-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
@@ -64,3 +73,13 @@ class StandingsScreen(ConsoleScreen):
                          + (f" (+{len(snapshot.blockers) - 1} more)" if len(snapshot.blockers) > 1 else ""),
                          style="yellow")
         self.query_one("#stage-state", Static).update(state)
+
+    def action_browse(self, step: int) -> None:
+        snapshot = self.console.snapshot
+        if snapshot is None or not snapshot.records:
+            return
+        ids = [r.round.id for r in snapshot.records]
+        current = self.browsing if self.browsing in ids else (snapshot.round.id if snapshot.round else ids[-1])
+        index = min(max(ids.index(current) + step, 0), len(ids) - 1)
+        self.browsing = None if snapshot.round is not None and ids[index] == snapshot.round.id else ids[index]
+        self.render_snapshot(snapshot)

@@ -77,5 +77,5 @@ class VotingScreen(ConsoleScreen):
 
     def tick(self) -> None:
         super().tick()
-        if self.console.snapshot is not None:
+        if self.console.snapshot is not None and self.query("#countdown"):
             self._countdown(self.console.snapshot)
