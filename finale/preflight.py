@@ -196,7 +196,11 @@ class Preflight:
         if not verdict.ok:
             return False, verdict.reason or "the judge failed on a sample answer"
         scores = ", ".join(f"{k} {v:g}" for k, v in verdict.scores.items())
-        return True, f"scored a sample answer in {(time.perf_counter() - start) * 1000:.0f} ms ({scores})"
+        detail = f"scored a sample answer in {(time.perf_counter() - start) * 1000:.0f} ms ({scores})"
+        loop = getattr(judge, "loop", None)
+        if getattr(self.config.judge, "tool_choice", False) and loop is not None and not loop.tool:
+            detail += "; the model refused forced tool choice, so it answers in JSON"
+        return True, detail
 
 
 def run_preflight(config: EventConfig, event_dir: Path, timeout_s: float = 30.0) -> list[CheckResult]:

@@ -121,6 +121,7 @@ def test_aws_event_passes_and_prints_identity_without_secrets(aws: WireHTTPServe
     assert f"account {ACCOUNT}" in identity and ARN.split(":")[-1] in identity and "region us-east-1" in identity
     assert "InService; answered in" in row(result.output, "finalist ray")
     assert "scored a sample answer" in row(result.output, "judge")
+    assert "refused forced tool choice" not in row(result.output, "judge")
     assert DUMMY_KEY_ID not in result.output and DUMMY_SECRET not in result.output
     assert aws.script.counts["describe:ray-ep"] == 1 and aws.script.counts["sts"] == 1
 
@@ -158,3 +159,16 @@ def test_missing_aws_credentials_fail_the_identity_line(aws: WireHTTPServer, oai
     assert "no AWS credentials found" in row(result.output, "AWS identity")
     assert "no AWS credentials found" in row(result.output, "finalist ray")
     assert aws.script.requests == []  # nothing unsigned was sent
+
+
+def test_a_judge_refusing_forced_tool_choice_passes_with_a_note(aws: WireHTTPServer, oai: WireHTTPServer,
+                                                               aws_check_env: None, tmp_path: Path) -> None:
+    for name in ("ray-ep", "mia-ep", "meta.llama3-2-90b-instruct-v1:0"):
+        aws.script.replies[name] = Reply("OK")
+    oai.script.replies["sol-3b"] = Reply("OK")
+    aws.script.replies["judge"] = Reply('{"scores": {"generalization": 9, "quality": 9, "efficiency": 8}}',
+                                        refuse_tool_choice=True)
+    event = write_event(tmp_path / "event.toml", aws_event(aws, oai))
+    result = CliRunner().invoke(main, ["check", str(event), "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert "the model refused forced tool choice, so it answers in JSON" in row(result.output, "judge")
