@@ -11,6 +11,7 @@ a missing page, and an address that keeps guessing is refused for a while.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 PAGES = {"/": "index.html", "/stage": "stage.html"}
 PRIVATE = {"judge": ("panelists", "judge.html"), "finalist": ("finalists", "finalist.html")}
 BLOCK_S = 60.0
+log = logging.getLogger("finale.hub")
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str, *, frames: str = "'none'",
@@ -79,10 +81,13 @@ class TokenGuard:
             return False
         return True
 
-    def failed(self, address: str) -> None:
-        """Record a wrong token; the address is blocked once its allowance is used up."""
+    def failed(self, address: str, where: str = "link") -> None:
+        """Record a wrong token and log it (never the token); the address is blocked once its allowance is used up."""
         if not self._bucket.allow(address) or self._bucket.remaining(address) < 1:
             self._blocked[address] = time.monotonic() + BLOCK_S
+            log.warning("wrong private %s from %s: too many in a minute, refused for %d s", where, address, BLOCK_S)
+        else:
+            log.warning("wrong private %s from %s", where, address)
 
 
 class Pages:
@@ -128,6 +133,6 @@ class Pages:
                                  "wait a minute and check the link you were given")
         table, page = PRIVATE[kind]
         if self.token_owner(table, token) is None:
-            self.guard.failed(address)
+            self.guard.failed(address, f"{kind} link")
             return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
         return self._file(page, cache="no-store")

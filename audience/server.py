@@ -300,7 +300,7 @@ class Hub:
                 return
             who = self._token_owner(table, msg.token or "")
             if who is None:
-                self.guard.failed(c.address)
+                self.guard.failed(c.address, f"{msg.role} token on the WebSocket")
                 await self._refuse(c, "bad_token", "this private link is not valid; ask the organisers for yours")
                 await c.ws.close(1008, "invalid link")
                 return

@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -507,8 +508,8 @@ def voting_db(db_path: Path, window_s: float = 3600.0, config: EventConfig | Non
     from tests.hub_helpers import director_for, voting_round
 
     new_event_db(db_path, config)
-    with Store(db_path) as store:
-        rnd = asyncio.run(voting_round(director_for(store), window_s))
+    with Store(db_path) as store, ThreadPoolExecutor(1) as pool:  # its own thread: the caller may run a loop
+        rnd = pool.submit(asyncio.run, voting_round(director_for(store), window_s)).result()
     return rnd.id, sorted(rnd.labels.values())
 
 
