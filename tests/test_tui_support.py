@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 import websockets
 from textual.pilot import Pilot
 
-from finale.core.model import Component
+from finale.config import RehearsalEndpoint, load_event
+from finale.core.model import Component, Judgment, JudgmentStatus
 from finale.demo import DEMO_EVENT
 from finale.demo.script import load_script
 from finale.demo.simulate import audience_votes, panel_scores
-from finale.store import Store
+from finale.director import REFERENCE_ID, Director, build_endpoints
+from finale.store import Store, VoteIn
 from finale.tui.app import FinaleApp
+
+T0 = 1_900_000_000.0  # 2030-03-17 17:46:40 UTC: the fixed show clock of the snapshot and storm tests
 
 
 async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
@@ -123,3 +131,86 @@ async def finish_round(pilot: Pilot[None], app: FinaleApp, number: int) -> None:
             app.director.override(number, d.finalist_id, Component.LLM, "checker: judge misread", value=85.0)
     await pilot.press("l", "6", "f")
     await wait_until(pilot, phase_is(app, number, "final"), f"round {number} final")
+
+
+def _fixed_timings(store: Store, round_id: int) -> None:
+    """Replace measured timings with the rehearsal script's nominal ones, so pixels do not depend on the CPU."""
+    config = store.event_config()
+    specs = {f.id: f.endpoint for f in config.finalists}
+    if config.reference is not None:
+        specs[REFERENCE_ID] = config.reference.endpoint
+    for fid, answer in store.answers(round_id, include_reference=True).items():
+        spec = specs[fid]
+        assert isinstance(spec, RehearsalEndpoint)
+        total = spec.ttft_ms + answer.tokens / spec.tokens_per_s * 1000
+        store.save_answer(replace(answer, ttft_ms=float(spec.ttft_ms), total_ms=round(total)), "snapshot",
+                          is_reference=fid == REFERENCE_ID)
+
+
+def build_show(db: Path) -> None:
+    """Round 1 (strawberry) final with its override; round 2 (capital) voting, one judgment failed."""
+    with Store(db) as store:
+        cfg = load_event(DEMO_EVENT)
+        store.setup_event(cfg)
+        script = load_script(DEMO_EVENT.parent / cfg.rehearsal.script)
+        endpoints = build_endpoints(cfg, DEMO_EVENT.parent, seed=7, time_scale=0)
+        director = Director(store, endpoints, clock=lambda: T0)
+        event = cfg.to_core()
+
+        async def asked(question_id: str, seed: int) -> int:
+            rnd = director.new_round(question_id, seed=seed)
+            await director.ask(rnd.id)
+            _fixed_timings(store, rnd.id)
+            await director.judge(rnd.id)
+            return rnd.id
+
+        first = asyncio.run(asked("strawberry", 7000))
+        for s in panel_scores(event, store.round(first), script, 7):
+            store.save_panel_score(s, actor=f"hub:{s.panelist_id}")
+        director.open_poll(first)
+        store.record_votes(audience_votes(store.round(first), script, 7, 120, now=T0))
+        director.close_poll(first)
+        director.override(first, "ray", Component.LLM, "Judge misread a correct answer (3 r's). Panel consensus.",
+                          value=85.0, actor="head-judge")
+        director.reveal_round(first)
+        director.finalize(first)
+
+        second = asyncio.run(asked("capital", 7001))
+        store.save_judgment(Judgment(second, "zoe", JudgmentStatus.FAILED,
+                                     reason="no tool call in the judge's reply after 3 attempts"), "rehearsal")
+        rnd2 = store.round(second)
+        for s in panel_scores(event, rnd2, script, 7):
+            if s.panelist_id == "panel-1" or (s.panelist_id == "panel-2" and rnd2.labels[s.finalist_id] < "C"):
+                store.save_panel_score(s, actor=f"hub:{s.panelist_id}")
+        director.open_poll(second, 45)
+        store.record_votes(audience_votes(rnd2, script, 7, 87, now=T0 - 5))
+        asyncio.run(endpoints.aclose())
+
+
+def vote_storm(db: Path, round_id: int, rate: float, seconds: float, batch_s: float = 0.05) -> tuple[int, float]:
+    """Write `rate` votes a second for `seconds`, in batches every `batch_s` as the hub's writer does.
+
+    Every vote is a new device, so the votes table grows all the time. Returns (votes written, elapsed s).
+    """
+    with Store(db) as store:
+        labels = sorted(store.round(round_id).labels.values())
+        per_batch = max(1, round(rate * batch_s))
+        written = 0
+        start = time.monotonic()
+        due = start
+        while time.monotonic() - start < seconds:
+            now = time.time()
+            batch = [VoteIn(round_id, f"storm-{written + i:08d}", labels[(written + i) % len(labels)], None, now)
+                     for i in range(per_batch)]
+            store.record_votes(batch, actor="storm")
+            written += per_batch
+            due += batch_s
+            time.sleep(max(0.0, due - time.monotonic()))
+        return written, time.monotonic() - start
+
+
+if __name__ == "__main__":  # python -m tests.test_tui_support storm DB ROUND RATE SECONDS (a separate process)
+    _, command, db_arg, round_arg, rate_arg, seconds_arg = sys.argv
+    assert command == "storm"
+    count, took = vote_storm(Path(db_arg), int(round_arg), float(rate_arg), float(seconds_arg))
+    print(json.dumps({"votes": count, "seconds": round(took, 3)}))

@@ -24,6 +24,7 @@ MAX_ROWS = 500
 class AuditScreen(ConsoleScreen):
     """Newest first; the filter takes a kind pattern (`override.*`) and a round number."""
 
+    AUTO_FOCUS = "#audit"  # the table, so screen keys work; / moves to the filter
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter"),
         Binding("u", "revert", "Revert override"),
