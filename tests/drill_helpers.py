@@ -206,7 +206,8 @@ class VoteCheck:
     """How the store compares with what phones were told."""
 
     acknowledged: int
-    stored: int
+    stored: int  # acknowledged votes found in the store (the audit log, and the table for each device's last)
+    rows: int  # rows in the votes table (one per device)
     duplicates: int
     lost: int
     unsent: int
@@ -230,11 +231,13 @@ def check_votes(store: Store, round_id: int, logs: list[PhoneLog]) -> VoteCheck:
     table = {d: (v["label"], v["cast_at"]) for d, v in rows.items()}
     sent = {(p.device, m) for p in logs for m in p.sent}
     acked = [(p.device, m) for p in logs for m in p.acked]
-    lost = sum(1 for key in acked if logged[key] == 0)
+    lost_keys = {key for key in acked if logged[key] == 0}
     for p in logs:  # the row a device ends with is its last acknowledged vote
         if p.acked and (p.device not in rows or rows[p.device]["client_msg_id"] != p.acked[-1]):
-            lost += 1
-    return VoteCheck(acknowledged=len(acked), stored=len(rows), duplicates=sum(n - 1 for n in logged.values() if n > 1),
+            lost_keys.add((p.device, p.acked[-1]))
+    lost = len(lost_keys)
+    return VoteCheck(acknowledged=len(acked), stored=len(acked) - lost, rows=len(rows),
+                     duplicates=sum(n - 1 for n in logged.values() if n > 1),
                      lost=lost, unsent=sum(1 for key in logged if key not in sent), table_matches_log=table == latest)
 
 
@@ -498,7 +501,7 @@ def console_kill_drill(db_path: Path, iterations: int, *, seed: int = 2026, roun
     return {"iterations": iterations, "killed_in_phase": dict(killed_in), "resumed_to_the_end":
             finish.returncode == 0 and "show-done" in finish.stdout, "final_rounds": len(final),
             "reported_commits": len(reported.phases) + len(reported.answers) + len(reported.judged)
-            + len(reported.votes), "stored_votes": votes, "lost": len(lost), "problems": lost[:20],
+            + len(reported.votes), "vote_rows": votes, "lost": len(lost), "problems": lost[:20],
             "integrity_failures": integrity_failures, "seconds": round(time.perf_counter() - started, 1),
             "finish_stderr": finish.stderr[-2000:] if finish.returncode else ""}
 
@@ -524,7 +527,7 @@ async def _wait_restarted(sup: HubSupervisor, old_pid: int, timeout: float = 60.
 
 
 async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iterations: int, n_phones: int,
-                 rng: random.Random) -> tuple[list[Phone], list[float]]:
+                 rng: random.Random, storm_s: float) -> tuple[list[Phone], list[float]]:
     url = sup.url.replace("http://", "ws://") + "/ws"
     phones = await connect_phones(url, n_phones, "storm")
     stop = asyncio.Event()
@@ -537,6 +540,7 @@ async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iteration
             await asyncio.sleep(r.uniform(0.1, 0.4))
 
     async def killer() -> None:
+        began = time.perf_counter()
         try:
             for _ in range(iterations):
                 await asyncio.sleep(rng.uniform(0.3, 1.2))  # mid-storm: votes queued, in a batch, being acked
@@ -546,7 +550,7 @@ async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iteration
                 os.kill(pid, signal.SIGKILL)
                 await _wait_restarted(sup, pid)
                 downtimes.append(time.perf_counter() - killed)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(max(0.5, storm_s - (time.perf_counter() - began)))
         finally:
             stop.set()
 
@@ -556,9 +560,10 @@ async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iteration
 
 
 def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: int = 100,
-                   seed: int = 2026) -> dict[str, Any]:
+                   seed: int = 2026, storm_s: float = 0.0) -> dict[str, Any]:
     """Kill -9 the supervised hub `iterations` times while `phones` phones keep voting.
 
+    The storm lasts at least `storm_s` (0 kills and a set length make the baseline run).
     The supervisor restarts it; phones reconnect and resend what was not acknowledged. Afterwards every
     acknowledged vote is in the audit log exactly once, each phone's row is its last acknowledged vote,
     nothing is stored that no phone sent, and `integrity_check` is ok.
@@ -568,7 +573,8 @@ def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: in
     round_id, labels = voting_db(db_path)
     started = time.perf_counter()
     with supervised_hub(db_path, free_port(), log_path) as sup:
-        crowd, downtimes = asyncio.run(_storm(sup, round_id, labels, iterations, phones, random.Random(seed)))
+        crowd, downtimes = asyncio.run(_storm(sup, round_id, labels, iterations, phones, random.Random(seed),
+                                                 storm_s))
         restarts = sup.restarts
     with Store(db_path) as store:
         check = check_votes(store, round_id, [p.log for p in crowd])
@@ -576,8 +582,8 @@ def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: in
     logs = [p.log for p in crowd]
     return {"iterations": iterations, "phones": phones, "hub_restarts": restarts,
             "votes_sent": sum(len(p.sent) for p in logs), "acknowledged_votes": check.acknowledged,
-            "stored_votes": check.stored, "duplicates": check.duplicates, "lost": check.lost,
-            "stored_but_never_sent": check.unsent, "table_matches_log": check.table_matches_log,
+            "stored_votes": check.stored, "vote_rows": check.rows, "duplicates": check.duplicates,
+            "lost": check.lost, "stored_but_never_sent": check.unsent, "table_matches_log": check.table_matches_log,
             "resends": sum(p.resends for p in logs), "reconnects": sum(p.reconnects for p in logs),
             "refused": dict(Counter(code for p in logs for code in p.refused.values())),
             "integrity_failures": 0 if integrity == "ok" else 1,
@@ -660,8 +666,8 @@ async def _fault_show(sup: HubSupervisor, db_path: Path, n_phones: int, spread_s
             "ping_during_asking": {"count": len(pings), "p50_ms": round(statistics.median(pings), 2) if pings else 0,
                                    "p99_ms": round(percentile(pings, 99), 2)},
             "votes_sent": sum(len(p.log.sent) for p in phones), "acknowledged_votes": check.acknowledged,
-            "stored_votes": check.stored, "duplicates": check.duplicates, "lost": check.lost,
-            "refused": dict(Counter(c for p in phones for c in p.log.refused.values())),
+            "stored_votes": check.stored, "vote_rows": check.rows, "duplicates": check.duplicates,
+            "lost": check.lost, "refused": dict(Counter(c for p in phones for c in p.log.refused.values())),
             "vote_ack": latency_summary(phones), "vote_spread_s": spread_s,
             "hub_slowest_commit_ms": health.get("slowest_commit_ms"), "hub_largest_batch": health.get("largest_batch")}
 
@@ -674,14 +680,19 @@ def hub_health(base: str) -> dict[str, Any]:
         return dict(json.loads(resp.read()))
 
 
-def endpoint_fault_drill(db_path: Path, log_path: Path, *, phones: int = 1000, spread_s: float = 2.0) -> dict[str, Any]:
-    """Three finalists hang, fail and stream garbage while `phones` phones wait and then vote."""
+def endpoint_fault_drill(db_path: Path, log_path: Path, *, phones: int = 1000, spread_s: float = 2.0,
+                         faulty: bool = True) -> dict[str, Any]:
+    """Three finalists hang, fail and stream garbage while `phones` phones wait and then vote.
+
+    `faulty=False` is the baseline: the same show with every finalist healthy (rehearsal endpoints).
+    """
     from finale.config import load_event
     from tests.hub_helpers import free_port
     from tests.wire.openai import openai_server
 
     with openai_server(fault_script()) as oai:
-        new_event_db(db_path, fault_event(load_event(DEMO_EVENT), oai.url + "/v1"))
+        config = load_event(DEMO_EVENT)
+        new_event_db(db_path, fault_event(config, oai.url + "/v1") if faulty else config)
         with supervised_hub(db_path, free_port(), log_path) as sup:
             return asyncio.run(_fault_show(sup, db_path, phones, spread_s))
 
@@ -834,6 +845,48 @@ def run_fuzz(url: str, examples: int, frames_per_example: int = 20, seed: int = 
     random.seed(seed)
     one()
     return stats
+
+
+def store_changes(before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]],
+                  acked_votes: set[tuple[str, str]]) -> list[str]:
+    """What the store gained that it should not have: anything but acknowledged votes and their events."""
+    out = [f"tables changed: {sorted(set(before) ^ set(after))}"] if set(before) != set(after) else []
+    for table in sorted(set(before) & set(after) - {"votes", "events"}):
+        if before[table] != after[table]:
+            out.append(f"table {table} changed")
+    def votes(dump: dict[str, list[tuple[Any, ...]]]) -> set[tuple[str, str]]:
+        return {(row[1], row[3]) for row in dump.get("votes", [])}  # (device, message id)
+
+    new_votes = votes(after) - votes(before)
+    out += [f"vote {v} stored but never acknowledged" for v in sorted(new_votes - acked_votes)]
+    old_events = set(before.get("events", []))
+    out += [f"event {e[3]} logged" for e in after.get("events", []) if e not in old_events and e[3] != "votes.recorded"]
+    return out
+
+
+def fuzz_drill(db_path: Path, log_path: Path, *, examples: int, frames_per_example: int = 20,
+               seed: int = 0) -> dict[str, Any]:
+    """Fuzz frames at `finale hub` under the supervisor: crashes are restarts, handler failures are in its log."""
+    from finale.config import load_event
+    from tests.hub_helpers import free_port
+
+    voting_db(db_path, config=with_hub_limits(load_event(DEMO_EVENT), device_messages_per_s=1e6,
+                                              ip_messages_per_s=1e6))
+    before = dump_tables(db_path)
+    started = time.perf_counter()
+    with supervised_hub(db_path, free_port(), log_path) as sup:
+        stats = run_fuzz(sup.url.replace("http://", "ws://") + "/ws", examples, frames_per_example, seed)
+        alive, crashes = sup.alive, sup.restarts
+        healthy = hub_health(sup.url).get("ok") is True
+    seconds = time.perf_counter() - started
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    return {"frames_sent": stats.frames, "hub_crashes": crashes + (0 if alive else 1), "healthy_after": healthy,
+            "handler_failures": log.count("connection handler failed"), "tracebacks_in_log": log.count("Traceback"),
+            "error_frames": dict(stats.errors.most_common()), "valid_frame_replies": dict(stats.replies),
+            "closed_oversize_1009": stats.closed_oversize, "unanswered_or_wrong": len(stats.failures),
+            "failures": stats.failures[:20], "store_unexpected": store_changes(before, dump_tables(db_path),
+                                                                                 stats.acked_votes),
+            "frames_per_s": round(stats.frames / seconds, 1), "seconds": round(seconds, 1)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,4 +24,4 @@ def test_killed_console_resumes_the_round_and_loses_nothing(tmp_path: Path) -> N
     assert result["resumed_to_the_end"], result["finish_stderr"]
     assert result["final_rounds"] == 4  # the show goes on: one round past the three that were interrupted
     assert sum(result["killed_in_phase"].values()) == 3
-    assert result["stored_votes"] > 0 and result["reported_commits"] > 10
+    assert result["vote_rows"] > 0 and result["reported_commits"] > 10

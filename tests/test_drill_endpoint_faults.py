@@ -25,5 +25,6 @@ def test_faulty_endpoints_do_not_stop_the_round_or_slow_the_votes(tmp_path: Path
     assert result["phase_after"] == "closed"
     assert result["ping_during_asking"]["count"] >= 100 and result["ping_during_asking"]["p99_ms"] < 250, result
     assert result["votes_sent"] == result["acknowledged_votes"] == result["stored_votes"] == 1000, result
+    assert result["vote_rows"] == 1000
     assert (result["duplicates"], result["lost"]) == (0, 0)
     assert result["vote_ack"]["p99_ms"] < 100, result
