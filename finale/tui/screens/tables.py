@@ -17,10 +17,17 @@ def fill_table(table: DataTable[Cell], rows: Sequence[tuple[str, Sequence[Cell]]
         return False
     table._finale_rows = signature  # type: ignore[attr-defined]
     cursor = table.cursor_row
+    # Plain strings would be parsed as markup by DataTable; names and answers are untrusted text.
+    texts = [(key, [Text(c) if isinstance(c, str) else c for c in cells]) for key, cells in rows]
+    # Size the columns before the rows go in: DataTable's own auto-width settles on idle, and rows painted
+    # before that keep their too-narrow cached rendering.
+    for index, column in enumerate(table.ordered_columns):
+        widths = [column.label.cell_len, *(cells[index].cell_len for _, cells in texts if index < len(cells))]
+        column.width = max(widths)
+        column.auto_width = False
     table.clear()
-    for key, cells in rows:
-        # Plain strings would be parsed as markup by DataTable; names and answers are untrusted text.
-        table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=key)
+    for key, cells in texts:
+        table.add_row(*cells, key=key)
     if rows:
         table.move_cursor(row=min(max(cursor, 0), len(rows) - 1), animate=False)
     return True
