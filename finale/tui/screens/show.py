@@ -16,7 +16,7 @@ from finale.tui.screens.standings_rows import TIE_RULE, overall_rows
 from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
 
-PROMPT_CHARS = 40
+PROMPT_CHARS = 36
 STATUS_STYLE = {"unasked": "dim", "final": "bold green", "void": "strike dim"}
 
 
