@@ -29,8 +29,11 @@ URL_OPTION = click.option("--public-url", default=None,
 def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str | None) -> None:
     """Run the audience hub: phone voting, judges' and finalists' pages, the stage page."""
     import asyncio
+    import time
 
+    from audience.gcpolicy import keep_collections_short
     from audience.server import Hub, HubOptions, run_hub
+    from audience.state import voting_open
     from finale.cli import _open_event_db
 
     with _open_event_db(db_path) as store:
@@ -38,8 +41,13 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    background: list[asyncio.Task[None]] = []
+
     def ready(hub: Hub) -> None:
         click.echo(f"hub listening on http://{options.host}:{hub.port}/ ; join URL {options.join_url}", err=True)
+        # no full garbage collection walks 10,000 phones' objects while a poll is open (audience/gcpolicy.py)
+        background.append(asyncio.get_running_loop().create_task(keep_collections_short(
+            lambda: voting_open(hub.snap.round if hub.snap else None, time.time()))))
 
     try:
         asyncio.run(run_hub(db_path, options, ready))

@@ -1,0 +1,382 @@
+"""Phones on one audience hub vs a bare websockets echo server: connections held, vote burst, latency, memory.
+
+    .venv/bin/python bench/hub_load.py [--phones 10000] [--repeats 3] [--workers 2] [--burst-s 2] [--hold-s 12]
+
+Each repeat runs the hub (`finale hub`, a child process, on a demo round with
+its poll open) and then the echo server (bench/echo_server.py, the hub's own
+connection settings), alternating A/B. For each: the phones (worker processes
+apart from the server, 1,000 per loopback source address 127.0.0.x) connect
+and say hello, hold for --hold-s (a keepalive round), then
+- burst: every phone sends one vote, spread evenly over --burst-s, and waits
+  for its answer (the hub's ack, sent only once the vote is committed; or the echo);
+- flood: every phone sends a second vote (a change of mind) at once: the
+  message rate the server sustains.
+Measured: connections held, votes acknowledged, lost (sent but not in the
+store's audit log), p50/p95/p99 ack latency, votes/s, server RSS per
+connection (VmRSS before/after the ramp), and event-loop lag as the response
+time of GET /healthz sampled every 20 ms. Medians over the repeats, ratios
+hub/echo. Writes bench/results/hub_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from hub_load_phones import worker
+
+from finale.autopilot.health import percentile
+from finale.autopilot.launch import free_port
+from finale.config import load_event
+from finale.demo import DEMO_EVENT
+from finale.director import Director, build_endpoints
+from finale.store import Store
+
+BENCH = Path(__file__).parent
+RESULTS = BENCH / "results"
+TARGETS = {"held_fraction": 1.0, "lost": 0, "p99_ms": 100.0, "throughput_ratio": 0.5, "rss_kb_per_conn": 60.0}
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def get_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            get_json(f"{base}/healthz", 1.0)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{base} not up after {timeout}s")
+
+
+class LagSampler:
+    """GET /healthz every `every_s` in a thread; the response time is the server loop's responsiveness."""
+
+    def __init__(self, base: str, every_s: float = 0.02) -> None:
+        self.base = base
+        self.every_s = every_s
+        self.samples_ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            try:
+                get_json(f"{self.base}/healthz", 10.0)
+                self.samples_ms.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                self.samples_ms.append(10_000.0)
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> LagSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | None]:
+        s = self.samples_ms
+        return {"samples": len(s), "p50_ms": _r(percentile(s, 50)), "p99_ms": _r(percentile(s, 99)),
+                "max_ms": _r(max(s) if s else None)}
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def voting_db(folder: Path) -> tuple[Path, int, list[str]]:
+    """A demo database whose current round has its poll open for an hour."""
+    db = folder / "hub.db"
+    store = Store(db)
+    store.setup_event(load_event(DEMO_EVENT))
+    endpoints = build_endpoints(store.event_config(), DEMO_EVENT.parent, time_scale=0)
+    director = Director(store, endpoints, actor="bench")
+
+    async def prepare() -> int:
+        rnd = director.new_round("capital", seed=1)
+        await director.ask(rnd.id)
+        await director.judge(rnd.id)
+        await endpoints.aclose()
+        return rnd.id
+
+    round_id = asyncio.run(prepare())
+    rnd = director.open_poll(round_id, 3600)
+    store.close()
+    return db, round_id, sorted(rnd.labels.values())
+
+
+def start_server(target: str, folder: Path, port: int) -> tuple[subprocess.Popen[bytes], int, list[str]]:
+    log = (folder / f"{target}.log").open("ab")
+    round_id, labels = 1, ["A", "B", "C", "D", "E"]
+    if target == "hub":
+        db, round_id, labels = voting_db(folder)
+        cmd = [sys.executable, "-m", "finale.cli", "hub", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
+               "--public-url", f"http://127.0.0.1:{port}"]
+    else:
+        cmd = [sys.executable, str(BENCH / "echo_server.py"), str(port)]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log.close()
+    wait_up(f"http://127.0.0.1:{port}", proc)
+    return proc, round_id, labels
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+class Workers:
+    """The phones processes and the pipe to each."""
+
+    def __init__(self, url: str, phones: int, n: int) -> None:
+        ctx = mp.get_context("spawn")
+        share = -(-phones // n)
+        self.pipes = []
+        self.procs = []
+        for w in range(n):
+            first, count = w * share, max(0, min(share, phones - w * share))
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(child, url, first, count, phones), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def ask(self, command: str, **args: Any) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send((command, args))
+        return [pipe.recv() for pipe in self.pipes]
+
+    def close(self) -> None:
+        self.ask("quit")
+        for proc in self.procs:
+            proc.join(30)
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: float, tag: str, shift: int,
+               base: str, pid: int) -> dict[str, Any]:
+    start_at = time.time() + 1.0
+    cpu_before = cpu_s(pid)
+    with LagSampler(base) as lag:
+        parts = workers.ask("votes", round_id=round_id, labels=labels, start_at=start_at, spread_s=spread_s, tag=tag,
+                            shift=shift)
+    cpu = cpu_s(pid) - cpu_before
+    latency = [x for p in parts for x in p["latency_ms"]]
+    acked = [i for p in parts for i in p["acked"]]
+    sent = [i for p in parts for i in p["sent"]]
+    first = min(p["first_send"] for p in parts)
+    last = max(p["last_ack"] for p in parts)
+    errors: dict[str, int] = {}
+    for p in parts:
+        for k, v in p["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    return {"sent": len(sent), "acked": len(acked), "errors": errors, "sent_ids": sent,
+            "p50_ms": _r(percentile(latency, 50)), "p95_ms": _r(percentile(latency, 95)),
+            "p99_ms": _r(percentile(latency, 99)), "max_ms": _r(max(latency) if latency else None),
+            "server_cpu_s": _r(cpu, 3), "server_cpu_ms_per_vote": _r(cpu * 1000 / max(1, len(acked)), 4),
+            "window_s": _r(last - first, 3), "per_s": round(len(acked) / (last - first)) if last > first else None,
+            "lag": lag.summary()}
+
+
+def stored_ids(folder: Path, round_id: int) -> set[str]:
+    with Store(folder / "hub.db") as store:
+        return {str(row[2]) for ev in store.events(kind="votes.recorded", round_id=round_id)
+                for row in ev.payload["votes"]}
+
+
+def start_profile(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy (from PyPI) samples the server's threads while the votes run; collapsed stacks into `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--nonblocking",
+                             "--duration", str(int(seconds)), "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: float,
+            profile: Path | None = None, logs: Path | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc, round_id, labels = start_server(target, folder, port)
+        try:
+            time.sleep(1.0)
+            before = rss_kb(proc.pid)
+            workers = Workers(f"ws://127.0.0.1:{port}/ws", phones, n_workers)
+            ramp = workers.ask("ramp")
+            connected = sum(r["connected"] for r in ramp)
+            after = rss_kb(proc.pid)
+            with LagSampler(base, 0.05) as idle:
+                time.sleep(hold_s)
+            held = sum(workers.ask("held"))
+            spy = start_profile(proc.pid, profile, burst_s + 6) if profile else None
+            burst = vote_phase(workers, round_id, labels, burst_s, "burst", 0, base, proc.pid)
+            flood = vote_phase(workers, round_id, labels, 0.0, "flood", 1, base, proc.pid)
+            health = get_json(f"{base}/healthz") if target == "hub" else {}
+            rss_end = rss_kb(proc.pid)
+            if spy is not None:
+                spy.wait(60)
+            workers.close()
+        finally:
+            stop_server(proc)
+            if logs is not None:
+                logs.mkdir(parents=True, exist_ok=True)
+                for log in folder.glob("*.log"):
+                    shutil.copy(log, logs / f"{int(time.time())}-{log.name}")
+        result: dict[str, Any] = {
+            "target": target, "phones": phones, "connected": connected, "held": held,
+            "ramp_s": _r(max(r["ramp_s"] for r in ramp)), "join_errors": [r["errors"] for r in ramp],
+            "rss_kb_before": before, "rss_kb_after_ramp": after, "rss_kb_end": rss_end,
+            "rss_kb_per_conn": _r((after - before) / max(1, connected)), "idle_lag": idle.summary(),
+        }
+        if target == "hub":
+            logged = stored_ids(folder, round_id)
+            for phase in (burst, flood):
+                phase["stored"] = len(set(phase["sent_ids"]) & logged)
+                phase["lost"] = phase["sent"] - phase["stored"]
+            result["hub_health"] = health
+        for phase in (burst, flood):
+            del phase["sent_ids"]
+        result["burst"], result["flood"] = burst, flood
+        return result
+
+
+def median_of(runs: list[dict[str, Any]], *path: str) -> float | None:
+    values = []
+    for run in runs:
+        v: Any = run
+        for key in path:
+            v = v.get(key) if isinstance(v, dict) else None
+        if isinstance(v, int | float):
+            values.append(v)
+    return _r(statistics.median(values)) if values else None
+
+
+def summarise(runs: list[dict[str, Any]], phones: int) -> dict[str, Any]:
+    figures = {
+        "held": ("held",), "ramp_s": ("ramp_s",), "rss_kb_per_conn": ("rss_kb_per_conn",),
+        "burst_acked": ("burst", "acked"), "burst_lost": ("burst", "lost"), "burst_p50_ms": ("burst", "p50_ms"),
+        "burst_p95_ms": ("burst", "p95_ms"), "burst_p99_ms": ("burst", "p99_ms"), "burst_per_s": ("burst", "per_s"),
+        "burst_lag_p99_ms": ("burst", "lag", "p99_ms"), "burst_lag_max_ms": ("burst", "lag", "max_ms"),
+        "flood_acked": ("flood", "acked"), "flood_lost": ("flood", "lost"), "flood_p50_ms": ("flood", "p50_ms"),
+        "flood_p99_ms": ("flood", "p99_ms"), "flood_per_s": ("flood", "per_s"),
+        "flood_lag_p99_ms": ("flood", "lag", "p99_ms"), "idle_lag_p50_ms": ("idle_lag", "p50_ms"),
+        "burst_cpu_ms_per_vote": ("burst", "server_cpu_ms_per_vote"),
+        "flood_cpu_ms_per_vote": ("flood", "server_cpu_ms_per_vote"),
+    }
+    out: dict[str, Any] = {}
+    for target in ("hub", "echo"):
+        mine = [r for r in runs if r["target"] == target]
+        out[target] = {name: median_of(mine, *path) for name, path in figures.items()}
+    hub, echo = out["hub"], out["echo"]
+
+    def ratio(name: str) -> float | None:
+        return _r(hub[name] / echo[name], 3) if hub.get(name) and echo.get(name) else None
+
+    out["ratios_hub_over_echo"] = {name: ratio(name) for name in (
+        "flood_per_s", "burst_per_s", "burst_cpu_ms_per_vote", "flood_cpu_ms_per_vote",
+        "burst_p50_ms", "burst_p99_ms", "flood_p99_ms", "rss_kb_per_conn",
+        "burst_lag_p99_ms")}
+    worst_lost = max((r[p].get("lost", 0) for r in runs if r["target"] == "hub" for p in ("burst", "flood")),
+                     default=None)
+    min_held = min((r["held"] for r in runs if r["target"] == "hub"), default=0)
+    min_acked = min((r["burst"]["acked"] for r in runs if r["target"] == "hub"), default=0)
+    throughput = out["ratios_hub_over_echo"]["flood_per_s"]
+    out["targets"] = [
+        {"target": f"{phones:,} connections held", "value": min_held, "ok": min_held >= phones},
+        {"target": "every burst vote acknowledged and stored, none lost",
+         "value": {"min_acked": min_acked, "max_lost": worst_lost},
+         "ok": min_acked == phones and worst_lost == 0},
+        {"target": "p99 ack < 100 ms (2 s burst)", "value": hub["burst_p99_ms"],
+         "ok": hub["burst_p99_ms"] is not None and hub["burst_p99_ms"] < TARGETS["p99_ms"]},
+        {"target": "vote throughput >= 50 % of echo message rate (flood)", "value": throughput,
+         "ok": throughput is not None and throughput >= TARGETS["throughput_ratio"]},
+        {"target": "< 60 KB hub memory per connection", "value": hub["rss_kb_per_conn"],
+         "ok": hub["rss_kb_per_conn"] is not None and hub["rss_kb_per_conn"] < TARGETS["rss_kb_per_conn"]},
+    ]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3, help="A/B pairs (hub, then echo)")
+    parser.add_argument("--workers", type=int, default=2, help="phones processes")
+    parser.add_argument("--burst-s", type=float, default=2.0)
+    parser.add_argument("--hold-s", type=float, default=12.0)
+    parser.add_argument("--out", type=Path, default=RESULTS / "hub_load.json")
+    parser.add_argument("--only", choices=["hub", "echo"], action="append", help="development: one side only")
+    parser.add_argument("--logs", type=Path, help="folder to keep the servers' logs in")
+    parser.add_argument("--profile", type=Path, help="folder for py-spy collapsed stacks of each server's vote phases")
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server children inherit it
+    if hard < args.phones + 512:
+        sys.exit(f"--phones {args.phones} needs about {args.phones + 512} open files; the hard limit is {hard}")
+    runs = []
+    for repeat in range(args.repeats):
+        for target in args.only or ("hub", "echo"):
+            spy_out = args.profile / f"{target}-{repeat}.txt" if args.profile else None
+            run = run_one(target, args.phones, args.workers, args.burst_s, args.hold_s, spy_out, args.logs)
+            run["repeat"] = repeat
+            runs.append(run)
+            b, f = run["burst"], run["flood"]
+            print(f"{target} #{repeat}: held {run['held']}/{args.phones}, {run['rss_kb_per_conn']} KB/conn, "
+                  f"burst acked {b['acked']} lost {b.get('lost', '-')} p50 {b['p50_ms']} p99 {b['p99_ms']} ms "
+                  f"lag p99 {b['lag']['p99_ms']} ms cpu/vote {b['server_cpu_ms_per_vote']} ms; flood {f['per_s']}/s "
+                  f"p99 {f['p99_ms']} ms cpu/vote {f['server_cpu_ms_per_vote']} ms", flush=True)
+    result = {
+        "benchmark": "hub_load", "phones": args.phones, "repeats": args.repeats, "workers": args.workers,
+        "burst_s": args.burst_s, "hold_s": args.hold_s, **summarise(runs, args.phones), "runs": runs,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({"hub": result["hub"], "echo": result["echo"], "ratios": result["ratios_hub_over_echo"],
+                      "targets": result["targets"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
