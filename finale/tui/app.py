@@ -122,6 +122,7 @@ class FinaleApp(App[None]):
         self.refresh_interval = refresh_interval
         self.hub_interval = hub_interval
         self.snapshot: ShowSnapshot | None = None
+        self.after_first_paint: Callable[[], None] | None = None
         self.live: dict[str, Answer] = {}
         self.show_names = False
         self.show_reference = False
@@ -191,6 +192,8 @@ class FinaleApp(App[None]):
         rnd = message.snapshot.round
         if self.refreshes == 1 and rnd is not None and message.snapshot.round_open:
             self.switch_mode(RESUME_SCREEN[rnd.phase])  # resuming: open where the show was
+        if self.refreshes == 1 and self.after_first_paint is not None:
+            self.call_after_refresh(self.start_after_first_paint)
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_view()
 
@@ -211,6 +214,12 @@ class FinaleApp(App[None]):
                 and self._auto_closed != rnd.id):
             self._auto_closed = rnd.id
             self._intent("close-poll", lambda: self._close_poll(rnd.id, "the countdown ended"))
+
+    @work(name="start-after-first-paint", thread=True, group="startup")
+    def start_after_first_paint(self) -> None:
+        """Slow start-up work (spawning the hub) waits until the MC sees the show screen."""
+        if self.after_first_paint is not None:
+            self.after_first_paint()
 
     # -- the hub --------------------------------------------------------------
 

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from finale.supervisor import HubSupervisor
 from finale.tui.app import create_app
 
 
+class _HubStarter:
+    """Starts the hub once the first screen is up, never after the console has begun shutting down."""
+
+    def __init__(self, supervisor: HubSupervisor) -> None:
+        self.supervisor = supervisor
+        self._lock = threading.Lock()
+        self._closing = False
+
+    def start(self) -> None:
+        with self._lock:
+            if not self._closing:
+                self.supervisor.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._closing = True
+            self.supervisor.stop()
+
+
 def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: float = 1.0,
                 hub_url: str | None = None, start_hub_process: bool = True) -> None:
     """Run the console until the MC quits; a supervised hub is stopped on the way out."""
     app = create_app(db_path, event_file, seed=seed, time_scale=time_scale, hub_url=hub_url)
-    supervisor: HubSupervisor | None = None
+    starter: _HubStarter | None = None
     if hub_url is None and start_hub_process:
-        supervisor = HubSupervisor(db_path, event_file=event_file)  # the store now holds the event setup
-        supervisor.start()
-        app.use_hub(supervisor.url)
+        starter = _HubStarter(HubSupervisor(db_path, event_file=event_file))  # the store holds the event setup now
+        app.use_hub(starter.supervisor.url)
+        app.after_first_paint = starter.start  # the hub's start-up must not delay the first screen
     try:
         app.run()
     finally:
-        if supervisor is not None:
-            supervisor.stop()
+        if starter is not None:
+            starter.stop()
