@@ -45,9 +45,13 @@ def test_finale_demo_shows_the_show_screen_within_two_seconds(tmp_path: Path) ->
         assert "Question deck" in screen, f"no show screen after {elapsed:.1f} s:\n{screen}"
         assert "LLM League Grand Finale (rehearsal)" in screen and "strawberry" in screen
         if os.environ.get("FINALE_RECORD_TRANSCRIPT"):
+            time.sleep(1.0)  # the settled screen, for the record
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "demo"], capture_output=True, text=True,
+                                    check=False).stdout
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             head = (f"# `finale demo` in tmux (120x40), fresh clone, {when}\n"
-                    f"# show screen captured {elapsed:.2f} s after the command was typed (limit {LIMIT_S} s)\n"
+                    f"# show screen up {elapsed:.2f} s after the command was typed (limit {LIMIT_S} s); "
+                    "captured 1 s later\n"
                     "# command: python -m finale.cli demo --db <tmp>/demo.db\n\n")
             TRANSCRIPT.write_text(head + screen)
         assert elapsed < LIMIT_S, f"show screen took {elapsed:.2f} s (limit {LIMIT_S} s)"
