@@ -1,0 +1,137 @@
+"""The MC's panic controls and corrections through the console: streaming, a failed finalist re-asked,
+one answer re-judged, a round voided, pause/extend/auto-close of the poll, an override reverted from the
+audit log, refused bad input, and the command palette."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from textual.widgets import Static
+
+from finale.core.model import AnswerStatus, Component, Phase
+from finale.demo import DEMO_EVENT
+from finale.store import Store
+from finale.tui.app import create_app
+from finale.tui.widgets.answer_pane import AnswerPane
+from tests.test_tui_support import T0, build_show, phase_is, wait_until
+
+
+class Clock:
+    """The show clock, moved by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def failing_event(folder: Path) -> Path:
+    """The demo event with Zoe's endpoint scripted to fail (HTTP 500)."""
+    text = DEMO_EVENT.read_text()
+    zoe = 'style = "careful", ttft_ms = 900'
+    assert zoe in text
+    (folder / "event.toml").write_text(text.replace(zoe, 'style = "careful", fail = "error", ttft_ms = 900'))
+    shutil.copy(DEMO_EVENT.parent / "script.toml", folder / "script.toml")
+    return folder / "event.toml"
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_stream_retry_rejudge_and_void(tmp_path: Path) -> None:
+    db = tmp_path / "controls.db"
+    app = create_app(db, failing_event(tmp_path), seed=7, time_scale=1.0, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("n")
+        # Answers stream onto the round screen before they are complete.
+        await wait_until(pilot, lambda: any("streaming" in text_of(p) for p in app.screen.query(AnswerPane)),
+                         "a pane showing its answer streaming in")
+        assert any(a.status is AnswerStatus.STREAMING and a.text for a in app.live.values())
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
+        zoe = app.screen.query_one("#pane-zoe", AnswerPane)
+        assert zoe.has_class("-failed") and "HTTP 500" in text_of(zoe)
+        # Re-ask only Zoe: select her pane, press e.
+        assert app.screen.focused is app.screen.query_one("#pane-ray")  # the first pane has the focus
+        await pilot.press(*["right"] * 4)
+        assert app.screen.focused is zoe
+        await pilot.press("e")
+        await wait_until(pilot, lambda: len(app.store.events(kind="round.answered")) == 2, "the re-ask of Zoe")
+        assert [e.payload["only"] for e in app.store.events(kind="round.asked")] == [None, ["zoe"]]
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered again")
+        attempts = dict(app.store.conn.execute("SELECT finalist_id, attempt FROM answers WHERE round_id=1"))
+        assert attempts["zoe"] == 2 and attempts["ray"] == 1
+        # Judge, then re-judge one answer from the judging screen.
+        await pilot.press("j")
+        await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
+                         and len(app.snapshot.current.judgments) == 5, "round 1 judged")
+        await pilot.pause(0.2)
+        rnd = app.store.round(1)
+        mia_row = sorted(rnd.labels.values()).index(rnd.labels["mia"])
+        await pilot.press(*["down"] * mia_row, "e")
+        await wait_until(pilot, lambda: sum(1 for e in app.store.events(kind="judgment.saved", round_id=1)
+                                            if e.payload["finalist_id"] == "mia") == 2, "Mia re-judged")
+        assert sum(1 for e in app.store.events(kind="judgment.saved", round_id=1)
+                   if e.payload["finalist_id"] == "ray") == 1
+        # Void the round: a reason is required.
+        await pilot.press("ctrl+x", "enter")
+        assert "reason is required" in text_of(app.screen.query_one("#reason-message", Static))
+        assert app.store.round(1).phase is Phase.JUDGING
+        await pilot.press(*"Zoe's endpoint failed twice on stage", "enter")
+        await wait_until(pilot, phase_is(app, 1, "void"), "round 1 void")
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        assert app.snapshot is not None and app.snapshot.next_question() == "strawberry"
+    with Store(db) as store:
+        (void,) = store.events(kind="round.void")
+        assert void.payload["reason"] == "Zoe's endpoint failed twice on stage"
+
+
+async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None:
+    db = tmp_path / "poll.db"
+    await asyncio.to_thread(build_show, db)  # round 2: poll open until T0 + 45
+    clock = Clock(T0 + 12)
+    app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, clock=clock, cursor_blink=False)
+    mistaken = app.director.override(2, "mia", Component.AUDIENCE, "entered against the wrong finalist", waive=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        assert app.current_mode == "voting"  # the open poll is where the show is
+        countdown = app.screen.query_one("#countdown", Static)
+        assert "33 s left" in text_of(countdown)
+        await pilot.press("x")  # extend by 15 s
+        await wait_until(pilot, lambda: app.store.round(2).vote_deadline == T0 + 60, "the extension")
+        await pilot.pause(0.6)
+        assert "48 s left" in text_of(countdown)
+        await pilot.press("p")  # pause: the countdown stops
+        await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.show_state.get("paused")), "the pause")
+        clock.now += 20
+        await pilot.pause(0.6)
+        assert "PAUSED · 48 s left" in text_of(countdown)
+        assert app.store.round(2).phase is Phase.VOTING  # no auto-close while paused
+        await pilot.press("p")  # resume: the deadline moves by the time paused
+        await wait_until(pilot, lambda: app.store.round(2).vote_deadline == clock.now + 48, "the resume")
+        # The command palette runs any MC action by name.
+        await pilot.press("ctrl+p", *"Freeze", "enter")
+        await wait_until(pilot, lambda: app.store.show_state().get("frozen") is True, "the stage frozen")
+        # A bad override value is refused in the dialog and changes nothing.
+        await pilot.press("6", "o", *"abc", "tab", *"typo", "enter")
+        assert "as a number" in text_of(app.screen.query_one("#ov-message", Static))
+        await pilot.press("escape")
+        assert len(app.store.overrides(2)) == 1
+        # Revert the mistaken override from the audit log.
+        await pilot.press("7", "slash", *"override.added", "escape")
+        await pilot.pause(0.5)
+        await pilot.press("u", *"wrong finalist; audience share stands", "enter")
+        await wait_until(pilot, lambda: app.store.overrides(2)[0].reverted, "the revert")
+        # When the countdown ends the console closes the poll itself.
+        clock.now += 60
+        await wait_until(pilot, phase_is(app, 2, "closed"), "the poll closed at the deadline")
+    with Store(db) as store:
+        (reverted,) = store.events(kind="override.reverted")
+        assert reverted.payload == {"override_id": mistaken.id, "reason": "wrong finalist; audience share stands"}
+        kinds = [e.kind for e in store.events(round_id=2)]
+        assert kinds.count("poll.extended") == 2  # the MC's +15 s and the resume after the pause
