@@ -17,16 +17,16 @@ STATUS_STYLE = {
 
 
 def timing_line(answer: Answer | None) -> Text:
-    """Status, time to first token, total time and tokens per second."""
+    """Status, then time to first token, total time and tokens per second (two short lines)."""
     line = Text(no_wrap=True, overflow="ellipsis")
     if answer is None:
         line.append("not asked", style="dim")
         return line
     line.append(str(answer.status), style=STATUS_STYLE[answer.status])
-    line.append(f"  TTFT {answer.ttft_ms:.0f} ms" if answer.ttft_ms is not None else "  TTFT –")
-    line.append(f"  total {answer.total_ms / 1000:.1f} s" if answer.total_ms is not None else "  total –")
+    line.append("\nTTFT " + (f"{answer.ttft_ms:.0f}ms" if answer.ttft_ms is not None else "–"))
+    line.append(" · total " + (f"{answer.total_ms / 1000:.1f}s" if answer.total_ms is not None else "–"))
     rate = answer.tokens_per_s
-    line.append(f"  {rate:.0f} tok/s" if rate is not None else f"  {answer.tokens} tok")
+    line.append(f" · {rate:.0f} tok/s" if rate is not None else f" · {answer.tokens} tok")
     return line
 
 
