@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from finale.core.model import Answer, AnswerStatus
@@ -30,19 +35,35 @@ def timing_line(answer: Answer | None) -> Text:
     return line
 
 
-class AnswerPane(Static, can_focus=True):
-    """Answer text is untrusted: it is rendered as plain text, never as markup."""
+class AnswerPane(VerticalScroll, can_focus=True):
+    """Answer text is untrusted: it is rendered as plain text, never as markup. Long answers scroll (↑/↓)."""
 
+    inherit_bindings = False  # ←/→ move between panes (the round screen's keys), not sideways
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
     DEFAULT_CSS = """
-    AnswerPane { border: round $primary-darken-2; height: 1fr; padding: 0 1; }
+    AnswerPane { border: round $primary-darken-2; height: 1fr; padding: 0 1; overflow-x: hidden; }
     AnswerPane:focus { border: round $accent; }
     AnswerPane.-failed { border: heavy $error; }
+    AnswerPane > Static { width: 100%; height: auto; }
     """
 
-    def __init__(self, finalist_id: str, **kwargs: object) -> None:
-        super().__init__("", id=f"pane-{finalist_id}", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, finalist_id: str, **kwargs: Any) -> None:
+        super().__init__(id=f"pane-{finalist_id}", **kwargs)
         self.finalist_id = finalist_id
         self._key: tuple[object, ...] = ()
+        self.body = Static("")
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+
+    def render_text(self) -> str:
+        """What the pane shows, as plain text (for tests and logs)."""
+        return str(self.body.render())
 
     def show(self, title: str, answer: Answer | None) -> None:
         key = (title, answer)
@@ -58,4 +79,4 @@ class AnswerPane(Static, can_focus=True):
         if answer is not None and answer.text:
             body.append("\n")
             body.append(answer.text)
-        self.update(body)
+        self.body.update(body)
