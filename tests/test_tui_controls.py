@@ -135,3 +135,20 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         assert reverted.payload == {"override_id": mistaken.id, "reason": "wrong finalist; audience share stands"}
         kinds = [e.kind for e in store.events(round_id=2)]
         assert kinds.count("poll.extended") == 2  # the MC's +15 s and the resume after the pause
+
+
+async def test_untrusted_text_is_shown_literally(tmp_path: Path) -> None:
+    """A prompt (or answer) with markup or HTML is text on the console, never styling or code."""
+    hostile = "[bold red]boom[/] <img src=x onerror=alert(1)> [link=http://x]y[/link]"
+    app = create_app(tmp_path / "hostile.db", DEMO_EVENT, seed=7, time_scale=0, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("a", *hostile, "enter")
+        await wait_until(pilot, phase_is(app, 1, "answered"), "the ad-hoc round answered")
+        await pilot.pause(0.2)
+        assert hostile in text_of(app.screen.query_one("#round-prompt", Static))
+        await pilot.press("7")
+        await pilot.pause(0.5)
+        table = app.screen.query_one("#audit")
+        details = [str(table.get_row_at(i)[5]) for i in range(table.row_count)]  # type: ignore[attr-defined]
+        assert any("[bold red]boom[/]" in d for d in details)
