@@ -1,12 +1,14 @@
 """Phones on one audience hub vs a bare websockets echo server: connections held, vote burst, latency, memory.
 
-    .venv/bin/python bench/hub_load.py [--phones 10000] [--repeats 3] [--workers 2] [--burst-s 2] [--hold-s 12]
+    .venv/bin/python bench/hub_load.py [--phones 10000] [--repeats 3] [--workers 1] [--burst-s 2] [--hold-s 12]
+                                       [--profile DIR] [--logs DIR] [--only hub|echo]
 
 Each repeat runs the hub (`finale hub`, a child process, on a demo round with
 its poll open) and then the echo server (bench/echo_server.py, the hub's own
 connection settings), alternating A/B. For each: the phones (worker processes
-apart from the server, 1,000 per loopback source address 127.0.0.x) connect
-and say hello, hold for --hold-s (a keepalive round), then
+apart from the server, bench/hub_load_phones.py, 1,000 per loopback source
+address 127.0.0.x) connect and say hello, hold for --hold-s (a keepalive
+round), then
 - burst: every phone sends one vote, spread evenly over --burst-s, and waits
   for its answer (the hub's ack, sent only once the vote is committed; or the echo);
 - flood: every phone sends a second vote (a change of mind) at once: the
@@ -14,8 +16,11 @@ and say hello, hold for --hold-s (a keepalive round), then
 Measured: connections held, votes acknowledged, lost (sent but not in the
 store's audit log), p50/p95/p99 ack latency, votes/s, server RSS per
 connection (VmRSS before/after the ramp), and event-loop lag as the response
-time of GET /healthz sampled every 20 ms. Medians over the repeats, ratios
-hub/echo. Writes bench/results/hub_load.json.
+time of GET /healthz sampled every 20 ms, and the server's CPU time per vote
+(/proc/PID/stat, all threads; steadier than rates on a shared machine, whose
+1-minute load average is recorded with each run). Medians over the repeats,
+ratios hub/echo. --profile keeps py-spy's collapsed stacks (GIL holder) of
+each server during the votes. Writes bench/results/hub_load.json.
 """
 
 from __future__ import annotations
@@ -229,7 +234,7 @@ def start_profile(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--nonblocking",
-                             "--duration", str(int(seconds)), "--output", str(out)],
+                             "--gil", "--duration", str(int(seconds)), "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -237,6 +242,7 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
             profile: Path | None = None, logs: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        load_before = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was around this run
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc, round_id, labels = start_server(target, folder, port)
@@ -265,7 +271,8 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
                 for log in folder.glob("*.log"):
                     shutil.copy(log, logs / f"{int(time.time())}-{log.name}")
         result: dict[str, Any] = {
-            "target": target, "phones": phones, "connected": connected, "held": held,
+            "target": target, "phones": phones,
+            "load_avg_1m": [load_before, round(os.getloadavg()[0], 2)], "connected": connected, "held": held,
             "ramp_s": _r(max(r["ramp_s"] for r in ramp)), "join_errors": [r["errors"] for r in ramp],
             "rss_kb_before": before, "rss_kb_after_ramp": after, "rss_kb_end": rss_end,
             "rss_kb_per_conn": _r((after - before) / max(1, connected)), "idle_lag": idle.summary(),
@@ -342,7 +349,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3, help="A/B pairs (hub, then echo)")
-    parser.add_argument("--workers", type=int, default=2, help="phones processes")
+    parser.add_argument("--workers", type=int, default=1, help="phones processes")
     parser.add_argument("--burst-s", type=float, default=2.0)
     parser.add_argument("--hold-s", type=float, default=12.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "hub_load.json")

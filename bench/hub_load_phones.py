@@ -5,50 +5,160 @@ phone, a bounded number of handshakes at a time), `held` (how many are still
 open), `votes` (each phone sends one vote at its slot of a time window and
 waits for the answer with the same id: the hub's `ack`, or the echo), `quit`.
 The same code drives the hub and the echo server, so both do the same work.
+
+Each phone is a bare asyncio protocol speaking RFC 6455 itself (HTTP upgrade,
+masked client frames, pongs to the server's keepalive pings, close): a few
+microseconds per message, so on a shared 2-core machine the load generator
+leaves the CPU to the server it measures. Real phones bring their own CPUs;
+the autopilot (finale/autopilot) uses the full websockets client instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import resource
+import struct
 import time
 from multiprocessing.connection import Connection
 from typing import Any
-
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.protocol import State
+from urllib.parse import urlsplit
 
 from finale.autopilot.phones import source_address
 
 HANDSHAKES_AT_ONCE = 100
+TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """A final, masked client frame; the mask key is random per frame, as RFC 6455 asks."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    key = os.urandom(4)
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes((key * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+    return head + key + masked
+
+
+class PhoneProtocol(asyncio.Protocol):
+    """One phone's connection: upgrade, then text frames in and out; the server's frames are unmasked."""
+
+    def __init__(self, host: str, path: str) -> None:
+        self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.upgraded = False
+        self.open = False
+        self.waiter: asyncio.Future[dict[str, Any] | None] | None = None
+        self.expect: str | None = None  # the id whose answer `waiter` waits for; None: the next message
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        self._resolve(None)
+
+    def _resolve(self, value: dict[str, Any] | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(value)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if not self.upgraded:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.buf.startswith(b"HTTP/1.1 101"):
+                assert self.transport is not None
+                self.transport.close()
+                return
+            del self.buf[:end + 4]
+            self.upgraded = self.open = True
+        while len(self.buf) >= 2:
+            opcode, n, at = self.buf[0] & 0x0F, self.buf[1] & 0x7F, 2
+            if n == 126:
+                if len(self.buf) < 4:
+                    return
+                n, at = struct.unpack_from("!H", self.buf, 2)[0], 4
+            elif n == 127:
+                if len(self.buf) < 10:
+                    return
+                n, at = struct.unpack_from("!Q", self.buf, 2)[0], 10
+            if len(self.buf) < at + n:
+                return
+            payload = bytes(self.buf[at:at + n])
+            del self.buf[:at + n]
+            self._frame(opcode, payload)
+
+    def _frame(self, opcode: int, payload: bytes) -> None:
+        assert self.transport is not None
+        if opcode == PING:
+            self.transport.write(frame(PONG, payload))
+        elif opcode == CLOSE:
+            self.open = False
+            self.transport.close()
+        elif opcode == TEXT and self.waiter is not None:
+            msg = json.loads(payload)
+            if self.expect is None or msg.get("id") == self.expect:
+                self._resolve(msg)
+
+    async def exchange(self, message: dict[str, Any], expect: str | None, timeout: float) -> dict[str, Any] | None:
+        """Send one text frame and wait for the next message (expect None) or the one carrying `expect` as id."""
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.expect = expect
+        self.transport.write(frame(TEXT, json.dumps(message).encode()))
+        try:
+            return await asyncio.wait_for(self.waiter, timeout)
+        finally:
+            self.waiter = None
+
+    async def until_open(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.open:
+            if self.transport is None or self.transport.is_closing() or time.monotonic() > deadline:
+                raise ConnectionError("upgrade refused or timed out")
+            await asyncio.sleep(0.005)
 
 
 class Phones:
     """Phones `first` .. `first + count - 1` of `total`, all on one server."""
 
     def __init__(self, url: str, first: int, count: int, total: int) -> None:
-        self.url = url
+        parts = urlsplit(url)
+        self.host, self.port, self.path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
         self.first = first
         self.count = count
         self.total = total
-        self.conns: list[ClientConnection | None] = [None] * count
+        self.conns: list[PhoneProtocol | None] = [None] * count
         self.errors: dict[str, int] = {}
 
     def _error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    def device(self, j: int) -> str:
-        return f"bench-phone-{self.first + j:06d}"
-
     async def _join(self, j: int, gate: asyncio.Semaphore) -> None:
+        loop = asyncio.get_running_loop()
         async with gate:
             try:
-                ws = await connect(self.url, local_addr=source_address(self.first + j, "127.0.0.1"),
-                                   compression=None, ping_interval=None, open_timeout=60, max_size=1 << 20)
-                await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": self.device(j)}))
-                await asyncio.wait_for(ws.recv(), 60)
-                self.conns[j] = ws
+                _, proto = await loop.create_connection(
+                    lambda: PhoneProtocol(f"{self.host}:{self.port}", self.path), self.host, self.port,
+                    local_addr=source_address(self.first + j, self.host))
+                await proto.until_open(60)
+                hello = {"type": "hello", "role": "audience", "device_id": f"bench-phone-{self.first + j:06d}"}
+                if await proto.exchange(hello, None, 60) is None:
+                    raise ConnectionError("closed after hello")
+                self.conns[j] = proto
             except Exception as exc:  # a phone that cannot join is counted, not fatal
                 self._error(f"join: {type(exc).__name__}")
 
@@ -60,27 +170,26 @@ class Phones:
                 "errors": dict(self.errors)}
 
     def held(self) -> int:
-        return sum(1 for c in self.conns if c is not None and c.state is State.OPEN)
+        return sum(1 for c in self.conns if c is not None and c.open)
 
-    async def _vote(self, j: int, ws: ClientConnection, frame: dict[str, Any], at: float,
-                    out: dict[str, Any]) -> None:
+    async def _vote(self, proto: PhoneProtocol, message: dict[str, Any], at: float, out: dict[str, Any]) -> None:
         await asyncio.sleep(max(0.0, at - time.time()))
-        sent_wall = time.time()
+        if not proto.open:
+            self._error("vote: connection closed")
+            return
+        out["first_send"] = min(out["first_send"], time.time())
+        out["sent"].append(message["id"])
         started = time.perf_counter()
         try:
-            await ws.send(json.dumps(frame))
-            out["sent"].append(frame["id"])
-            out["first_send"] = min(out["first_send"], sent_wall)
-            while True:
-                reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                if reply.get("id") == frame["id"]:
-                    break
-        except Exception as exc:
-            self._error(f"vote: {type(exc).__name__}")
+            reply = await proto.exchange(message, message["id"], 30)
+        except TimeoutError:
+            self._error("vote: no answer in 30 s")
             return
-        if reply.get("type") in ("ack", "vote"):  # the hub's ack, or the echo of the frame itself
+        if reply is None:
+            self._error("vote: connection lost")
+        elif reply.get("type") in ("ack", "vote"):  # the hub's ack, or the echo of the frame itself
             out["latency_ms"].append((time.perf_counter() - started) * 1000)
-            out["acked"].append(frame["id"])
+            out["acked"].append(message["id"])
             out["last_ack"] = max(out["last_ack"], time.time())
         else:
             self._error(f"refused: {reply.get('code')}")
@@ -92,13 +201,13 @@ class Phones:
                                "last_ack": 0.0}
         self.errors = {}
         tasks = []
-        for j, ws in enumerate(self.conns):
-            if ws is None:
+        for j, proto in enumerate(self.conns):
+            if proto is None:
                 continue
             g = self.first + j
-            frame = {"type": "vote", "round": round_id, "label": labels[(g + shift) % len(labels)],
-                     "id": f"{tag}-{g}"}
-            tasks.append(self._vote(j, ws, frame, start_at + spread_s * g / self.total, out))
+            message = {"type": "vote", "round": round_id, "label": labels[(g + shift) % len(labels)],
+                       "id": f"{tag}-{g}"}
+            tasks.append(self._vote(proto, message, start_at + spread_s * g / self.total, out))
         await asyncio.gather(*tasks)
         out["errors"] = dict(self.errors)
         return out
@@ -115,9 +224,9 @@ async def _serve(pipe: Connection, phones: Phones) -> None:
         elif command == "votes":
             pipe.send(await phones.votes(**args))
         else:
-            for ws in phones.conns:
-                if ws is not None:
-                    ws.transport.abort()
+            for proto in phones.conns:
+                if proto is not None and proto.transport is not None:
+                    proto.transport.abort()
             pipe.send(None)
             return
 

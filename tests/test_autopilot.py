@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from finale.autopilot.launch import run_autopilot_show
+from finale.autopilot.launch import free_port, run_autopilot_show
 from finale.autopilot.phones import plan_vote
 from finale.config import load_event
 from finale.demo import DEMO_EVENT
@@ -73,3 +75,36 @@ def test_too_many_judges_is_a_clear_error(tmp_path: Path) -> None:
     assert "--judges 9: the event has 3 panelists; give at most 3" in done.stderr
     with Store(tmp_path / "x.db") as store:
         assert store.rounds() == []
+
+
+def _event_copy(tmp_path: Path, port: int) -> Path:
+    """The demo event (and its script) in a folder of its own, its hub on `port`."""
+    folder = tmp_path / "event"
+    shutil.copytree(DEMO_EVENT.parent, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    event = folder / DEMO_EVENT.name
+    event.write_text(event.read_text().replace("port = 8765", f"port = {port}").replace(
+        "http://127.0.0.1:8765", f"http://127.0.0.1:{port}"))
+    return event
+
+
+def test_run_autopilot_on_an_event_file_uses_its_hub_port(tmp_path: Path) -> None:
+    event = _event_copy(tmp_path, free_port())
+    done = subprocess.run([sys.executable, "-m", "finale.cli", "run", str(event), "--autopilot", "--phones", "20",
+                           "--judges", "2", "--speed", "0"], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "20 of 20 joined" in done.stdout
+    with Store(event.with_suffix(".db")) as store:
+        assert all(len(store.votes(r.id)) == 20 for r in store.rounds())
+        actors = {e.actor for e in store.events(kind="panel.scored")}
+    assert {"judge:panel-1", "judge:panel-2", "mc-typed:panel-3"} <= actors
+
+
+def test_run_autopilot_refuses_a_port_another_program_listens_on(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        event = _event_copy(tmp_path, busy.getsockname()[1])
+        done = subprocess.run([sys.executable, "-m", "finale.cli", "run", str(event), "--autopilot", "--phones", "5",
+                               "--speed", "0"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "is already in use (another hub?)" in done.stderr

@@ -20,6 +20,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on: its /healthz would pass for our hub's."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the hub binds: TIME_WAIT is no obstacle
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ValueError(f"{host}:{port} is already in use (another hub?); stop it, change hub.port in the "
+                             "event file, or pass --hub-url to use a hub that is already running") from None
+
+
 def raise_open_files(needed: int) -> None:
     """Lift the soft limit on open files towards the hard one: every phone is a socket (the hub child inherits)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -43,7 +54,10 @@ def run_autopilot_show(db_path: Path, config: EventConfig, event_dir: Path, *, p
             raise ValueError(f"{db_path} already holds rounds; the autopilot needs a new database (pass a new --db)")
     supervisor: HubSupervisor | None = None
     if hub_url is None:
-        port = port if port else free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
+        bind = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
+        if port:
+            _check_free(bind, port)
+        port = port or free_port(bind)
         supervisor = HubSupervisor(db_path, host=host, port=port, public_url=f"http://{host}:{port}")
         supervisor.start()
         if not supervisor.wait_ready(30):
