@@ -53,16 +53,19 @@ def main() -> None:
     parser.add_argument("--crowd", type=int, default=1000, help="phones during the endpoint-fault drill")
     parser.add_argument("--fuzz-frames", type=int, default=100_000, help="fuzz frames (20 per connection)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--phone-client", choices=["minimal", "autopilot"], default="minimal",
+                        help="phones of the hub kill drill: tests/drill_helpers.Phone or finale.autopilot's")
     args = parser.parse_args()
     started = time.perf_counter()
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="finale-drills-") as tmp:
         folder = Path(tmp)
         out["hub_kill"] = hub_kill_drill(folder / "hub.db", folder / "hub.log", args.kills, phones=args.phones,
-                                         seed=args.seed)
+                                         seed=args.seed, client=args.phone_client)
         _say("hub kill", out["hub_kill"])
         out["hub_kill_baseline"] = hub_kill_drill(folder / "hub0.db", folder / "hub0.log", 0, phones=args.phones,
-                                                  seed=args.seed, storm_s=out["hub_kill"]["seconds"])
+                                                  seed=args.seed, storm_s=out["hub_kill"]["seconds"],
+                                                  client=args.phone_client)
         _say("hub kill baseline (no kill)", out["hub_kill_baseline"])
         out["console_kill"] = console_kill_drill(new_event_db(folder / "console.db"), args.kills, seed=args.seed,
                                                  rounds=1)

@@ -192,8 +192,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def latency_summary(phones: list[Phone]) -> dict[str, float]:
-    lat = [x for p in phones for x in p.log.latencies_ms]
+def latency_summary(lat: list[float]) -> dict[str, float]:
+    """Median, p99 and max of latencies in milliseconds."""
     return {"p50_ms": round(statistics.median(lat), 2) if lat else 0.0, "p99_ms": round(percentile(lat, 99), 2),
             "max_ms": round(max(lat), 2) if lat else 0.0}
 
@@ -218,27 +218,33 @@ class VoteCheck:
         return self.duplicates == 0 and self.lost == 0 and self.unsent == 0 and self.table_matches_log
 
 
-def check_votes(store: Store, round_id: int, logs: list[PhoneLog]) -> VoteCheck:
-    """Every acknowledged vote appears exactly once in the audit log; each device's row is its last ack."""
-    logged: Counter[tuple[str, str]] = Counter()
+def check_votes(store: Store, round_id: int, sent: set[str], acked: set[str],
+                last_acked: dict[str, str]) -> VoteCheck:
+    """Every acknowledged vote is in the audit log exactly once; each device's row is its last acknowledged vote.
+
+    `sent` and `acked` are message ids (unique per device); `last_acked` maps a device to the label of its
+    last acknowledged vote, which its row in the votes table must hold.
+    """
+    logged: Counter[str] = Counter()
     latest: dict[str, tuple[str, float]] = {}
     for ev in store.events(kind="votes.recorded", round_id=round_id):
         for device, label, msg_id, at in ev.payload["votes"]:
-            logged[(device, msg_id)] += 1
+            logged[msg_id] += 1
             if device not in latest or at >= latest[device][1]:
                 latest[device] = (label, at)
     rows = {v["device_id"]: v for v in store.votes(round_id)}
     table = {d: (v["label"], v["cast_at"]) for d, v in rows.items()}
-    sent = {(p.device, m) for p in logs for m in p.sent}
-    acked = [(p.device, m) for p in logs for m in p.acked]
-    lost_keys = {key for key in acked if logged[key] == 0}
-    for p in logs:  # the row a device ends with is its last acknowledged vote
-        if p.acked and (p.device not in rows or rows[p.device]["client_msg_id"] != p.acked[-1]):
-            lost_keys.add((p.device, p.acked[-1]))
-    lost = len(lost_keys)
+    lost = sum(1 for m in acked if logged[m] == 0)
+    lost += sum(1 for d, label in last_acked.items() if d not in rows or rows[d]["label"] != label)
     return VoteCheck(acknowledged=len(acked), stored=len(acked) - lost, rows=len(rows),
                      duplicates=sum(n - 1 for n in logged.values() if n > 1),
-                     lost=lost, unsent=sum(1 for key in logged if key not in sent), table_matches_log=table == latest)
+                     lost=lost, unsent=sum(1 for m in logged if m not in sent), table_matches_log=table == latest)
+
+
+def check_phone_votes(store: Store, round_id: int, logs: list[PhoneLog]) -> VoteCheck:
+    """`check_votes` for the minimal phones of this module."""
+    return check_votes(store, round_id, {m for p in logs for m in p.sent}, {m for p in logs for m in p.acked},
+                       {p.device: p.sent[p.acked[-1]] for p in logs if p.acked})
 
 
 def check_round_log(store: Store) -> list[str]:
@@ -327,8 +333,10 @@ async def mc_loop(db_path: Path, rounds: int, time_scale: float, seed: int, phon
                     _say("show-done", len(done))
                     return
                 asked = {r.question_id for r in done}
-                qid = next(q.id for q in event.questions if q.id not in asked)
-                rnd = director.new_round(qid, seed=seed * 1000 + len(store.rounds()))
+                qid = next((q.id for q in event.questions if q.id not in asked), None)
+                n = len(store.rounds())
+                unseen = None if qid else f"Unseen question {n}: name one thing a stage crew checks before a show."
+                rnd = director.new_round(qid, prompt=unseen, seed=seed * 1000 + n)
                 _say("committed round", rnd.id, rnd.phase.value)
                 continue
             _say("phase", rnd.phase.value, rnd.id)
@@ -526,17 +534,66 @@ async def _wait_restarted(sup: HubSupervisor, old_pid: int, timeout: float = 60.
         raise TimeoutError("the restarted hub never answered /healthz")
 
 
+@dataclass
+class Storm:
+    """What the phones did during a storm (sent/acked message ids, each device's last acked label)."""
+
+    sent: set[str]
+    acked: set[str]
+    last_acked: dict[str, str]
+    resends: int
+    reconnects: int
+    refused: dict[str, int]
+    ack_ms: list[float]  # first send to ack, reconnects and resends included
+    downtimes: list[float]
+
+
+class _CrowdVoter:
+    """The autopilot's phone (finale/autopilot/phones.py) behind the minimal phone's `vote`."""
+
+    def __init__(self, url: str, device: str, stats: Any) -> None:
+        from finale.autopilot.phones import Phone as CrowdPhone
+
+        self.phone = CrowdPhone(url, device, stats, None)
+        self.device = device
+        self._n = 0
+
+    async def vote(self, round_id: int, label: str) -> bool:
+        self._n += 1
+        return await self.phone.cast(round_id, label, f"{self.device}.{self._n}", time.time() + 120)
+
+
 async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iterations: int, n_phones: int,
-                 rng: random.Random, storm_s: float) -> tuple[list[Phone], list[float]]:
+                 rng: random.Random, storm_s: float, client: str) -> Storm:
+    """Phones keep voting while the hub is killed `iterations` times; both kinds reconnect and resend the
+    unacknowledged vote with its message id (`client`: "minimal" here, or "autopilot")."""
     url = sup.url.replace("http://", "ws://") + "/ws"
-    phones = await connect_phones(url, n_phones, "storm")
+    stats: Any = None
+    voters: list[Any]
+    if client == "autopilot":
+        from finale.autopilot.phones import CrowdStats
+
+        stats = CrowdStats(phones=n_phones)
+        voters = [_CrowdVoter(url, f"storm-{i:05d}", stats) for i in range(n_phones)]
+        gate = asyncio.Semaphore(100)
+
+        async def join(v: _CrowdVoter) -> None:
+            async with gate:
+                assert await v.phone.join(), "a phone could not join the hub"
+
+        await asyncio.gather(*(join(v) for v in voters))
+    else:
+        voters = await connect_phones(url, n_phones, "storm")
     stop = asyncio.Event()
     downtimes: list[float] = []
+    ack_ms: list[float] = []
 
-    async def voter(p: Phone) -> None:
-        r = random.Random(p.log.device)
+    async def voter(v: Any, device: str) -> None:
+        r = random.Random(device)
         while not stop.is_set():
-            await p.vote(round_id, r.choice(labels))
+            started = time.perf_counter()
+            if await v.vote(round_id, r.choice(labels)):
+                ack_ms.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(r.uniform(0.1, 0.4))
 
     async def killer() -> None:
@@ -554,13 +611,22 @@ async def _storm(sup: HubSupervisor, round_id: int, labels: list[str], iteration
         finally:
             stop.set()
 
-    await asyncio.gather(killer(), *(voter(p) for p in phones))
-    await asyncio.gather(*(p.close() for p in phones))
-    return phones, downtimes
+    await asyncio.gather(killer(), *(voter(v, f"storm-{i:05d}") for i, v in enumerate(voters)))
+    if stats is not None:
+        await asyncio.gather(*(v.phone.client.close() for v in voters))
+        last = {device: label for (rid, device), label in stats.final.items() if rid == round_id}
+        return Storm(set(stats.sent), set(stats.acked), last, stats.resent, stats.reconnects, dict(stats.refused),
+                     ack_ms, downtimes)
+    await asyncio.gather(*(v.close() for v in voters))
+    logs = [v.log for v in voters]
+    return Storm({m for p in logs for m in p.sent}, {m for p in logs for m in p.acked},
+                 {p.device: p.sent[p.acked[-1]] for p in logs if p.acked}, sum(p.resends for p in logs),
+                 sum(p.reconnects for p in logs), dict(Counter(c for p in logs for c in p.refused.values())),
+                 ack_ms, downtimes)
 
 
 def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: int = 100,
-                   seed: int = 2026, storm_s: float = 0.0) -> dict[str, Any]:
+                   seed: int = 2026, storm_s: float = 0.0, client: str = "minimal") -> dict[str, Any]:
     """Kill -9 the supervised hub `iterations` times while `phones` phones keep voting.
 
     The storm lasts at least `storm_s` (0 kills and a set length make the baseline run).
@@ -573,23 +639,22 @@ def hub_kill_drill(db_path: Path, log_path: Path, iterations: int, *, phones: in
     round_id, labels = voting_db(db_path)
     started = time.perf_counter()
     with supervised_hub(db_path, free_port(), log_path) as sup:
-        crowd, downtimes = asyncio.run(_storm(sup, round_id, labels, iterations, phones, random.Random(seed),
-                                                 storm_s))
+        storm = asyncio.run(_storm(sup, round_id, labels, iterations, phones, random.Random(seed), storm_s, client))
         restarts = sup.restarts
     with Store(db_path) as store:
-        check = check_votes(store, round_id, [p.log for p in crowd])
+        check = check_votes(store, round_id, storm.sent, storm.acked, storm.last_acked)
         integrity = store.integrity_check()
-    logs = [p.log for p in crowd]
-    return {"iterations": iterations, "phones": phones, "hub_restarts": restarts,
-            "votes_sent": sum(len(p.sent) for p in logs), "acknowledged_votes": check.acknowledged,
+    lat, downtimes = storm.ack_ms, storm.downtimes
+    return {"iterations": iterations, "phones": phones, "phone_client": client, "hub_restarts": restarts,
+            "votes_sent": len(storm.sent), "acknowledged_votes": check.acknowledged,
             "stored_votes": check.stored, "vote_rows": check.rows, "duplicates": check.duplicates,
             "lost": check.lost, "stored_but_never_sent": check.unsent, "table_matches_log": check.table_matches_log,
-            "resends": sum(p.resends for p in logs), "reconnects": sum(p.reconnects for p in logs),
-            "refused": dict(Counter(code for p in logs for code in p.refused.values())),
+            "resends": storm.resends, "reconnects": storm.reconnects, "refused": storm.refused,
             "integrity_failures": 0 if integrity == "ok" else 1,
             "kill_to_healthy_s": {"median": round(statistics.median(downtimes), 2) if downtimes else 0.0,
                                   "max": round(max(downtimes), 2) if downtimes else 0.0},
-            "ack_latency": latency_summary(crowd), "seconds": round(time.perf_counter() - started, 1)}
+            "ack_latency": latency_summary(lat),
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 # -- finalist endpoints that misbehave while phones vote ------------------------------------------
@@ -660,7 +725,7 @@ async def _fault_show(sup: HubSupervisor, db_path: Path, n_phones: int, spread_s
         closed = director_for(store).close_poll(round_id)
         answers = {fid: a.status.value for fid, a in store.answers(round_id).items()}
         errors = {fid: a.error for fid, a in store.answers(round_id).items() if a.error}
-        check = check_votes(store, round_id, [p.log for p in phones])
+        check = check_phone_votes(store, round_id, [p.log for p in phones])
     return {"phones": n_phones, "asking_s": round(asking_s, 2), "answers": answers,
             "answer_errors": errors, "phase_after": closed.phase.value,
             "ping_during_asking": {"count": len(pings), "p50_ms": round(statistics.median(pings), 2) if pings else 0,
@@ -668,7 +733,7 @@ async def _fault_show(sup: HubSupervisor, db_path: Path, n_phones: int, spread_s
             "votes_sent": sum(len(p.log.sent) for p in phones), "acknowledged_votes": check.acknowledged,
             "stored_votes": check.stored, "vote_rows": check.rows, "duplicates": check.duplicates,
             "lost": check.lost, "refused": dict(Counter(c for p in phones for c in p.log.refused.values())),
-            "vote_ack": latency_summary(phones), "vote_spread_s": spread_s,
+            "vote_ack": latency_summary([x for p in phones for x in p.log.latencies_ms]), "vote_spread_s": spread_s,
             "hub_slowest_commit_ms": health.get("slowest_commit_ms"), "hub_largest_batch": health.get("largest_batch")}
 
 
