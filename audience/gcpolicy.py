@@ -9,9 +9,10 @@ The policy, checked every `every_s`:
 - whatever has survived so far moves to the permanent generation
   (`gc.freeze()`), so no collection walks the connections again;
 - while a poll is open, automatic collection is off: votes are freed by
-  reference counting, and nothing stops the loop while votes are counted;
-  should the young objects pass `young_cap` (many phones joining during a
-  long poll), one young collection runs, logged;
+  reference counting, phones joining mid-poll are frozen with the rest, and
+  nothing stops the loop while votes are counted (a young collection of the
+  objects of 2,000 joining phones took 80-225 ms); a poll left open longer
+  than `max_off_s` gets collection back, so garbage stays bounded;
 - while no poll is open, collection is on, and once every `reclaim_every_s`
   the frozen objects are unfrozen and collected in full (cyclic garbage of
   closed connections), when a pause delays nothing that is being counted.
@@ -57,19 +58,24 @@ def _timed(what: str, collect: Callable[[], int]) -> None:
 
 
 async def keep_collections_short(voting_open: Callable[[], bool], every_s: float = 2.0,
-                                 reclaim_every_s: float = 60.0, young_cap: int = 200_000) -> None:
+                                 reclaim_every_s: float = 60.0, max_off_s: float = 300.0) -> None:
     """Run the policy above until cancelled; `voting_open()` says whether a poll is open now."""
     gc.callbacks.append(PauseLog())
     gc.freeze()
     last_reclaim = time.monotonic()
+    off_since: float | None = None
     try:
         while True:
             await asyncio.sleep(every_s)
             if voting_open():
-                gc.disable()
-                if gc.get_count()[0] > young_cap:
-                    _timed("young collection during the poll", lambda: gc.collect(0))
+                off_since = off_since if off_since is not None else time.monotonic()
+                if time.monotonic() - off_since < max_off_s:
+                    gc.disable()
+                elif not gc.isenabled():
+                    log.warning("a poll open for over %.0f s: garbage collection is back on", max_off_s)
+                    gc.enable()
             else:
+                off_since = None
                 gc.enable()
                 if time.monotonic() - last_reclaim >= reclaim_every_s:
                     gc.unfreeze()
