@@ -8,12 +8,13 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from textual.widgets import Static
+from textual.command import CommandList
+from textual.widgets import DataTable, Static
 
 from finale.core.model import AnswerStatus, Component, Phase
 from finale.demo import DEMO_EVENT
 from finale.store import Store
-from finale.tui.app import create_app
+from finale.tui.app import FinaleApp, create_app
 from finale.tui.widgets.answer_pane import AnswerPane
 from tests.test_tui_support import T0, build_show, phase_is, wait_until
 
@@ -40,6 +41,21 @@ def failing_event(folder: Path) -> Path:
 
 def text_of(widget: Static) -> str:
     return str(widget.render())
+
+
+def palette_offers(app: FinaleApp, words: str) -> bool:
+    """True once the command palette's highlighted command contains `words`."""
+    lists = app.screen.query(CommandList)
+    if not lists or lists.first().highlighted is None:
+        return False
+    option = lists.first().get_option_at_index(lists.first().highlighted or 0)
+    return words in str(option.prompt)
+
+
+def audit_rows(app: FinaleApp) -> list[str]:
+    """The kinds in the audit table as shown."""
+    table = app.screen.query_one("#audit", DataTable)
+    return [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
 
 
 async def test_stream_retry_rejudge_and_void(tmp_path: Path) -> None:
@@ -99,23 +115,26 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
     mistaken = app.director.override(2, "mia", Component.AUDIENCE, "entered against the wrong finalist", waive=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
-        assert app.current_mode == "voting"  # the open poll is where the show is
+        await wait_until(pilot, lambda: app.current_mode == "voting" and bool(app.screen.query("#countdown")),
+                         "the voting screen (the open poll is where the show is)")
         countdown = app.screen.query_one("#countdown", Static)
-        assert "33 s left" in text_of(countdown)
+        await wait_until(pilot, lambda: "33 s left" in text_of(countdown), "the countdown from the stored deadline")
         await pilot.press("x")  # extend by 15 s
-        await wait_until(pilot, lambda: app.store.round(2).vote_deadline == T0 + 60, "the extension")
-        await pilot.pause(0.6)
-        assert "48 s left" in text_of(countdown)
+        await wait_until(pilot, lambda: "48 s left" in text_of(countdown), "the extension on the countdown")
+        assert app.store.round(2).vote_deadline == T0 + 60
         await pilot.press("p")  # pause: the countdown stops
         await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.show_state.get("paused")), "the pause")
         clock.now += 20
+        await wait_until(pilot, lambda: "PAUSED · 48 s left" in text_of(countdown), "the paused countdown")
         await pilot.pause(0.6)
         assert "PAUSED · 48 s left" in text_of(countdown)
         assert app.store.round(2).phase is Phase.VOTING  # no auto-close while paused
         await pilot.press("p")  # resume: the deadline moves by the time paused
         await wait_until(pilot, lambda: app.store.round(2).vote_deadline == clock.now + 48, "the resume")
         # The command palette runs any MC action by name.
-        await pilot.press("ctrl+p", *"Freeze", "enter")
+        await pilot.press("ctrl+p", *"Freeze")
+        await wait_until(pilot, lambda: palette_offers(app, "Freeze"), "the palette to offer the freeze command")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: app.store.show_state().get("frozen") is True, "the stage frozen")
         # A bad override value is refused in the dialog and changes nothing.
         await pilot.press("6", "o", *"abc", "tab", *"typo", "enter")
@@ -124,7 +143,8 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         assert len(app.store.overrides(2)) == 1
         # Revert the mistaken override from the audit log.
         await pilot.press("7", "slash", *"override.added", "escape")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: audit_rows(app) == ["override.added"] * 2, "the filtered audit log")
+        # newest first: the mistaken override (round 2) is the selected row
         await pilot.press("u", *"wrong finalist; audience share stands", "enter")
         await wait_until(pilot, lambda: app.store.overrides(2)[0].reverted, "the revert")
         # When the countdown ends the console closes the poll itself.
