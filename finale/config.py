@@ -316,6 +316,8 @@ def load_event(path: str | Path) -> EventConfig:
         raise ConfigError(f"{p}: no such event file") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read event file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p.name}: not UTF-8 text (byte {exc.start}); save the event file as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -74,3 +74,58 @@ def test_deleting_any_key_gives_a_valid_event_or_a_clear_error(path: tuple[Any, 
 @given(values)
 def test_arbitrary_documents_give_a_clear_error(value: Any) -> None:
     _check(value if isinstance(value, dict) else {"event": value})
+
+
+RAW = DEMO_EVENT.read_bytes()
+
+
+@st.composite
+def damaged_files(draw: st.DrawFn) -> bytes:
+    """The demo event file as bytes, cut short or with bytes replaced, inserted or deleted (any bytes)."""
+    data = bytearray(RAW)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        op = draw(st.sampled_from(["cut", "replace", "insert", "delete"]))
+        chunk = draw(st.binary(min_size=1, max_size=8) | st.text(max_size=8).map(str.encode))
+        if op == "cut":
+            del data[at:]
+        elif op == "replace":
+            data[at:at + len(chunk)] = chunk
+        elif op == "insert":
+            data[at:at] = chunk
+        else:
+            del data[at:at + len(chunk)]
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(damaged_files())
+def test_a_damaged_event_file_loads_or_gives_a_clear_error(raw: bytes) -> None:
+    """The file as the CLI reads it: bad bytes and bad TOML are one clear error, never a traceback."""
+    import tempfile
+    from pathlib import Path
+
+    from finale.config import load_event
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "event.toml"
+        path.write_bytes(raw)
+        try:
+            config = load_event(path)
+        except ConfigError as exc:
+            lines = str(exc).splitlines()
+            assert lines and all(line.startswith("event.toml: ") for line in lines), lines
+        else:
+            config.to_core()
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path: Any) -> None:
+    """Found by the damaged-file fuzzer: a Latin-1 byte raised UnicodeDecodeError (a traceback)."""
+    import pytest
+
+    from finale.config import load_event
+
+    path = tmp_path / "event.toml"
+    path.write_bytes(RAW.replace(b"rehearsal)", "répétition)".encode("latin-1"), 1))
+    with pytest.raises(ConfigError, match=r"^event\.toml: not UTF-8 text \(byte \d+\); save the event file as UTF-8"):
+        load_event(path)
