@@ -39,6 +39,7 @@ from finale.tui.messages import (
     RoundCreated,
     SnapshotRead,
 )
+from finale.tui.network import NetworkLoop
 from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.judging import JudgingScreen
@@ -111,6 +112,7 @@ class FinaleApp(App[None]):
         self.config: EventConfig = store.event_config()
         self.endpoints = endpoints
         self.director = Director(store, endpoints, actor="mc", clock=clock)
+        self.network = NetworkLoop()
         self.reader = Store(store.path)
         self._reader_lock = threading.Lock()
         self.watcher = ChangeWatcher(store.path)
@@ -137,6 +139,7 @@ class FinaleApp(App[None]):
     # -- lifecycle ------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.network.start()
         self.run_director_intents()
         self.switch_mode("show")
         self.refresh_store(force=True)
@@ -148,8 +151,11 @@ class FinaleApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._intents.put(None)
-        await self.endpoints.aclose()
-        await asyncio.to_thread(self._close_stores)
+        try:
+            await asyncio.wait_for(self.network.run(self.endpoints.aclose()), 5)
+        finally:
+            await asyncio.to_thread(self.network.stop)
+            await asyncio.to_thread(self._close_stores)
 
     def _close_stores(self) -> None:
         """Close the connections once no worker thread is inside one (closing under a query can crash)."""
@@ -313,7 +319,7 @@ class FinaleApp(App[None]):
                                               self.seed * 1000 + count)
                 self.post_message(RoundCreated(rnd))
                 round_id = rnd.id
-            answers = await self.director.ask(round_id, on_update=self._streamed, only=only)
+            answers = await self.network.run(self.director.ask(round_id, on_update=self._streamed, only=only))
             self.post_message(RoundAsked(round_id, answers))
         except Exception as exc:
             self.post_message(ActionFailed("ask", str(exc)))
@@ -321,6 +327,7 @@ class FinaleApp(App[None]):
             self._asking = False
 
     def _streamed(self, answer: Answer) -> None:
+        """Called on the network loop's thread; post_message hands it to the screen's loop."""
         self.post_message(AnswerStreamed(answer))
 
     def on_round_created(self, message: RoundCreated) -> None:
@@ -346,7 +353,7 @@ class FinaleApp(App[None]):
     @work(name="judge-answers", group="judge")
     async def judge_answers(self, round_id: int, only: list[str] | None) -> None:
         try:
-            judgments = await self.director.judge(round_id, only)
+            judgments = await self.network.run(self.director.judge(round_id, only))
         except Exception as exc:
             self.post_message(ActionFailed("judge", str(exc)))
         else:
