@@ -180,7 +180,9 @@ def build_show(db: Path) -> None:
                                      reason="no tool call in the judge's reply after 3 attempts"), "rehearsal")
         rnd2 = store.round(second)
         for s in panel_scores(event, rnd2, script, 7):
-            if s.panelist_id == "panel-1" or (s.panelist_id == "panel-2" and rnd2.labels[s.finalist_id] < "C"):
+            if s.panelist_id == "panel-1":  # read out on stage and typed by the MC
+                store.save_panel_score(s, actor=f"mc-for:{s.panelist_id}")
+            elif s.panelist_id == "panel-2" and rnd2.labels[s.finalist_id] < "C":  # from the judge's page
                 store.save_panel_score(s, actor=f"hub:{s.panelist_id}")
         director.open_poll(second, 45)
         store.record_votes(audience_votes(rnd2, script, 7, 87, now=T0 - 5))

@@ -44,7 +44,7 @@ from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.judging import JudgingScreen
 from finale.tui.screens.modals import OverrideModal, OverrideRequest, PanelEntry, PanelScoresModal, ReasonModal
-from finale.tui.screens.panel import PanelScreen
+from finale.tui.screens.panel import MC_PREFIX, PanelScreen
 from finale.tui.screens.round import RoundScreen
 from finale.tui.screens.show import ShowScreen
 from finale.tui.screens.standings import StandingsScreen
@@ -489,7 +489,7 @@ class FinaleApp(App[None]):
 
         def job() -> str:
             self.store.save_panel_score(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id,
-                                                   entry.scores), actor=f"mc-for:{entry.panelist_id}")
+                                                   entry.scores), actor=f"{MC_PREFIX}{entry.panelist_id}")
             return f"Scores saved for {entry.panelist_id}."
         self._intent("panel-scores", job)
 

@@ -40,6 +40,7 @@ class ShowSnapshot:
     overrides: list[Override]
     reference: Answer | None = None
     scored_by_round: dict[int, dict[str, FinalistRound]] = field(default_factory=dict)
+    panel_actors: dict[tuple[str, str], str] = field(default_factory=dict)  # (panelist, finalist) -> who wrote it
     total_votes: int = 0
     panel_names: dict[str, str] = field(default_factory=dict)
 
@@ -105,4 +106,11 @@ def read_snapshot(store: Store) -> ShowSnapshot:
         total_votes=sum(current.votes.values()) if current is not None else 0,
         panel_names={p.id: p.name for p in event.panelists},
         scored_by_round={r.round.id: score_round(event, r) for r in records},
+        panel_actors=_panel_actors(store, current.round.id) if current is not None else {},
     )
+
+
+def _panel_actors(store: Store, round_id: int) -> dict[tuple[str, str], str]:
+    """Who entered each panel score: the panelist's page (through the hub) or the MC on their behalf."""
+    rows = store.db.query("SELECT panelist_id, finalist_id, actor FROM panel_scores WHERE round_id=?", [round_id])
+    return {(r["panelist_id"], r["finalist_id"]): str(r["actor"]) for r in rows}

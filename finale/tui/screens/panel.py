@@ -13,6 +13,8 @@ from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
 
+MC_PREFIX = "mc-for:"  # the actor the console writes when the MC types a panelist's scores
+
 
 class PanelScreen(ConsoleScreen):
     """Rows are panelists, columns the round's labels: ✓ with the mean score once submitted."""
@@ -25,8 +27,8 @@ class PanelScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="panel-title", classes="section-title")
         yield DataTable(id="panel-table", cursor_type="row", zebra_stripes=True)
-        yield Static("Panelists score from their private pages; press i to type a panelist's scores "
-                     "as they read them out.", classes="hint")
+        yield Static("✓ scored from the panelist's own page · ✎ typed by the MC on their behalf (press i "
+                     "to type a panelist's scores as they read them out)", classes="hint")
 
     def render_snapshot(self, snapshot: ShowSnapshot) -> None:
         rec = snapshot.current
@@ -52,7 +54,10 @@ class PanelScreen(ConsoleScreen):
                 if s is None:
                     cells.append(Text("·", style="dim"))
                 else:
-                    cells.append(Text(f"✓ {sum(s.scores.values()) / len(s.scores):.1f}", style="bold green"))
+                    by_mc = snapshot.panel_actors.get((p.id, fid), "").startswith(MC_PREFIX)
+                    mark = "✎" if by_mc else "✓"
+                    cells.append(Text(f"{mark} {sum(s.scores.values()) / len(s.scores):.1f}",
+                                      style="bold yellow" if by_mc else "bold green"))
             done = sum(1 for fid in order if (p.id, fid) in got)
             submitted += done == len(order)
             rows.append((p.id, (p.name, *cells, f"{done}/{len(order)}")))
