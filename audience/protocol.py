@@ -22,6 +22,7 @@ MAX_TOKEN_CHARS = 128
 # Per-message cap in characters; websockets' own `max_size` is the hard cap above it.
 MAX_FRAME_CHARS = 2048
 MAX_SETTINGS_FRAME_CHARS = 24_000
+MAX_INT_DIGITS = 15  # integers beyond this are not exact as JSON doubles; no field needs them
 
 # What each role may send besides `hello` and `ping`.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -132,6 +133,28 @@ def _id(obj: dict[str, Any]) -> str:
     return value
 
 
+class _BadNumber(ValueError):
+    """A JSON number the hub does not take: NaN, Infinity, or beyond double precision."""
+
+
+def _int(text: str) -> int:
+    # Found by fuzzing: a huge integer made math.isfinite/float() raise OverflowError in the handler (close 1011).
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BadNumber(f"{text[:20]}... ({len(text)} digits)" if len(text) > 24 else text)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(text[:24])
+    return value
+
+
+def _constant(name: str) -> float:
+    raise _BadNumber(name)  # NaN, Infinity, -Infinity: Python reads them, JSON has no such numbers
+
+
 def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     """One client frame to one message, or `ProtocolError` saying what is wrong."""
     if isinstance(raw, bytes | bytearray | memoryview):
@@ -139,8 +162,11 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     if len(raw) > limit:
         raise ProtocolError("too_big", f"frame of {len(raw)} characters; at most {limit} are accepted")
     try:
-        obj = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        obj = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except _BadNumber as exc:
+        raise ProtocolError("bad_message", f"number {exc} is out of range; numbers must be finite and have at most "
+                            f"{MAX_INT_DIGITS} digits") from None
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise ProtocolError("bad_json", "frame is not valid JSON; expected one JSON object") from None
     if not isinstance(obj, dict):
         raise ProtocolError("bad_message", f"expected a JSON object with a \"type\"; got {type(obj).__name__}")

@@ -40,3 +40,21 @@ def test_an_unhashable_type_is_an_unknown_type_not_a_crash(kind: object) -> None
     with pytest.raises(protocol.ProtocolError) as refused:
         protocol.parse(json.dumps({"type": kind}))
     assert refused.value.code == "unknown_type"
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type": "ping", "t": ' + "9" * 400 + "}",
+    '{"type": "ping", "t": NaN}',
+    '{"type": "ping", "t": -Infinity}',
+    '{"type": "ping", "t": 1e999}',
+    '{"type": "scores", "round": 1, "label": "A", "id": "s1", "scores": {"quality": ' + "1" * 5000 + "}}",
+    '{"type": "settings", "system_prompt": "", "temperature": ' + "2" * 400 + ', "max_tokens": 9, "id": "p1"}',
+])
+def test_numbers_that_are_not_finite_or_too_long_are_refused_not_a_crash(frame: str) -> None:
+    """Found by the fuzzer: a 400-digit score made math.isfinite raise OverflowError in the handler (1011);
+    a 5,000-digit number passes Python's int-string limit and raised ValueError; NaN/Infinity are not JSON."""
+    from audience import protocol
+
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.parse(frame, protocol.MAX_SETTINGS_FRAME_CHARS)
+    assert refused.value.code == "bad_message" and "out of range" in refused.value.message
