@@ -172,3 +172,15 @@ async def test_untrusted_text_is_shown_literally(tmp_path: Path) -> None:
         table = app.screen.query_one("#audit")
         details = [str(table.get_row_at(i)[5]) for i in range(table.row_count)]  # type: ignore[attr-defined]
         assert any("[bold red]boom[/]" in d for d in details)
+
+
+async def test_palette_lists_the_keys_of_the_current_screen(tmp_path: Path) -> None:
+    db = tmp_path / "palette.db"
+    await asyncio.to_thread(build_show, db)
+    app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, clock=lambda: T0 + 12, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("3", "ctrl+p", *"score by hand")
+        await wait_until(pilot, lambda: palette_offers(app, "Score by hand (h)"), "the judging screen's h key")
+        await pilot.press("enter")  # runs it: the override dialog for the selected answer's LLM score
+        await wait_until(pilot, lambda: bool(app.screen.query("#ov-value")), "the override dialog")

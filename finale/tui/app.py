@@ -510,9 +510,16 @@ class FinaleApp(App[None]):
             self.screen.refresh_view()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every MC action: the show-wide ones, then the keys of the screen the palette was opened on."""
         yield from super().get_system_commands(screen)
+        listed = set()
         for action, title, help_text in PALETTE:
+            listed.add(action.removeprefix("app."))
             yield SystemCommand(title, help_text, partial(self.run_action, action))
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.show and binding.action.removeprefix("app.") not in listed:
+                yield SystemCommand(f"{binding.description} ({binding.key})", f"on the {self.current_mode} screen",
+                                    partial(screen.run_action, binding.action))
 
 
 def create_app(db_path: str | Path, event_file: str | Path | None = None, *, seed: int = 7,
