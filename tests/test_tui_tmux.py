@@ -30,7 +30,7 @@ def test_finale_demo_shows_the_show_screen_within_two_seconds(tmp_path: Path) ->
     try:
         subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "demo", "-x", "120", "-y", "40"],
                        check=True)
-        subprocess.run([*tmux, "set-option", "-g", "window-size", "manual"], check=True)
+        subprocess.run([*tmux, "set-option", "-t", "demo", "window-size", "manual"], check=True)
         subprocess.run([*tmux, "resize-window", "-t", "demo", "-x", "120", "-y", "40"], check=True)
         started = time.monotonic()
         subprocess.run([*tmux, "send-keys", "-t", "demo", command, "Enter"], check=True)

@@ -66,6 +66,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("show_screen('standings')", "Go to: standings", "Per round and overall; freeze and reveal (key 6)"),
     ("show_screen('audit')", "Go to: audit log", "Every event, filterable; revert overrides (key 7)"),
     ("next_question", "Ask the next deck question", "Creates the round and asks every finalist"),
+    ("retry_failed", "Re-ask every failed finalist", "Errors, timeouts and answers cut off by a restart (key r)"),
     ("judge", "Run the LLM judge", "Scores every answer of the current round"),
     ("open_poll", "Open the audience poll", "Starts the countdown on the server's clock"),
     ("extend_poll", "Extend the poll by 15 s", "Pushes the deadline back"),
@@ -297,6 +298,20 @@ class FinaleApp(App[None]):
         round_id = self._current_round_id()
         if round_id is not None:
             self._start_ask(round_id=round_id, only=[finalist_id])
+
+    def action_retry_failed(self) -> None:
+        """Re-ask every finalist whose answer failed, timed out, or was cut off by a console restart."""
+        snap = self.snapshot
+        rec = snap.current if snap is not None else None
+        if snap is None or rec is None:
+            self._current_round_id()
+            return
+        unfinished = [fid for fid in snap.event.finalist_ids
+                      if fid not in rec.answers or rec.answers[fid].status is not AnswerStatus.OK]
+        if not unfinished:
+            self.notify("Every finalist has an answer; nothing to re-ask.", severity="warning")
+            return
+        self._start_ask(round_id=rec.round.id, only=unfinished)
 
     def _start_ask(self, *, question_id: str | None = None, prompt: str | None = None,
                    round_id: int | None = None, only: list[str] | None = None) -> None:

@@ -23,6 +23,7 @@ class RoundScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "app.judge", "Judge answers"),
         Binding("e", "retry", "Re-ask selected"),
+        Binding("r", "app.retry_failed", "Re-ask failed"),
         Binding("m", "app.toggle_names", "Names/labels"),
         Binding("f", "app.toggle_reference", "Reference"),
         Binding("left", "move(-1)", "Prev pane", show=False),
