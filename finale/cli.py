@@ -69,7 +69,7 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
 @click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Time scale of the scripted finalists: 1 is realistic, 0 is instant.")
 @click.option("--phones", type=click.IntRange(min=0), default=120, show_default=True,
-              help="Simulated audience size in headless mode.")
+              help="Simulated audience size (--headless and --autopilot).")
 @click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
 @click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
 @AUTOPILOT_OPTION

@@ -47,6 +47,8 @@ def run_autopilot_show(db_path: Path, config: EventConfig, event_dir: Path, *, p
                        port: int | None = None) -> AutopilotResult:
     """Set up the event in a database without rounds, start the hub unless given one, run the show, stop the hub."""
     check_judges(config, judges)
+    if phones < 1:
+        raise ValueError("--phones must be at least 1 with --autopilot: a round is final only once votes are cast")
     raise_open_files(phones + 256)
     with Store(db_path) as store:
         store.setup_event(config)
