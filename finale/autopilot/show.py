@@ -29,6 +29,9 @@ from finale.headless import ShowResult, override_misjudged
 from finale.store import Store
 
 MIN_WINDOW_S = 2.0  # the shortest poll the phones are given, whatever the --speed
+# ... and at least a second per this many phones: a big crowd simulated in one process needs time to
+# vote, drop out and resend before the close (2,500 phones in a 2 s window: 28 resends came too late)
+PHONES_PER_WINDOW_S = 400
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,9 @@ class AutopilotResult:
     health: Health
 
 
-def vote_window(config: EventConfig, time_scale: float) -> float:
-    """The event's voting window scaled like the rehearsal endpoints (never under MIN_WINDOW_S)."""
-    return max(MIN_WINDOW_S, config.voting.window_seconds * time_scale)
+def vote_window(config: EventConfig, time_scale: float, phones: int) -> float:
+    """The event's voting window scaled like the rehearsal endpoints, never shorter than the crowd needs."""
+    return max(MIN_WINDOW_S, phones / PHONES_PER_WINDOW_S, config.voting.window_seconds * time_scale)
 
 
 def taste(script: Script, rnd: Round) -> dict[str, float]:
@@ -77,7 +80,7 @@ async def run_autopilot(store: Store, config: EventConfig, event_dir: Path, hub_
     check_judges(config, judges)
     event = config.to_core()
     script = load_script(event_dir / config.rehearsal.script)
-    window = vote_window(config, time_scale)
+    window = vote_window(config, time_scale, phones)
     tokens = store.tokens("panelists")
     panel_stats = PanelStats()
     online = [Panelist(ws_url(hub_url), p.id, tokens[p.id], panel_stats) for p in event.panelists[:judges]]
