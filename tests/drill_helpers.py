@@ -906,11 +906,12 @@ def fuzz_connection(url: str, frames: list[str | bytes], stats: FuzzStats, hello
             stats.frames += 1
             ws.send(frame)
             replies: list[dict[str, Any]] = []
+            sentinel = -7_777_777_000 - n  # a fuzz frame can be a ping too: its pong must not pass for ours
             try:
-                ws.send(json.dumps({"type": "ping", "t": n}))
+                ws.send(json.dumps({"type": "ping", "t": sentinel}))
                 while True:
                     reply = json.loads(ws.recv(10))
-                    if reply["type"] == "pong" and reply.get("t") == n:
+                    if reply["type"] == "pong" and reply.get("t") == sentinel:
                         break
                     replies.append(reply)
                     if reply["type"] == "error":
@@ -942,14 +943,15 @@ def run_fuzz(url: str, examples: int, frames_per_example: int = 20, seed: int = 
     With `tokens` ({"judge": ..., "finalist": ...}) some connections are a panel judge's or a finalist's.
     """
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
 
     stats = FuzzStats()
     tokens = tokens or {}
     roles = st.sampled_from(["audience", "audience", None, "stage", *tokens])
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @hypothesis_seed(seed)  # the same frames for the same seed
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(frame_strategy(), min_size=frames_per_example, max_size=frames_per_example), roles)
     def one(frames: list[str | bytes], hello_as: str | None) -> None:
         fuzz_connection(url, frames, stats, hello_as, tokens.get(hello_as or ""))
