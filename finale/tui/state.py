@@ -80,7 +80,19 @@ class ShowSnapshot:
 
 
 def read_snapshot(store: Store) -> ShowSnapshot:
-    """Read everything the screens show; rules (scores, blockers, disputes) come from the core."""
+    """Read everything the screens show in one read transaction (one consistent state, even mid vote storm).
+
+    Use a Store connection of its own: the deferred BEGIN pins a WAL snapshot until the COMMIT.
+    """
+    store.conn.execute("BEGIN")
+    try:
+        return _read(store)
+    finally:
+        store.conn.execute("COMMIT")
+
+
+def _read(store: Store) -> ShowSnapshot:
+    """Rules (scores, blockers, disputes, standings) come from the core."""
     config = store.event_config()
     event = store.event()
     records = store.records()
