@@ -32,7 +32,8 @@ def main() -> None:
 
 AUTOPILOT_OPTION = click.option(
     "--autopilot", is_flag=True, help="Run the whole show unattended: simulated phones and panelists use the real "
-    "hub; prints the standings and a health summary (exit status 1 unless sent == acknowledged == stored).")
+    "hub; prints the standings and a health summary (exit status 1 unless every phone joined, every panel score "
+    "was acknowledged and sent == acknowledged == stored).")
 JUDGES_OPTION = click.option("--judges", type=click.IntRange(min=0), default=None,
                              help="With --autopilot: panelists on their own simulated device (default: all); "
                              "the others are typed in by the MC.")
@@ -57,7 +58,7 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
                                   title=f"{config.event.name}: final standings"))
     console.print(health_table(result.health))
     console.print(f"Database: {result.show.db_path}")
-    if not result.health.votes_match:
+    if not result.health.ok:
         sys.exit(1)
 
 

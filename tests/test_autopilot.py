@@ -108,3 +108,19 @@ def test_run_autopilot_refuses_a_port_another_program_listens_on(tmp_path: Path)
                                "--speed", "0"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "is already in use (another hub?)" in done.stderr
+
+
+async def test_a_panelist_whose_page_never_shows_the_answers_reports_it(store: Store, db_path: Path) -> None:
+    from finale.autopilot.judges import Panelist, PanelStats
+    from tests.hub_helpers import director_for, running_hub, ws_url
+
+    rnd = director_for(store).new_round("capital", seed=1)  # a draft: no answers on the judge page yet
+    stats = PanelStats()
+    async with running_hub(db_path) as hub:
+        panelist = Panelist(ws_url(hub), "panel-1", store.tokens("panelists")["panel-1"], stats)
+        await panelist.join()
+        scores = {"generalization": 7.0, "quality": 7.0, "efficiency": 7.0}
+        assert await panelist.score(rnd.id, {"A": scores}, wait_s=0.5) is False
+        await panelist.client.close()
+    assert stats.refused == {"never_saw_answers": 1}
+    assert stats.sent == 0

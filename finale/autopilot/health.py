@@ -63,7 +63,9 @@ class Health:
 
     @property
     def ok(self) -> bool:
-        return self.votes_match and self.panel_sent == self.panel_acked and self.joined == self.phones
+        """The votes match, every phone joined, and every panelist's page scored every answer."""
+        panel_ok = self.panel_sent == self.panel_acked and not any(k.startswith("panel:") for k in self.refused)
+        return self.votes_match and panel_ok and self.joined == self.phones
 
 
 def collect(store: Store, round_ids: Sequence[int], crowd: CrowdStats, panel: PanelStats, *,
@@ -117,6 +119,6 @@ def health_table(h: Health) -> Table:
     ]
     for what, value in rows:
         table.add_row(what, value)
-    verdict = "yes" if h.votes_match else "NO"
-    table.add_row("sent == acknowledged == stored", f"[bold]{verdict}[/bold]")
+    table.add_row("sent == acknowledged == stored", f"[bold]{'yes' if h.votes_match else 'NO'}[/bold]")
+    table.add_row("every phone joined, every panel page scored", f"[bold]{'yes' if h.ok else 'NO'}[/bold]")
     return table

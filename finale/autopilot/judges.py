@@ -33,8 +33,8 @@ class Panelist:
     async def join(self) -> None:
         await self.client.connect()
 
-    async def score(self, round_id: int, by_label: Mapping[str, Mapping[str, float]], wait_s: float = 30.0) -> None:
-        """Score every label of a round once its answers are on this judge's page."""
+    async def score(self, round_id: int, by_label: Mapping[str, Mapping[str, float]], wait_s: float = 30.0) -> bool:
+        """Score every label of a round once its answers are on this judge's page; False if the page never could."""
         def ready(s: State) -> bool:
             return s.get("round") == round_id and bool(s.get("open")) and bool(s.get("answers"))
 
@@ -51,9 +51,15 @@ class Panelist:
                     if reply["type"] == "ack":
                         self.stats.acked += 1
                     else:
-                        code = str(reply.get("code"))
-                        self.stats.refused[code] = self.stats.refused.get(code, 0) + 1
-                return
+                        self._refused(str(reply.get("code")))
+                return True
             except Disconnected:
                 continue
-        self.stats.refused["gave_up"] = self.stats.refused.get("gave_up", 0) + 1
+            except TimeoutError:
+                self._refused("never_saw_answers")
+                return False
+        self._refused("gave_up")
+        return False
+
+    def _refused(self, code: str) -> None:
+        self.stats.refused[code] = self.stats.refused.get(code, 0) + 1

@@ -101,8 +101,10 @@ async def run_autopilot(store: Store, config: EventConfig, event_dir: Path, hub_
             rnd = store.round(rnd.id)
             panel = simulate.panel_scores(event, rnd, script, seed)
             by_panelist = scores_by_label(panel, rnd)
-            await asyncio.gather(*(p.score(rnd.id, by_panelist[p.panelist_id]) for p in online))
-            for score in [s for s in panel if s.panelist_id not in by_device]:  # read out, typed in by the MC
+            scored = await asyncio.gather(*(p.score(rnd.id, by_panelist[p.panelist_id]) for p in online))
+            typed = set(by_device) - {p.panelist_id for p, ok in zip(online, scored, strict=True) if ok}
+            for score in [s for s in panel if s.panelist_id not in by_device or s.panelist_id in typed]:
+                # read out and typed in by the MC: panelists without a device, and any whose page failed
                 await asyncio.to_thread(store.save_panel_score, score, f"mc-typed:{score.panelist_id}")
             opened = await asyncio.to_thread(director.open_poll, rnd.id, window)
             await crowd.vote_round(rnd.id, taste(script, opened), wait_s=window + 10)
