@@ -184,3 +184,26 @@ async def test_palette_lists_the_keys_of_the_current_screen(tmp_path: Path) -> N
         await wait_until(pilot, lambda: palette_offers(app, "Score by hand (h)"), "the judging screen's h key")
         await pilot.press("enter")  # runs it: the override dialog for the selected answer's LLM score
         await wait_until(pilot, lambda: bool(app.screen.query("#ov-value")), "the override dialog")
+
+
+async def test_header_warns_when_the_hub_goes_down(tmp_path: Path) -> None:
+    from audience.server import Hub, HubOptions
+
+    db = tmp_path / "hub.db"
+    app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, cursor_blink=False)
+    hub = Hub(db, HubOptions(host="127.0.0.1", port=0, public_url="http://127.0.0.1:8765"))
+    await hub.start()
+    app.use_hub(f"http://127.0.0.1:{hub.port}")
+    app.hub_interval = 0.2
+    stopped = False
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            header = app.screen.query_one("#header", Static)
+            await wait_until(pilot, lambda: "hub: up · 0 phones" in text_of(header), "the hub up in the header")
+            await hub.stop()
+            stopped = True
+            await wait_until(pilot, lambda: "hub: down" in text_of(header), "the hub down in the header")
+            assert any("hub down" == (n.title or "") for n in app._notifications)
+    finally:
+        if not stopped:
+            await hub.stop()

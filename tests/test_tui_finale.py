@@ -13,6 +13,8 @@ import asyncio
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from audience.server import Hub, HubOptions
 from finale.core.model import Component, Phase
 from finale.core.scoring import standings
@@ -27,6 +29,7 @@ PHONES = 24
 REASON = "Judge misread a correct answer: strawberry has 3 r's. Panel consensus used."
 
 
+@pytest.mark.slow
 async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> None:
     db = tmp_path / "finale.db"
     app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, cursor_blink=False)

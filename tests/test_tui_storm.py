@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 
 from finale.demo import DEMO_EVENT
@@ -23,6 +24,7 @@ SECONDS = 120.0  # an upper bound: the writer is stopped once the keys are done
 TYPED = "Unseen question typed during the storm: what would you cache first, and why? 0123456789 ~!@#$%^&*()"
 
 
+@pytest.mark.slow
 async def test_vote_storm_never_drops_or_reorders_keys(tmp_path: Path) -> None:
     db = tmp_path / "storm.db"
     await asyncio.to_thread(build_show, db)  # round 2 is open for voting

@@ -241,7 +241,13 @@ class FinaleApp(App[None]):
             self.post_message(HubChecked(check_hub(self.hub_url)))
 
     def on_hub_checked(self, message: HubChecked) -> None:
+        was = self.hub_status.state
         self.hub_status = message.status
+        if was == "up" and message.status.state == "down":
+            self.notify("The audience hub is not answering; its supervisor restarts it. Stored votes are safe and "
+                        "phones reconnect by themselves.", title="hub down", severity="warning", timeout=10)
+        elif was == "down" and message.status.state == "up":
+            self.notify("The audience hub is back.", title="hub up", timeout=4)
 
     # -- intents that run in order in one worker thread -----------------------
 
