@@ -864,7 +864,8 @@ def _expect(frame: str | bytes, stats: FuzzStats, replies: list[dict[str, Any]],
         conn.role, conn.device = msg.role, msg.device_id
         return
     if len(answers) != 1 or answers[0]["type"] not in ("error", "pong", "ack"):
-        stats.failures.append(f"frame {frame[:80]!r} ({type(msg).__name__}): expected one reply, got {answers}")
+        stats.failures.append(f"frame {frame[:80]!r} ({type(msg).__name__}) as {conn.role}/{conn.device}: expected "
+                              f"one reply, got {replies}")
         return
     if answers[0]["type"] == "ack" and isinstance(msg, protocol.Vote) and conn.device is not None:
         stats.acked_votes.add((conn.device, msg.id))
