@@ -51,6 +51,8 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
                 assert app.current_mode == "round"
                 assert app.snapshot is not None and app.snapshot.current is not None
                 assert all(a.status == "ok" and a.text for a in app.snapshot.current.answers.values())
+                # every answer (and the reference) came through the console as streamed updates
+                assert set(app.live) == {*event.finalist_ids, "reference"}
                 await pilot.press("j")
                 await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
                                  and len(app.snapshot.current.judgments) == 5, f"round {number} judged")
