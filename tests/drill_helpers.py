@@ -1028,8 +1028,27 @@ def main(argv: list[str] | None = None) -> None:
     d.add_argument("--speed", type=float, default=0.1)
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--phones", type=int, default=200)
+    c = sub.add_parser("console", help="stand in for the console's process: supervise a hub until killed")
+    c.add_argument("db", type=Path)
+    c.add_argument("port", type=int)
+    c.add_argument("log", type=Path)
     args = parser.parse_args(argv)
-    asyncio.run(mc_loop(args.db, args.rounds, args.speed, args.seed, args.phones))
+    if args.cmd == "console":
+        console_stand_in(args.db, args.port, args.log)
+    else:
+        asyncio.run(mc_loop(args.db, args.rounds, args.speed, args.seed, args.phones))
+
+
+def console_stand_in(db_path: Path, port: int, log_path: Path) -> None:
+    """What `finale run` does with the hub: one HubSupervisor; prints `ready <hub pid>` and waits for a signal."""
+    sup = HubSupervisor(db_path, "127.0.0.1", port, f"http://127.0.0.1:{port}", log_path, min_backoff_s=0.2,
+                        max_backoff_s=1.0)
+    sup.start()
+    _say("ready", sup.wait_ready(60), sup.pid)
+    try:
+        signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    finally:
+        sup.stop()
 
 
 if __name__ == "__main__":
