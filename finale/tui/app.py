@@ -126,6 +126,8 @@ class FinaleApp(App[None]):
         self.hub_interval = hub_interval
         self.snapshot: ShowSnapshot | None = None
         self.after_first_paint: Callable[[], None] | None = None
+        self.hub_alive: Callable[[], bool] | None = None  # set when a supervisor runs the hub for this console
+        self.hub_log: Path | None = None
         self.live: dict[str, Answer] = {}
         self.show_names = False
         self.show_reference = False
@@ -237,15 +239,21 @@ class FinaleApp(App[None]):
 
     @work(name="check-hub", thread=True, exclusive=True, group="hub")
     def check_hub_health(self) -> None:
-        if self.hub_url:
-            self.post_message(HubChecked(check_hub(self.hub_url)))
+        """Our own hub must be alive (per its supervisor) and answer /healthz; another program's doesn't count."""
+        if not self.hub_url:
+            return
+        if self.hub_alive is not None and not self.hub_alive():
+            self.post_message(HubChecked(HubStatus("down", None, self.hub_url)))
+            return
+        self.post_message(HubChecked(check_hub(self.hub_url)))
 
     def on_hub_checked(self, message: HubChecked) -> None:
         was = self.hub_status.state
         self.hub_status = message.status
-        if was == "up" and message.status.state == "down":
+        if was != "down" and message.status.state == "down":
+            log = f" Its log: {self.hub_log}." if self.hub_log else ""
             self.notify("The audience hub is not answering; its supervisor restarts it. Stored votes are safe and "
-                        "phones reconnect by themselves.", title="hub down", severity="warning", timeout=10)
+                        f"phones reconnect by themselves.{log}", title="hub down", severity="warning", timeout=10)
         elif was == "down" and message.status.state == "up":
             self.notify("The audience hub is back.", title="hub up", timeout=4)
 
