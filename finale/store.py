@@ -539,6 +539,16 @@ class Store:
             counted[key] = (v.client_msg_id, v.label)
         return fresh
 
+    def counted_vote(self, round_id: int, device_id: str) -> tuple[str | None, str] | None:
+        """(client message id, label) of a device's counted vote in a round, or None.
+
+        Lets the hub acknowledge a resend of a vote it stored before the close even
+        when the resend itself arrives after the close (its ack was lost on the way).
+        """
+        row = self.conn.execute("SELECT client_msg_id, label FROM votes WHERE round_id=? AND device_id=?",
+                                (round_id, device_id)).fetchone()
+        return None if row is None else (row[0], str(row[1]))
+
     def device_vote(self, round_id: int, device_id: str) -> str | None:
         """The label a device's counted vote is for in a round, or None (for the hub's reconnects)."""
         row = self.conn.execute("SELECT label FROM votes WHERE round_id=? AND device_id=?",

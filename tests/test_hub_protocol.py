@@ -314,3 +314,22 @@ async def test_wrong_private_links_are_404_then_the_address_is_refused(store: St
             await ws.send(json.dumps({"type": "hello", "role": "finalist", "device_id": "device-0001",
                                       "token": good}))
             assert (await recv_json(ws))["code"] == "rate_limited"
+
+
+async def test_a_resend_after_the_close_of_a_vote_stored_before_it_is_acknowledged(store: Store,
+                                                                                   db_path: Path) -> None:
+    """The phone lost the ack, the poll closed, the phone resends: it was counted, so it is acked, once."""
+    director = director_for(store)
+    rnd = await voting_round(director, window_s=60)
+    a, b = sorted(rnd.labels.values())[:2]
+    async with running_hub(db_path) as hub, client(hub, device="phone-resend1") as (ws, _):
+        await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": a, "id": "v1"}))
+        await recv_type(ws, "ack")
+        await asyncio.to_thread(director.close_poll, rnd.id)
+        assert (await recv_type(ws, "state"))["phase"] == "closed"
+        await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": a, "id": "v1"}))
+        assert await recv_type(ws, "ack") == {"type": "ack", "id": "v1", "round": rnd.id, "label": a}
+        await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": b, "id": "v2"}))
+        assert (await recv_type(ws, "error"))["code"] == "poll_closed"
+    assert rows(store, rnd.id) == [("phone-resend1", a)]
+    assert len(store.events(kind="votes.recorded", round_id=rnd.id)) == 1

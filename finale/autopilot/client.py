@@ -112,8 +112,9 @@ class HubClient:
         self._pending[message["id"]] = fut
         try:
             await self.ws.send(json.dumps(message))
-        except ConnectionClosed:
+        except (ConnectionClosed, OSError):
             self._pending.pop(message["id"], None)
+            await self.abort()  # else `connected` stays true and a caller retrying at once spins without yielding
             raise Disconnected(f"{self.device_id}: connection lost while sending") from None
         if drop_after_send:
             await self.abort()
