@@ -13,6 +13,13 @@ default `<database>.hub.log` beside the database, or `hub.log_file` from the
 event file. A child that dies is restarted after a backoff that doubles from
 0.5 s up to 30 s, and resets once a child has stayed up for 30 s. Phones keep
 their page and reconnect by themselves; votes live in the store.
+
+A console killed without a clean quit leaves its hub running (phones stay
+connected). Before starting a hub the supervisor asks who holds the port
+(finale.hub_port): a `finale hub` serving the same database is adopted
+(`hub.adopted`; watched by its process id, replaced by our own child when it
+dies, left running when the console quits); any other program is named in
+`hub.blocked_by` and the port is asked again every 2 s.
 """
 
 from __future__ import annotations
@@ -26,7 +33,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from finale.hub_port import PortHolder, hub_database, port_holder, process_args, same_file
 from finale.store import Store
+
+RECHECK_S = 2.0  # how often a blocked port is asked again
+ADOPTED_POLL_S = 0.5  # how often an adopted hub's process is looked at
 
 
 class HubSupervisor:
@@ -50,6 +61,10 @@ class HubSupervisor:
         self.stable_after_s = stable_after_s
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        self._adopted: int | None = None  # pid of a hub on our database that this supervisor did not start
+        self.blocked_by: str | None = None  # why no hub of ours can run: another program holds the port
+        self._holder: PortHolder | None = None
+        self._spawned = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -62,14 +77,37 @@ class HubSupervisor:
 
     @property
     def alive(self) -> bool:
-        """True while a hub child process is running."""
-        proc = self._proc
-        return proc is not None and proc.poll() is None
+        """True while our hub runs: the child we started, or an adopted hub on the same database."""
+        return self.pid is not None
 
     @property
     def pid(self) -> int | None:
+        """The running hub's process id (our child's or the adopted one's)."""
         proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
+        if proc is not None and proc.poll() is None:
+            return proc.pid
+        adopted = self._adopted
+        return adopted if adopted is not None and self._adopted_alive(adopted) else None
+
+    @property
+    def adopted(self) -> bool:
+        """True while the hub is one this supervisor found running (a console before us started it)."""
+        return self._adopted is not None and self._proc is None
+
+    @property
+    def started(self) -> bool:
+        """True once `start` has looked at the port (until `stop`)."""
+        return self._thread is not None
+
+    @property
+    def blocked_short(self) -> str | None:
+        """`blocked_by` short enough for the console's header."""
+        return self._holder.short() if self.blocked_by is not None and self._holder is not None else None
+
+    def _adopted_alive(self, pid: int) -> bool:
+        args = process_args(pid)
+        served = hub_database(pid, args) if args is not None else None
+        return served is not None and same_file(served, self.db_path)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "finale.cli", "hub", "--db", str(self.db_path), "--host", self.host,
@@ -86,42 +124,74 @@ class HubSupervisor:
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
 
     def start(self) -> None:
-        """Start the hub and the watcher thread; returns immediately."""
+        """Start (or adopt) the hub and the watcher thread; returns once the port has been looked at."""
         if self._thread is not None:
             return
         self._stopping.clear()
-        with self._lock:
-            self._proc = self._spawn()
-        self._note(f"started hub pid {self._proc.pid} on {self.host}:{self.port}")
+        self._place_hub()
         self._thread = threading.Thread(target=self._watch, name="hub-supervisor", daemon=True)
         self._thread.start()
+
+    def _place_hub(self) -> None:
+        """Ask who holds the port: start our child if nobody, adopt a hub on our database, else wait."""
+        holder = port_holder(self.port, self.db_path, self.url.split("//", 1)[1].rsplit(":", 1)[0])
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            if holder.kind == "free":
+                self._proc = self._spawn()
+                self.blocked_by = None
+                if self._spawned:
+                    self.restarts += 1
+                    self._note(f"restarted hub as pid {self._proc.pid} (restart {self.restarts})")
+                else:
+                    self._note(f"started hub pid {self._proc.pid} on {self.host}:{self.port}")
+                self._spawned += 1
+            elif holder.kind == "same":
+                self._adopted = holder.pid
+                self.blocked_by = None
+                self._note(f"adopted hub pid {holder.pid} already serving this database on port {self.port} "
+                           "(left by an earlier console); a new one starts if it exits")
+            elif holder.describe() != self.blocked_by:
+                self._holder = holder
+                self.blocked_by = holder.describe()
+                self._note(f"cannot start the hub: {self.blocked_by}; asking again every {RECHECK_S:.0f}s")
 
     def _watch(self) -> None:
         backoff = self.min_backoff_s
         while not self._stopping.is_set():
-            proc = self._proc
-            assert proc is not None
-            started = time.monotonic()
-            code = proc.wait()
-            if self._stopping.is_set():
-                return
-            if time.monotonic() - started >= self.stable_after_s:
-                backoff = self.min_backoff_s
-            self._note(f"hub pid {proc.pid} exited with status {code}; restarting in {backoff:.1f}s")
-            if self._stopping.wait(backoff):
-                return
-            backoff = min(self.max_backoff_s, backoff * 2)
-            with self._lock:
+            proc, adopted = self._proc, self._adopted
+            if proc is not None:
+                started = time.monotonic()
+                code = proc.wait()
                 if self._stopping.is_set():
                     return
-                self._proc = self._spawn()
-                self.restarts += 1
-            self._note(f"restarted hub as pid {self._proc.pid} (restart {self.restarts})")
+                if time.monotonic() - started >= self.stable_after_s:
+                    backoff = self.min_backoff_s
+                self._note(f"hub pid {proc.pid} exited with status {code}; restarting in {backoff:.1f}s")
+                if self._stopping.wait(backoff):
+                    return
+                backoff = min(self.max_backoff_s, backoff * 2)
+                with self._lock:
+                    self._proc = None
+            elif adopted is not None:
+                if self._adopted_alive(adopted):
+                    self._stopping.wait(ADOPTED_POLL_S)
+                    continue
+                self._note(f"adopted hub pid {adopted} has gone; starting our own")
+                with self._lock:
+                    self._adopted = None
+            elif self._stopping.wait(RECHECK_S):
+                return
+            self._place_hub()
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
-        """Block until /healthz answers (True) or the timeout passes (False)."""
+        """Block until our hub (own or adopted) answers /healthz (True) or the timeout passes (False)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if not self.alive:
+                time.sleep(0.1)
+                continue
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as resp:
                     if json.loads(resp.read()).get("ok"):
@@ -132,10 +202,14 @@ class HubSupervisor:
         return False
 
     def stop(self, grace_s: float = 5.0) -> None:
-        """Stop watching and end the hub: SIGTERM (clean close for phones), SIGKILL after `grace_s`."""
+        """Stop watching and end our child hub: SIGTERM (clean close for phones), SIGKILL after `grace_s`.
+
+        An adopted hub is left running: this supervisor did not start it."""
         self._stopping.set()
         with self._lock:
             proc = self._proc
+            if self._adopted is not None and proc is None:
+                self._note(f"console closed; left adopted hub pid {self._adopted} running")
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:

@@ -70,7 +70,9 @@ def test_console_killed_mid_ask_resumes_and_reasks_the_unfinished(tmp_path: Path
         _wait("the round screen after the restart", lambda: "Round 1 · asking" in screen("second"))
         subprocess.run([*tmux, "send-keys", "-t", "second", "r"], check=True)  # re-ask what the crash cut off
         _wait("the round answered", lambda: "Round 1 · answered" in screen("second"))
-        subprocess.run([*tmux, "send-keys", "-t", "second", "C-q"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", "second", "C-q"], check=True)  # mid-round: asks first
+        _wait("the quit question", lambda: "Quit the console mid-round?" in screen("second"))
+        subprocess.run([*tmux, "send-keys", "-t", "second", "y"], check=True)
         _wait("the console to quit", lambda: "Round 1" not in screen("second"), timeout=10)
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)

@@ -141,11 +141,13 @@ async def override_strawberry(pilot, app) -> None:  # type: ignore[no-untyped-de
     assert any(d.finalist_id == "ray" and d.kind == "checker" and not d.resolved for d in snap.disputes)
     ray_row = sorted(snap.round.labels.values()).index(snap.round.labels["ray"])
     await pilot.press("3", *["down"] * ray_row, "h")
-    await pilot.press(*"85", "enter")  # no reason yet: refused in the dialog, nothing stored
+    await pilot.press(*"85", "enter")  # Enter after the value goes on to the reason
+    assert app.screen.focused is not None and app.screen.focused.id == "ov-reason"
+    await pilot.press("enter")  # no reason yet: refused in the dialog, nothing stored
     message = app.screen.query_one("#ov-message")
     assert "reason" in str(message.render()).lower()
     assert app.store.overrides() == []
-    await pilot.press("tab", *REASON, "enter")  # shows what will change
+    await pilot.press(*REASON, "enter")  # shows what will change
     assert "again to apply" in str(app.screen.query_one("#ov-message").render())
     await pilot.press("ctrl+s")  # confirmed
     await wait_until(pilot, lambda: len(app.snapshot.overrides) == 1, "the override on the record")

@@ -22,13 +22,14 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from finale.config import EventConfig, load_event
 from finale.core.model import Answer, AnswerStatus, Component, PanelScore, Phase
 from finale.director import REFERENCE_ID, Director, Endpoints, build_endpoints
 from finale.store import ChangeWatcher, EventRow, Store
-from finale.tui.hub import HubStatus, check_hub
+from finale.tui.hub import HubStatus, HubWatch, check_hub
 from finale.tui.messages import (
     ActionDone,
     ActionFailed,
@@ -43,7 +44,15 @@ from finale.tui.network import NetworkLoop
 from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.judging import JudgingScreen
-from finale.tui.screens.modals import OverrideModal, OverrideRequest, PanelEntry, PanelScoresModal, ReasonModal
+from finale.tui.screens.modals import (
+    COMPONENT_TITLES,
+    ConfirmModal,
+    OverrideModal,
+    OverrideRequest,
+    PanelEntry,
+    PanelScoresModal,
+    ReasonModal,
+)
 from finale.tui.screens.panel import MC_PREFIX, PanelScreen
 from finale.tui.screens.round import RoundScreen
 from finale.tui.screens.show import ShowScreen
@@ -126,8 +135,7 @@ class FinaleApp(App[None]):
         self.hub_interval = hub_interval
         self.snapshot: ShowSnapshot | None = None
         self.after_first_paint: Callable[[], None] | None = None
-        self.hub_alive: Callable[[], bool] | None = None  # set when a supervisor runs the hub for this console
-        self.hub_log: Path | None = None
+        self.hub_watch: HubWatch | None = None  # set when a supervisor runs the hub for this console
         self.live: dict[str, Answer] = {}
         self.show_names = False
         self.show_reference = False
@@ -138,6 +146,11 @@ class FinaleApp(App[None]):
         self._auto_closed: int | None = None
         self._intents: queue.Queue[tuple[str, Callable[[], str]] | None] = queue.Queue()
         self._intents_done = threading.Event()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Toasts show text as written: errors and names may hold brackets that are not markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -206,6 +219,11 @@ class FinaleApp(App[None]):
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_view()
 
+    @property
+    def asking(self) -> bool:
+        """True while finalists are being asked (the next-step line says to wait)."""
+        return self._asking
+
     def live_answer(self, finalist_id: str, stored: Answer | None) -> Answer | None:
         """The streaming copy while an answer is in flight, else what the store holds."""
         live = self.live.get(finalist_id)
@@ -242,16 +260,34 @@ class FinaleApp(App[None]):
         """Our own hub must be alive (per its supervisor) and answer /healthz; another program's doesn't count."""
         if not self.hub_url:
             return
-        if self.hub_alive is not None and not self.hub_alive():
-            self.post_message(HubChecked(HubStatus("down", None, self.hub_url)))
+        sup = self.hub_watch
+        if sup is not None and not sup.alive:
+            if not sup.started:
+                status = HubStatus("starting", None, self.hub_url)
+            elif sup.blocked_by:
+                status = HubStatus("blocked", None, self.hub_url, sup.blocked_short)
+            else:
+                status = HubStatus("down", None, self.hub_url)
+            self.post_message(HubChecked(status))
             return
-        self.post_message(HubChecked(check_hub(self.hub_url)))
+        status = check_hub(self.hub_url)
+        self.post_message(HubChecked(status.noted("adopted") if sup is not None and sup.adopted else status))
 
     def on_hub_checked(self, message: HubChecked) -> None:
-        was = self.hub_status.state
+        was, was_note = self.hub_status.state, self.hub_status.note
+        changed = message.status != self.hub_status
         self.hub_status = message.status
-        if was != "down" and message.status.state == "down":
-            log = f" Its log: {self.hub_log}." if self.hub_log else ""
+        if changed and isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()  # the header and the voting screen's phone count
+        sup = self.hub_watch
+        log = f" Its log: {sup.log_path}." if sup is not None else ""
+        if message.status.state == "blocked" and sup is not None and message.status.note != was_note:
+            self.notify(f"The audience hub cannot start: {sup.blocked_by}. Stop that program, or give this event "
+                        f"another port ([hub] port in the event file). The console keeps trying.{log}",
+                        title="hub blocked", severity="error", timeout=20)
+        elif was == "blocked" and message.status.state == "up":
+            self.notify("The port is free again: the audience hub is up.", title="hub up", timeout=4)
+        elif was not in ("down", "blocked") and message.status.state == "down":
             self.notify("The audience hub is not answering; its supervisor restarts it. Stored votes are safe and "
                         f"phones reconnect by themselves.{log}", title="hub down", severity="warning", timeout=10)
         elif was == "down" and message.status.state == "up":
@@ -332,6 +368,11 @@ class FinaleApp(App[None]):
         if self._asking:
             self.notify("Finalists are still being asked; wait for the answers first.", severity="warning")
             return
+        snap = self.snapshot
+        if round_id is None and snap is not None and snap.round is not None and snap.round_open:
+            self.notify(f"Round {snap.round.id} is still {snap.round.phase}: make it final (6, f) or void it "
+                        "(ctrl+x) before asking another question.", severity="warning", timeout=8)
+            return
         self._asking = True
         self.ask_round(question_id, prompt, round_id, only)
         if only is None:
@@ -369,8 +410,11 @@ class FinaleApp(App[None]):
     def on_round_asked(self, message: RoundAsked) -> None:
         failed = [fid for fid, a in message.answers.items()
                   if fid != REFERENCE_ID and a.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)]
-        note = f"; {len(failed)} failed (select the pane, press e to re-ask)" if failed else ""
-        self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.", timeout=4)
+        note = f"; {len(failed)} failed (r re-asks them, or select the pane and press e)" if failed else ""
+        self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.",
+                    severity="warning" if failed else "information", timeout=6)
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()
 
     def action_judge(self, only: list[str] | None = None) -> None:
         round_id = self._current_round_id()
@@ -436,6 +480,26 @@ class FinaleApp(App[None]):
 
         self.push_screen(ReasonModal(f"Void round {round_id}?", "reason (required, on the record)"), voided)
 
+    async def action_quit(self) -> None:
+        """Quit at once between rounds; while a round is live, ask first (ctrl+q twice by accident costs a show)."""
+        snap = self.snapshot
+        rnd = snap.round if snap is not None else None
+        if isinstance(self.screen, ConfirmModal):
+            return
+        if snap is None or rnd is None or not snap.round_open:
+            self.exit()
+            return
+        hub = " The audience hub this console started stops too; phones reconnect when it is back." \
+            if self.hub_watch is not None and not self.hub_watch.adopted else ""
+        body = (f"Round {rnd.id} is live ({rnd.phase}). Everything is stored: start the console again on the same "
+                f"database to resume exactly here.{hub}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmModal("Quit the console mid-round?", body, yes="Quit"), answered)
+
     # -- show-wide switches ------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
@@ -474,7 +538,10 @@ class FinaleApp(App[None]):
             if step >= places:
                 raise ValueError(f"all {places} places are already revealed")
             self.store.set_show_state("reveal", step + 1, self.director.actor)
-            return f"Stage reveals place {places - step}."
+            ranked = self.snapshot.standings if self.snapshot is not None else []
+            who = ranked[places - step - 1] if len(ranked) >= places - step else None
+            name = f": {self.config_names().get(who.finalist_id, who.finalist_id)} ({who.total:.2f})" if who else ""
+            return f"Stage reveals place {places - step}{name}."
         self._intent("reveal", job)
 
     # -- human scores ---------------------------------------------------------
@@ -493,7 +560,14 @@ class FinaleApp(App[None]):
 
     def _apply_override(self, r: OverrideRequest) -> str:
         o = self.director.override(r.round_id, r.finalist_id, r.component, r.reason, value=r.value, waive=r.waive)
-        return f"Override #{o.id} on the record: {r.component} for {r.finalist_id}."
+        label = self.snapshot.round.labels.get(r.finalist_id, "?") if self.snapshot and self.snapshot.round else "?"
+        name = self.config_names().get(r.finalist_id, r.finalist_id)
+        what = "waived" if r.waive else f"now {r.value:g}"
+        return f"Override #{o.id} on the record: {COMPONENT_TITLES[r.component]} for {label} ({name}) {what}."
+
+    def config_names(self) -> dict[str, str]:
+        """Finalist id -> name, from the event file."""
+        return {f.id: f.name for f in self.config.finalists}
 
     def action_revert(self, override_id: int) -> None:
         def revert(reason: str) -> str:
@@ -519,7 +593,8 @@ class FinaleApp(App[None]):
         def job() -> str:
             self.store.save_panel_score(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id,
                                                    entry.scores), actor=f"{MC_PREFIX}{entry.panelist_id}")
-            return f"Scores saved for {entry.panelist_id}."
+            who = self.snapshot.panel_names.get(entry.panelist_id, entry.panelist_id) if self.snapshot else ""
+            return f"Scores saved for {who}."
         self._intent("panel-scores", job)
 
     # -- view toggles and navigation -------------------------------------------

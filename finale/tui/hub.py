@@ -6,9 +6,30 @@ its health over HTTP; when there is no hub the status is simply "off".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
 
 import httpx
+
+
+class HubWatch(Protocol):
+    """What the console reads from the supervisor running its hub (finale.supervisor.HubSupervisor)."""
+
+    log_path: Path
+    blocked_by: str | None
+
+    @property
+    def started(self) -> bool: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def adopted(self) -> bool: ...
+
+    @property
+    def blocked_short(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -18,13 +39,19 @@ class HubStatus:
     state: str = "off"  # off | up | down | starting
     phones: int | None = None
     url: str | None = None
+    note: str | None = None  # from the supervisor: "adopted", or what holds the port
 
     @property
     def label(self) -> str:
+        note = f" ({self.note})" if self.note else ""
         if self.state == "up":
             phones = f" · {self.phones} phones" if self.phones is not None else ""
-            return f"hub: up{phones}"
-        return f"hub: {self.state}"
+            return f"hub: up{note}{phones}"
+        return f"hub: {self.state}{note}"
+
+    def noted(self, note: str | None) -> HubStatus:
+        """The same status with the supervisor's note."""
+        return replace(self, note=note)
 
 
 def check_hub(url: str, timeout: float = 1.0) -> HubStatus:

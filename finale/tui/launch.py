@@ -37,8 +37,7 @@ def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: f
         starter = _HubStarter(HubSupervisor(db_path, event_file=event_file))  # the store holds the event setup now
         app.use_hub(starter.supervisor.url)
         app.after_first_paint = starter.start  # the hub's start-up must not delay the first screen
-        app.hub_alive = lambda: starter.supervisor.alive
-        app.hub_log = starter.supervisor.log_path
+        app.hub_watch = starter.supervisor
     try:
         app.run()
     finally:

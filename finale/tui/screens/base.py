@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
+from finale.tui.guide import next_step
 from finale.tui.state import ShowSnapshot
 from finale.tui.widgets.header import ShowHeader
 
@@ -20,8 +22,10 @@ class ConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShowHeader(id="header")
-        yield from self.compose_body()
-        yield Footer()
+        with Vertical(classes="screen-body"):
+            yield from self.compose_body()
+        yield Static(classes="next-step")
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -43,6 +47,7 @@ class ConsoleScreen(Screen[None]):
         if not headers:  # not composed yet; on_mount renders it
             return
         headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
+        self.query_one(".next-step", Static).update(next_step(app.snapshot, app.asking))
         if app.snapshot is not None:
             self.render_snapshot(app.snapshot)
 

@@ -1,4 +1,4 @@
-"""Modal dialogs: override (replace or waive, reason required, confirm), a reason prompt, panel scores."""
+"""Modal dialogs: override (replace or waive, reason required, confirm), a reason prompt, panel scores, yes/no."""
 
 from __future__ import annotations
 
@@ -136,7 +136,11 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
         self._armed = None
 
     @on(Input.Submitted)
-    def _submitted(self, _event: Input.Submitted) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        reason = self.query_one("#ov-reason", Input)
+        if event.input.id == "ov-value" and not reason.value.strip():
+            reason.focus()  # Enter after the value goes on to the reason, which is required
+            return
         self.action_confirm()
 
     @on(Button.Pressed, "#ov-confirm")
@@ -216,6 +220,37 @@ class ReasonModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question for a step that is hard to undo on stage (quitting mid-round); No is the default."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "No, stay") -> None:
+        super().__init__()
+        self.title_text, self.body, self.yes, self.no = title, body, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(Text(self.body))
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.no} (n)", id="confirm-no", variant="primary")
+                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
 
 
 class PanelScoresModal(ModalScreen[PanelEntry | None]):

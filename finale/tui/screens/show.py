@@ -16,7 +16,8 @@ from finale.tui.screens.standings_rows import TIE_RULE, overall_rows
 from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
 
-PROMPT_CHARS = 36
+PROMPT_CHARS = 80  # at most; a narrow terminal gets fewer (the preview below the deck shows it whole)
+DECK_FIXED_COLUMNS = 34  # number, question id, status and the table's padding
 STATUS_STYLE = {"unasked": "dim", "final": "bold green", "void": "strike dim"}
 
 
@@ -30,11 +31,14 @@ class ShowScreen(ConsoleScreen):
         Binding("escape", "leave_prompt", "Leave prompt", show=False),
     ]
 
+    _cursor_on_next: str | None = None
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="show-body"):
             with Vertical(id="deck-col"):
                 yield Static("Question deck", classes="section-title")
                 yield DataTable(id="deck", cursor_type="row", zebra_stripes=True)
+                yield Static(id="deck-preview")
                 yield Static("Unseen question, typed live:", classes="section-title")
                 yield Input(placeholder="type a prompt and press Enter to ask every finalist", id="adhoc",
                             max_length=2000)
@@ -56,13 +60,20 @@ class ShowScreen(ConsoleScreen):
         status = snapshot.question_status()
         nxt = snapshot.next_question()
         rows: list[tuple[str, tuple[Cell, ...]]] = []
+        width = self.query_one("#deck", DataTable).size.width
+        chars = max(12, min(PROMPT_CHARS, width - DECK_FIXED_COLUMNS)) if width else PROMPT_CHARS
         for i, q in enumerate(snapshot.event.questions, 1):
             st = status[q.id]
             label = Text(st + (" ← next" if q.id == nxt and not snapshot.round_open else ""),
                          style=STATUS_STYLE.get(st, "bold cyan"))
-            prompt = q.prompt if len(q.prompt) <= PROMPT_CHARS else q.prompt[: PROMPT_CHARS - 1] + "…"
+            prompt = q.prompt if len(q.prompt) <= chars else q.prompt[: chars - 1] + "…"
             rows.append((q.id, (str(i), q.id, label, Text(prompt))))
-        fill_table(self.query_one("#deck", DataTable), rows)
+        deck = self.query_one("#deck", DataTable)
+        fill_table(deck, rows)
+        if nxt != self._cursor_on_next and nxt is not None:  # the cursor follows "next" as rounds go by
+            self._cursor_on_next = nxt
+            deck.move_cursor(row=[q.id for q in snapshot.event.questions].index(nxt), animate=False)
+        self._preview()
         fill_table(self.query_one("#show-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
         summary = Text()
         rnd = snapshot.round
@@ -79,6 +90,25 @@ class ShowScreen(ConsoleScreen):
                 if len(snapshot.blockers) > 6:
                     summary.append(f" • … and {len(snapshot.blockers) - 6} more\n")
         self.query_one("#round-summary", Static).update(summary)
+
+    def on_resize(self) -> None:
+        self.refresh_view()
+
+    @on(DataTable.RowHighlighted, "#deck")
+    def _preview(self) -> None:
+        """The selected question in full (the deck cuts long prompts), its expected answer, and the key to ask it."""
+        snapshot = self.console.snapshot
+        qid = selected_key(self.query_one("#deck", DataTable))
+        question = next((q for q in snapshot.event.questions if q.id == qid), None) if snapshot else None
+        text = Text()
+        if question is not None:
+            text.append(f"{question.id}: ", style="bold")
+            text.append(question.prompt)
+            if question.expected is not None:
+                text.append(f"\nexpected: {question.expected}" + (f" ({question.check} check)" if question.check
+                                                                   else ""), style="dim")
+            text.append("\nEnter asks this question · ↑/↓ choose · n asks the next unasked one", style="dim")
+        self.query_one("#deck-preview", Static).update(text)
 
     def action_ask_selected(self) -> None:
         qid = selected_key(self.query_one("#deck", DataTable))

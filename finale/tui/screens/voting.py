@@ -52,7 +52,9 @@ class VotingScreen(ConsoleScreen):
         names = snapshot.names
         titles = {fid: rec.round.labels.get(fid, "?") + (f" {names[fid]}" if self.console.show_names else "")
                   for fid in snapshot.event.finalist_ids}
-        self.query_one("#bars", Static).update(vote_bars(rec.votes, titles, width=40))
+        bars = self.query_one("#bars", Static)
+        room = bars.size.width - 28 if bars.size.width else 40  # title 13, count and share 14, one spare
+        bars.update(vote_bars(rec.votes, titles, width=max(10, min(40, room))))
 
     def _countdown(self, snapshot: ShowSnapshot) -> None:
         rnd = snapshot.round
@@ -74,6 +76,9 @@ class VotingScreen(ConsoleScreen):
             if rnd.revealed:
                 text.append(" · labels revealed")
         self.query_one("#countdown", Static).update(text)
+
+    def on_resize(self) -> None:
+        self.refresh_view()
 
     def tick(self) -> None:
         super().tick()

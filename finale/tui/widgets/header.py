@@ -19,8 +19,8 @@ def nav_text(current: str) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     for key, mode, title in SCREENS:
         text.append(f" {key} ", style="bold reverse" if mode == current else "bold")
-        text.append(f"{title}  ", style="bold" if mode == current else "dim")
-    text.append("  p pause · ctrl+x void · ctrl+p commands · ctrl+q quit", style="dim")
+        text.append(f"{title} ", style="bold" if mode == current else "dim")
+    text.append("  ^q quit · ^p commands · p pause · ^x void", style="dim")
     return text
 
 
@@ -33,19 +33,20 @@ def header_text(snapshot: ShowSnapshot | None, hub: HubStatus, now: float) -> Te
     text.append(snapshot.config.event.name, style="bold")
     rnd = snapshot.round
     if rnd is None:
-        text.append("  ·  no round yet")
+        text.append(" · no round yet")
     else:
-        text.append(f"  ·  round {rnd.id} ({rnd.question_id or 'ad hoc'}) ")
+        text.append(f" · round {rnd.id} ({rnd.question_id or 'ad hoc'}) ")
         text.append(str(rnd.phase).upper(), style="bold reverse")
-        text.append(f"  ·  votes {snapshot.total_votes}")
-    text.append("  ·  " + time.strftime("%H:%M:%S", time.localtime(now)))
-    text.append("  ·  ")
-    text.append(hub.label, style="bold" if hub.state == "up" else "bold black on yellow")
-    state = snapshot.show_state
+    state = snapshot.show_state  # the switches come first: a narrow terminal must never hide them
     if state.get("paused"):
         text.append("  PAUSED ", style="bold white on red")
     if state.get("frozen"):
         text.append("  STAGE FROZEN ", style="bold black on cyan")
+    if rnd is not None:
+        text.append(f" · votes {snapshot.total_votes}")
+    text.append(" · ")
+    text.append(hub.label, style="bold" if hub.state == "up" else "bold black on yellow")
+    text.append(" · " + time.strftime("%H:%M:%S", time.localtime(now)))
     return text
 
 
@@ -53,7 +54,8 @@ class ShowHeader(Static):
     """Re-rendered by the app on every snapshot and clock tick."""
 
     DEFAULT_CSS = """
-    ShowHeader { height: 2; background: $panel; color: $text; padding: 0 1; }
+    ShowHeader { height: 2; background: $panel; color: $text; padding: 0 1; text-wrap: nowrap;
+                 text-overflow: ellipsis; }
     """
 
     def show(self, snapshot: ShowSnapshot | None, hub: HubStatus, now: float, screen: str = "") -> None:
