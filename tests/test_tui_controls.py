@@ -71,6 +71,10 @@ async def test_stream_retry_rejudge_and_void(tmp_path: Path) -> None:
         await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
         zoe = app.screen.query_one("#pane-zoe", AnswerPane)
         assert zoe.has_class("-failed") and "HTTP 500" in zoe.render_text()
+        assert "e re-asks this one" in zoe.render_text()  # the failed pane says how to fix it
+        guide = str(app.screen.query_one(".next-step", Static).render())
+        label = app.store.round(1).labels["zoe"]
+        assert f"failed: {label}" in guide and "r re-asks them" in guide and "j judges without them" in guide
         # Re-ask only Zoe: select her pane, press e.
         assert app.screen.focused is app.screen.query_one("#pane-ray")  # the first pane has the focus
         await pilot.press(*["right"] * 4)

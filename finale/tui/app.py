@@ -219,11 +219,6 @@ class FinaleApp(App[None]):
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_view()
 
-    @property
-    def asking(self) -> bool:
-        """True while finalists are being asked (the next-step line says to wait)."""
-        return self._asking
-
     def live_answer(self, finalist_id: str, stored: Answer | None) -> Answer | None:
         """The streaming copy while an answer is in flight, else what the store holds."""
         live = self.live.get(finalist_id)

@@ -23,7 +23,7 @@ def _steps(text: Text, *parts: str) -> Text:
     return text
 
 
-def next_step(snapshot: ShowSnapshot | None, asking: bool = False) -> Text:
+def next_step(snapshot: ShowSnapshot | None) -> Text:
     """One line saying what to do now, with warnings (failed answers or judgments, disputes) first."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" next: ", style="bold")
@@ -45,7 +45,7 @@ def next_step(snapshot: ShowSnapshot | None, asking: bool = False) -> Text:
                               if j.status is JudgmentStatus.FAILED and fid in snapshot.scored
                               and not snapshot.scored[fid].llm.present)
     open_disputes = [f"{labels.get(d.finalist_id, '?')} {d.kind}" for d in snapshot.disputes if not d.resolved]
-    if phase in (Phase.DRAFT, Phase.ASKING) or asking:
+    if phase in (Phase.DRAFT, Phase.ASKING):
         return _steps(text, "answers are streaming on the round screen (", "2", "); wait for them, then ", "j",
                       " to judge")
     if failed_answers and phase is Phase.ANSWERED:

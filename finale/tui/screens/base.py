@@ -47,7 +47,7 @@ class ConsoleScreen(Screen[None]):
         if not headers:  # not composed yet; on_mount renders it
             return
         headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
-        self.query_one(".next-step", Static).update(next_step(app.snapshot, app.asking))
+        self.query_one(".next-step", Static).update(next_step(app.snapshot))
         if app.snapshot is not None:
             self.render_snapshot(app.snapshot)
 

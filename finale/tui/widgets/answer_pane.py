@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from finale.core.model import Answer, AnswerStatus
+from finale.director import REFERENCE_ID
 
 STATUS_STYLE = {
     AnswerStatus.PENDING: "dim",
@@ -76,6 +77,9 @@ class AnswerPane(VerticalScroll, can_focus=True):
         body = timing_line(answer)
         if answer is not None and answer.error:
             body.append("\n" + answer.error, style="bold red")
+        if failed and self.finalist_id != REFERENCE_ID:
+            body.append("\nfix: e re-asks this one (select it with ←/→) · r re-asks every failed one",
+                        style="bold yellow")
         if answer is not None and answer.text:
             body.append("\n")
             body.append(answer.text)
