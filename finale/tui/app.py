@@ -64,6 +64,7 @@ Clock = Callable[[], float]
 RESUME_SCREEN = {Phase.DRAFT: "show", Phase.ASKING: "round", Phase.ANSWERED: "round", Phase.JUDGING: "judging",
                  Phase.VOTING: "voting", Phase.CLOSED: "standings", Phase.FINAL: "show", Phase.VOID: "show"}
 EXTEND_S = 15.0
+HUB_START_GRACE_S = 15.0  # a hub that does not answer within this long after start-up is shown as down
 
 # (action, palette title, help) for every MC intent: the footer shows their keys, the palette lists them all.
 PALETTE: list[tuple[str, str, str]] = [
@@ -144,6 +145,7 @@ class FinaleApp(App[None]):
         self._live_dirty = False
         self._asking = False
         self._auto_closed: int | None = None
+        self._mounted_at = time.monotonic()
         self._intents: queue.Queue[tuple[str, Callable[[], str]] | None] = queue.Queue()
         self._intents_done = threading.Event()
 
@@ -155,6 +157,7 @@ class FinaleApp(App[None]):
     # -- lifecycle ------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._mounted_at = time.monotonic()
         self.network.start()
         self.run_director_intents()
         self.switch_mode("show")
@@ -242,6 +245,15 @@ class FinaleApp(App[None]):
         """Slow start-up work (spawning the hub) waits until the MC sees the show screen."""
         if self.after_first_paint is not None:
             self.after_first_paint()
+            if self.hub_url:
+                for _ in range(20):  # say "up" (or what blocks it) as soon as it is true, not at the next poll
+                    try:
+                        self.call_from_thread(self.check_hub_health)
+                    except RuntimeError:  # the console is closing
+                        return
+                    time.sleep(0.25)
+                    if self.hub_status.state != "starting":
+                        return
 
     # -- the hub --------------------------------------------------------------
 
@@ -266,6 +278,9 @@ class FinaleApp(App[None]):
             self.post_message(HubChecked(status))
             return
         status = check_hub(self.hub_url)
+        if status.state == "down" and self.hub_status.state == "starting" \
+                and time.monotonic() - self._mounted_at < HUB_START_GRACE_S:
+            status = HubStatus("starting", None, self.hub_url)  # a hub just spawned is not down yet
         self.post_message(HubChecked(status.noted("adopted") if sup is not None and sup.adopted else status))
 
     def on_hub_checked(self, message: HubChecked) -> None:
