@@ -50,6 +50,7 @@ class Snapshot:
     settings_lock: str | None
     settings_history: dict[str, list[dict[str, Any]]]
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> id -> token
+    timings: dict[str, dict[str, float | int | None]] = field(default_factory=dict)  # finalist id -> timing
 
     def names(self) -> dict[str, str]:
         return {f.id: f.name for f in self.event.finalists}
@@ -70,10 +71,14 @@ def read_snapshot(store: Store) -> Snapshot:
         event = store.event()
         rnd = store.current_round()
         answers: dict[str, tuple[str, str]] = {}
+        timings: dict[str, dict[str, float | int | None]] = {}
         scored: dict[str, FinalistRound] = {}
         panel: list[PanelScore] = []
         if rnd is not None:
-            answers = {fid: (a.text, a.status.value) for fid, a in store.answers(rnd.id).items()}
+            stored = store.answers(rnd.id)
+            answers = {fid: (a.text, a.status.value) for fid, a in stored.items()}
+            timings = {fid: {"ttft_ms": a.ttft_ms, "total_ms": a.total_ms, "tokens": a.tokens}
+                       for fid, a in stored.items()}
             panel = store.panel_scores(rnd.id)
             if rnd.phase in SHOWN:
                 scored = score_round(event, store.round_record(rnd.id))
@@ -81,7 +86,7 @@ def read_snapshot(store: Store) -> Snapshot:
             event=event, show=store.show_state(), round=rnd, answers=answers, scored=scored,
             standings=standings(event, store.records()), panel=panel, settings_lock=store.settings_lock(),
             settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
-            tokens={t: store.tokens(t) for t in ("panelists", "finalists")},
+            tokens={t: store.tokens(t) for t in ("panelists", "finalists")}, timings=timings,
         )
     finally:
         store.conn.execute("COMMIT")
@@ -117,15 +122,22 @@ def voting_open(rnd: Round | None, now: float) -> bool:
             and now <= rnd.vote_deadline)
 
 
-def _answers(snap: Snapshot) -> list[dict[str, Any]]:
-    """The round's answers under their anonymous labels, sorted A, B, C..."""
+def _answers(snap: Snapshot, timings: bool = False) -> list[dict[str, Any]]:
+    """The round's answers under their anonymous labels, sorted A, B, C...
+
+    With `timings` each answer also carries `timing` {ttft_ms, total_ms, tokens}: the panel scores
+    efficiency (a comprehensive answer with minimal latency), so judges need to see how fast it came.
+    """
     rnd = snap.round
     if rnd is None:
         return []
     out = []
     for fid, label in rnd.labels.items():
         text, status = snap.answers.get(fid, ("", AnswerStatus.PENDING.value))
-        out.append({"label": label, "text": text, "status": status})
+        row: dict[str, Any] = {"label": label, "text": text, "status": status}
+        if timings:
+            row["timing"] = snap.timings.get(fid, {"ttft_ms": None, "total_ms": None, "tokens": 0})
+        out.append(row)
     return sorted(out, key=lambda a: a["label"])
 
 
@@ -169,7 +181,7 @@ def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
     return {
         "type": "state", "role": "audience", "event": snap.event.name, **head,
         "answers": _answers(snap) if phase in (Phase.VOTING, Phase.CLOSED, Phase.FINAL) else [],
-        "reveal": _reveal(snap), "frozen": bool(snap.show.get("frozen", False)),
+        "reveal": _reveal(snap), "final_reveal": final_reveal(snap), "frozen": bool(snap.show.get("frozen", False)),
     }
 
 
@@ -202,6 +214,15 @@ def results_hidden(snap: Snapshot) -> bool:
         snap.event.hide_results_until_close and rnd.phase is Phase.VOTING)
 
 
+def final_reveal(snap: Snapshot) -> dict[str, Any] | None:
+    """The overall winner, once the MC revealed it (at once, or as the last place of the place-by-place reveal)."""
+    step = reveal_step(snap)
+    if not snap.standings or not (snap.show.get("revealed") or (step and step >= len(snap.standings))):
+        return None
+    top = [r for r in _leaderboard(snap) if r["rank"] == 1]
+    return {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
+
+
 def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
     """The projector: join QR, answers, countdown, leaderboard with the weight breakdown, reveals."""
     w = snap.event.weights
@@ -213,10 +234,7 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         newest = board[shown_from]
         place = {"place": newest["rank"], "name": newest["name"], "total": newest["total"]}
         board = [_masked(i + 1) if i < shown_from else row for i, row in enumerate(board)]
-    overall = None
-    if (snap.show.get("revealed") or (step and step >= len(board))) and snap.standings:
-        top = [r for r in _leaderboard(snap) if r["rank"] == 1]
-        overall = {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
+    overall = final_reveal(snap)
     return {
         "type": "state", "role": "stage", "event": snap.event.name, **_round_head(snap, now),
         "answers": _answers(snap) if snap.round and snap.round.phase is not Phase.DRAFT else [],
@@ -239,7 +257,7 @@ def judge_view(snap: Snapshot, panelist_id: str, now: float) -> dict[str, Any]:
     phase = rnd.phase if rnd else None
     return {
         "type": "state", "role": "judge", "event": snap.event.name, "you": name, **_round_head(snap, now),
-        "answers": _answers(snap) if phase in SHOWN else [],
+        "answers": _answers(snap, timings=True) if phase in SHOWN else [],
         "criteria": [{"id": c.id, "description": c.description} for c in snap.event.rubric],
         "saved": saved, "open": phase in SCORABLE,
         "locked": phase in (Phase.FINAL, Phase.VOID),

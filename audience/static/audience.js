@@ -70,13 +70,28 @@
     renderVotes();
   }
 
+  /* What the phone says while there is nothing to vote on, phase by phase. */
+  const WAITING = {
+    none: ["Waiting for the show to start", "Keep this page open. The answers appear here when the MC opens voting."],
+    draft: ["The next question is coming up", "Keep this page open. You vote once every finalist has answered."],
+    asking: ["The finalists' models are answering", "Voting opens once the answers are in and judged."],
+    answered: ["The answers are in", "The judges are scoring them. Waiting for the MC to open voting."],
+    judging: ["The judges are scoring", "Waiting for the MC to open voting."],
+    void: ["This round was cancelled", "Keep this page open for the next round."],
+  };
+
   function render() {
     setText("event", state.event || "Finale");
     const showRound = state.answers && state.answers.length > 0;
     document.getElementById("waiting").hidden = showRound;
     document.getElementById("round").hidden = !showRound;
     if (!showRound) {
-      setText("waiting-text", state.round ? "Round " + state.round + ": " + state.prompt : "Keep this page open.");
+      const [title, text] = WAITING[state.phase || "none"] || WAITING.none;
+      setText("waiting-title", state.round ? "Round " + state.round + ": " + title.charAt(0).toLowerCase() + title.slice(1) : title);
+      setText("waiting-text", text);
+      const preview = document.getElementById("waiting-prompt");
+      preview.hidden = !(state.round && state.prompt);
+      preview.textContent = state.prompt || "";
     }
     setText("round-no", state.round);
     setText("prompt", state.prompt || "");
@@ -86,44 +101,73 @@
       const list = document.getElementById("answers");
       clear(list);
       for (const a of state.answers) {
-        const text = a.status === "ok" ? a.text : "(no answer: " + a.status + ")";
         list.append(el("li", { class: "answer", "data-label": a.label },
-          el("h3", { class: "label" }, "Answer " + a.label),
-          el("p", { class: "text" }, text),
+          el("h3", { class: "label" }, "Answer " + a.label, el("span", { class: "who-was" })),
+          ...Finale.answerBody(a),
           el("button", { type: "button", class: "vote", "data-label": a.label, "aria-label": "Vote for answer " + a.label,
                          onclick: () => vote(a.label) }, "Vote " + a.label)));
       }
     }
     renderVotes();
     renderReveal();
+    renderChampion();
     tick();
+  }
+
+  function renderChampion() {
+    const final = state.final_reveal;
+    document.getElementById("champion").hidden = !final;
+    if (!final) return;
+    setText("champion-title", final.winners.join(" & "));
+    setText("champion-points", final.total === null ? "" : final.total.toFixed(1) + " points. Thank you for voting!");
   }
 
   function renderVotes() {
     if (!state) return;
     const open = votingOpen();
+    const mine = myVote && myVote.round === state.round ? myVote.label : null;
     for (const button of document.querySelectorAll("button.vote")) {
       const label = button.dataset.label;
-      const mine = myVote && myVote.round === state.round && myVote.label === label;
       const sending = pending && pending.round === state.round && pending.label === label;
       button.disabled = !open;
-      button.setAttribute("aria-pressed", mine ? "true" : "false");
-      button.textContent = mine ? "Your vote ✓" : sending ? "Sending…" : "Vote " + label;
-      button.closest("li").classList.toggle("chosen", Boolean(mine));
+      button.hidden = !open && mine !== label;
+      button.setAttribute("aria-pressed", mine === label ? "true" : "false");
+      button.textContent = mine === label ? (open ? "Your vote ✓" : "You voted " + label + " ✓")
+        : sending ? "Sending…" : "Vote " + label;
+      button.closest("li").classList.toggle("chosen", mine === label);
     }
+    let hint;
+    if (state.phase === "voting" && state.paused) {
+      hint = "The MC paused the show. The countdown continues when the show resumes.";
+    } else if (open) {
+      hint = mine ? "Your vote for " + mine + " is counted. You can change it until voting closes."
+        : "Read the answers, then tap the one you think is best. You can change your vote until voting closes.";
+    } else {
+      hint = mine ? "Your vote for " + mine + " was counted." : "You did not vote in this round.";
+    }
+    setText("hint", hint);
   }
 
   function renderReveal() {
     const reveal = state.reveal;
     document.getElementById("reveal").hidden = !reveal;
+    const names = {};
+    if (reveal) for (const row of reveal.mapping) names[row.label] = row.name;
+    for (const node of document.querySelectorAll("#answers li")) {
+      node.querySelector(".who-was").textContent = names[node.dataset.label] ? " · " + names[node.dataset.label] : "";
+    }
     if (!reveal) return;
     const list = document.getElementById("mapping");
     clear(list);
     for (const row of reveal.mapping) {
+      const mine = myVote && myVote.round === state.round && myVote.label === row.label;
       list.append(el("li", {}, el("strong", {}, row.label), " was ", el("span", { class: "name" }, row.name),
-        row.total === null ? "" : " · " + row.total.toFixed(1) + " points"));
+        " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
+        row.total === null ? "" : " · " + row.total.toFixed(1) + " points",
+        mine ? el("span", { class: "yours" }, " (your vote)") : ""));
     }
-    setText("winner", reveal.winners.length ? "Round winner: " + reveal.winners.join(" & ") : "");
+    setText("winner", reveal.winners.length ? "Round winner: " + reveal.winners.join(" & ")
+      : "The round's points are still being counted.");
   }
 
   function tick() {

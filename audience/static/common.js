@@ -54,6 +54,31 @@ const Finale = (() => {
     return state.round + "|" + (state.answers || []).map((a) => a.label + a.status + a.text.length).join(",");
   }
 
+  /* An answer's text as a <p class="text">; a long one is folded to a few lines behind a
+     "Show the whole answer" button (aria-expanded), so five answers still fit on a phone. */
+  const FOLD_CHARS = 600;
+  let folds = 0;
+  function answerBody(answer, opts) {
+    const failed = !["ok", "streaming"].includes(answer.status);
+    const text = failed ? "(no answer: " + answer.status + ")" : answer.text;
+    const p = el("p", { class: "text" + (failed ? " failed" : "") }, text);
+    const limit = (opts && opts.fold) || FOLD_CHARS;
+    if (failed || text.length <= limit) return [p];
+    folds += 1;
+    p.id = "answer-text-" + folds;
+    p.classList.add("folded");
+    const words = text.trim().split(/\s+/).length;
+    const more = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": p.id },
+      "Show the whole answer (" + words + " words)");
+    more.addEventListener("click", () => {
+      const open = more.getAttribute("aria-expanded") !== "true";
+      more.setAttribute("aria-expanded", open ? "true" : "false");
+      p.classList.toggle("folded", !open);
+      more.textContent = open ? "Fold the answer" : "Show the whole answer (" + words + " words)";
+    });
+    return [p, more];
+  }
+
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function formatCountdown(seconds) {
@@ -164,8 +189,9 @@ const Finale = (() => {
       if (!node) return;
       node.textContent = statusText(status);
       node.dataset.status = status;
+      document.body.dataset.link = status;
     };
   }
 
-  return { deviceId, messageId, el, setText, clear, answersKey, formatCountdown, Link, bindStatus };
+  return { deviceId, messageId, el, setText, clear, answersKey, answerBody, formatCountdown, Link, bindStatus };
 })();

@@ -15,7 +15,14 @@
     onStatus: Finale.bindStatus("status"),
   });
 
-  for (const input of form.querySelectorAll("input, textarea")) input.addEventListener("input", () => { dirty = true; });
+  const promptBox = document.getElementById("system_prompt");
+  function showDirty() {
+    document.getElementById("dirty").hidden = !dirty || !state || state.locked;
+    setText("prompt-count", promptBox.value.length + " / " + (promptBox.maxLength > 0 ? promptBox.maxLength : "–") + " characters");
+  }
+  for (const input of form.querySelectorAll("input, textarea")) {
+    input.addEventListener("input", () => { dirty = true; showDirty(); });
+  }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -31,7 +38,7 @@
 
   function handle(msg) {
     if (msg.type === "state") { state = msg; render(); }
-    else if (msg.type === "ack") { dirty = false; setText("notice", "Saved as version " + msg.version + "."); }
+    else if (msg.type === "ack") { dirty = false; showDirty(); setText("notice", "Saved as version " + msg.version + "."); }
     else if (msg.type === "error") { setText("notice", "Not saved: " + msg.message); }
   }
 
@@ -53,14 +60,18 @@
     }
     const lock = document.getElementById("lock");
     lock.hidden = !state.locked;
-    lock.textContent = state.locked ? "Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
+    lock.textContent = state.locked ? "🔒 Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
+    lock.dataset.locked = state.locked ? "yes" : "no";
     for (const node of form.querySelectorAll("input, textarea, button")) node.disabled = state.locked;
+    showDirty();
     const list = document.getElementById("history");
     clear(list);
     for (const h of state.history.slice().reverse()) {
       const when = new Date(h.at * 1000).toLocaleTimeString();
-      list.append(el("li", { value: h.version },
-        el("p", { class: "meta" }, "v" + h.version + " · " + when + " · temperature " + h.temperature +
+      const current = h.version === state.settings.version;
+      list.append(el("li", { value: h.version, class: current ? "current" : "" },
+        el("p", { class: "meta" }, current ? el("strong", { class: "in-use" }, "in use · ") : "",
+          "v" + h.version + " · " + when + " · temperature " + h.temperature +
           " · max tokens " + h.max_tokens + " · by " + h.actor),
         el("p", { class: "text" }, h.system_prompt || "(empty system prompt)")));
     }

@@ -15,7 +15,11 @@
 
   function handle(msg) {
     if (msg.type === "state") { state = msg; render(); }
-    else if (msg.type === "ack") { setText("notice", "Saved scores for answer " + msg.label + "."); }
+    else if (msg.type === "ack") {
+      setText("notice", "Saved scores for answer " + msg.label + ".");
+      const form = document.querySelector('form.scores[data-label="' + msg.label + '"]');
+      if (form) delete form.dataset.dirty;
+    }
     else if (msg.type === "error") { setText("notice", msg.message); }
   }
 
@@ -40,7 +44,37 @@
 
   function savedText(saved) {
     if (!saved) return "Not scored yet";
-    return "Saved: " + state.criteria.map((c) => c.id + " " + saved[c.id]).join(" · ");
+    return "Saved ✓ " + state.criteria.map((c) => c.id + " " + saved[c.id]).join(" · ");
+  }
+
+  function timingText(t) {
+    if (!t || t.total_ms === null || t.total_ms === undefined) return "";
+    const parts = [];
+    if (t.ttft_ms !== null && t.ttft_ms !== undefined) parts.push("first token " + (t.ttft_ms / 1000).toFixed(2) + " s");
+    parts.push("total " + (t.total_ms / 1000).toFixed(2) + " s");
+    if (t.tokens) parts.push(t.tokens + " tokens");
+    return parts.join(" · ");
+  }
+
+  /* "Saved 2 of 5: A, B · still to score: C, D, E" -- what this judge has left to do. */
+  function renderProgress() {
+    const labels = state.answers.map((a) => a.label);
+    if (!labels.length) {
+      setText("progress", state.round ? "The answers appear here once every finalist has answered." :
+        "Keep this page open: the next round's answers appear here.");
+      return;
+    }
+    const done = labels.filter((l) => state.saved[l]);
+    const missing = labels.filter((l) => !state.saved[l]);
+    const node = document.getElementById("progress");
+    node.dataset.complete = missing.length ? "no" : "yes";
+    node.textContent = missing.length
+      ? "Saved " + done.length + " of " + labels.length + (done.length ? ": " + done.join(", ") : "") +
+        " · still to score: " + missing.join(", ")
+      : "All " + labels.length + " answers scored." + (state.locked ? "" : " You can revise them until the round is final.");
+    for (const li of document.querySelectorAll("#answers li")) {
+      li.classList.toggle("done", Boolean(state.saved[li.dataset.label]));
+    }
   }
 
   function render() {
@@ -60,21 +94,26 @@
           const id = "s-" + a.label + "-" + c.id;
           form.append(el("div", { class: "field" },
             el("label", { for: id }, c.id, el("small", {}, c.description)),
-            el("input", { id: id, name: c.id, type: "number", min: 0, max: 10, step: 0.5, inputmode: "decimal",
+            el("input", { id: id, name: c.id, type: "number", min: 0, max: 10, step: 0.5, inputmode: "decimal", placeholder: "0–10",
                           required: true })));
         }
         form.append(el("button", { type: "submit", class: "primary" }, "Save scores for " + a.label));
         form.append(el("p", { class: "saved", "data-saved": a.label }));
+        form.append(el("p", { class: "dirty", role: "status" }, "Changed: press Save to keep these scores."));
         form.addEventListener("submit", (event) => { event.preventDefault(); submit(a.label, form); });
+        form.addEventListener("input", () => { form.dataset.dirty = "1"; });
+        const timing = timingText(a.timing);
         list.append(el("li", { class: "answer", "data-label": a.label },
           el("h3", { class: "label" }, "Answer " + a.label),
-          el("p", { class: "text" }, a.status === "ok" ? a.text : "(no answer: " + a.status + ")"), form));
+          timing ? el("p", { class: "timing" }, timing) : null,
+          ...Finale.answerBody(a), form));
       }
       fillSaved(true);
     } else {
       fillSaved(false);
     }
-    for (const node of list.querySelectorAll("input, button")) node.disabled = !state.open;
+    for (const node of list.querySelectorAll("form input, form button")) node.disabled = !state.open;
+    renderProgress();
     if (state.locked) setText("notice", "This round is final; scores are locked.");
     else if (!state.open && state.round) setText("notice", "Scores open once the answers are in.");
   }
@@ -83,7 +122,9 @@
     for (const form of document.querySelectorAll("form.scores")) {
       const label = form.dataset.label;
       const saved = state.saved[label];
-      form.querySelector(".saved").textContent = savedText(saved);
+      const line = form.querySelector(".saved");
+      line.textContent = savedText(saved);
+      line.dataset.state = saved ? "saved" : "missing";
       if (saved && intoInputs) {
         for (const c of state.criteria) form.querySelector('input[name="' + c.id + '"]').value = saved[c.id];
       }

@@ -4,7 +4,10 @@
 (() => {
   const { el, setText, clear, formatCountdown } = Finale;
   const params = new URLSearchParams(location.search);
-  if (params.get("overlay") === "1") document.body.classList.add("overlay");
+  if (params.get("overlay") === "1") {
+    document.documentElement.classList.add("overlay");
+    document.body.classList.add("overlay");
+  }
   let state = null;
   let tally = null;
   let answersKey = "";
@@ -43,21 +46,35 @@
       answersKey = key;
       const list = document.getElementById("answers");
       clear(list);
+      list.dataset.count = String(state.answers.length);
       for (const a of state.answers) {
-        list.append(el("li", { class: "answer", "data-label": a.label },
-          el("h3", { class: "label" }, a.label),
-          el("p", { class: "text" }, a.status === "ok" || a.status === "streaming" ? a.text : "(" + a.status + ")")));
+        const shown = a.status === "ok" || a.status === "streaming";
+        const body = el("p", { class: "text" + (shown ? "" : " failed") }, shown ? a.text : "(" + a.status + ")");
+        if (shown && a.text.length > 420) body.classList.add("long");  // faded out at the card's foot
+        list.append(el("li", { class: "answer", "data-label": a.label }, el("h3", { class: "label" }, a.label), body));
       }
     }
+    renderIdle();
     renderBoard();
     renderBars();
     renderReveal();
     tick();
   }
 
+  /* The big call to action while there are no answers to show. */
+  function renderIdle() {
+    const idle = !state.answers.length;
+    document.getElementById("idle").hidden = !idle;
+    if (!idle) return;
+    const text = { draft: "Next question coming up…", void: "This round was cancelled." }[state.phase] ||
+      (state.round ? "Next round coming up…" : "The first round starts soon.");
+    setText("idle-text", text);
+  }
+
   function renderBoard() {
     const body = document.getElementById("board");
     clear(body);
+    document.getElementById("board-empty").hidden = state.leaderboard.some((r) => r.hidden || r.rounds > 0);
     for (const row of state.leaderboard) {
       if (row.hidden) {
         body.append(el("tr", { class: "masked" }, el("td", {}, String(row.rank)), el("td", {}, "?"),
@@ -67,8 +84,8 @@
       body.append(el("tr", { class: row.rank === 1 && row.rounds > 0 ? "leader" : "" },
         el("td", {}, row.rounds === 0 ? "–" : String(row.rank) + (row.tied ? "=" : "")),
         el("td", {}, row.name, row.overridden ? el("span", { class: "mark", title: "override applied" }, " *") : ""),
-        el("td", {}, row.llm.toFixed(1)), el("td", {}, row.panel.toFixed(1)),
-        el("td", {}, row.audience.toFixed(1)), el("td", { class: "total" }, row.total.toFixed(1))));
+        ...[row.llm, row.panel, row.audience].map((v) => el("td", {}, row.rounds === 0 ? "–" : v.toFixed(1))),
+        el("td", { class: "total" }, row.rounds === 0 ? "–" : row.total.toFixed(1))));
     }
   }
 
@@ -106,16 +123,19 @@
     if (final) {
       setText("reveal-kicker", "And the winner is");
       setText("reveal-title", final.winners.join(" & "));
+      if (final.total !== null && final.total !== undefined) mapping.append(el("li", {}, final.total.toFixed(1) + " points"));
     } else if (place) {
       setText("reveal-kicker", "In place " + place.place);
       setText("reveal-title", place.name);
       mapping.append(el("li", {}, place.total === null ? "" : place.total.toFixed(1) + " points"));
     } else {
-      setText("reveal-kicker", "Round " + state.round + " winner");
-      setText("reveal-title", round.winners.join(" & ") || "–");
+      const won = round.winners.length > 0;
+      setText("reveal-kicker", won ? "Round " + state.round + " winner" : "Round " + state.round + " · who was who");
+      setText("reveal-title", won ? round.winners.join(" & ") : "The answers unmasked");
       for (const row of round.mapping) {
         mapping.append(el("li", {}, el("strong", {}, row.label), " · ", row.name,
-          row.total === null ? "" : " · " + row.total.toFixed(1), row.overridden ? " *" : ""));
+          " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
+          row.total === null ? "" : " · " + row.total.toFixed(1) + " pts", row.overridden ? " *" : ""));
       }
     }
     box.hidden = false;
