@@ -18,6 +18,12 @@ DB_OPTION = click.option("--db", "db_path", required=True, envvar="FINALE_DB",
                          help="The event database (or set FINALE_DB).")
 URL_OPTION = click.option("--public-url", default=None,
                           help="The URL phones reach (default: event.public_url from the event file).")
+LINKS_DB_OPTION = click.option("--db", "db_path", envvar="FINALE_DB", type=click.Path(dir_okay=False, path_type=Path),
+                               help="The event database (or set FINALE_DB; default with --event: EVENT_FILE with "
+                                    "the suffix .db, as `finale run` uses).")
+EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                            help="Set the database up from this event file first (created if missing), so the "
+                                 "links can be handed out before the show; tokens already issued are kept.")
 
 
 @click.command("hub")
@@ -55,10 +61,30 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
         raise click.UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
 
 
-def _print_links(db_path: Path, public_url: str | None, table: str, kind: str) -> None:
+def _links_db(db_path: Path | None, event_file: Path | None) -> Path:
+    """The database to read the links from; with --event it is set up (or created) from the event file first."""
+    from finale.config import load_event
+    from finale.store import Store
+
+    if event_file is not None:
+        db_path = db_path or event_file.with_suffix(".db")
+        config = load_event(event_file)
+        with Store(db_path) as store:
+            store.setup_event(config)
+        return db_path
+    if db_path is None:
+        raise click.UsageError("say which event: --db PATH (an event database) or --event EVENT_FILE")
+    if not db_path.exists():
+        raise click.UsageError(f"no database at {db_path}; pass --event EVENT_FILE to create it from the event file")
+    return db_path
+
+
+def _print_links(db_path: Path | None, event_file: Path | None, public_url: str | None, table: str,
+                 kind: str) -> None:
     from audience.qr import qr_terminal
     from finale.cli import _open_event_db
 
+    db_path = _links_db(db_path, event_file)
     with _open_event_db(db_path) as store:
         config = store.event_config()
         tokens = store.tokens(table)
@@ -71,19 +97,21 @@ def _print_links(db_path: Path, public_url: str | None, table: str, kind: str) -
 
 
 @click.command("judges")
-@DB_OPTION
+@LINKS_DB_OPTION
+@EVENT_OPTION
 @URL_OPTION
-def judges_cmd(db_path: Path, public_url: str | None) -> None:
+def judges_cmd(db_path: Path | None, event_file: Path | None, public_url: str | None) -> None:
     """Print each panel judge's private link and its QR code (keep them private)."""
-    _print_links(db_path, public_url, "panelists", "judge")
+    _print_links(db_path, event_file, public_url, "panelists", "judge")
 
 
 @click.command("finalists")
-@DB_OPTION
+@LINKS_DB_OPTION
+@EVENT_OPTION
 @URL_OPTION
-def finalists_cmd(db_path: Path, public_url: str | None) -> None:
+def finalists_cmd(db_path: Path | None, event_file: Path | None, public_url: str | None) -> None:
     """Print each finalist's private tuning link and its QR code (keep them private)."""
-    _print_links(db_path, public_url, "finalists", "finalist")
+    _print_links(db_path, event_file, public_url, "finalists", "finalist")
 
 
 HUB_COMMANDS = (hub_cmd, judges_cmd, finalists_cmd)

@@ -42,6 +42,7 @@
   function handle(msg) {
     if (msg.type === "state") {
       const newRound = !state || state.round !== msg.round;
+      if (state && (newRound || state.phase !== msg.phase)) notice("");  // "vote received" belongs to the poll
       state = msg;
       if ("my_vote" in msg) myVote = msg.my_vote ? { round: msg.round, label: msg.my_vote } : null;
       else if (newRound) myVote = null;
