@@ -51,7 +51,7 @@
     } else if (msg.type === "ack") {
       if (pending && pending.id === msg.id) savePending(null);
       myVote = { round: msg.round, label: msg.label };
-      notice("Vote received: " + msg.label + ". You can change it until voting closes.");
+      notice("Vote received: " + msg.label + " ✓");
       renderVotes();
     } else if (msg.type === "error") {
       if (pending && msg.id === pending.id) savePending(null);
