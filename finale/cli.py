@@ -87,7 +87,11 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
     if not headless:
         from finale.tui.launch import run_console
 
-        run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url, start_hub_process=not no_hub)
+        try:
+            run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url,
+                        start_hub_process=not no_hub)
+        except StoreError as exc:
+            raise click.UsageError(str(exc)) from None
         return
     from finale.headless import run_headless
     from finale.standings_view import standings_table

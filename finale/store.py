@@ -147,7 +147,12 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._depth = 0
-        conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:  # not SQLite at all: say so instead of a traceback
+            conn.close()
+            raise StoreError(f"{self.path} is not an event database ({exc}); give --db a new file name "
+                             "or an existing finale database") from None
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
