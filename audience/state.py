@@ -264,6 +264,21 @@ def judge_view(snap: Snapshot, panelist_id: str, now: float) -> dict[str, Any]:
     }
 
 
+def _own_answer(snap: Snapshot, finalist_id: str) -> dict[str, Any] | None:
+    """The finalist's own answer to the current round (what their settings produced), and its points once final.
+
+    Only their own text and timing: no label and nothing about the others, so nothing leaks before the reveal.
+    """
+    rnd = snap.round
+    if rnd is None or finalist_id not in snap.answers:
+        return None
+    text, status = snap.answers[finalist_id]
+    fr = snap.scored.get(finalist_id) if rnd.phase is Phase.FINAL else None
+    return {"round": rnd.id, "text": text, "status": status,
+            "timing": snap.timings.get(finalist_id, {"ttft_ms": None, "total_ms": None, "tokens": 0}),
+            "total": fr.total if fr else None}
+
+
 def finalist_view(snap: Snapshot, finalist_id: str, now: float) -> dict[str, Any]:
     """A finalist's tuning page: current settings, history, and whether they are locked."""
     finalist = snap.event.finalist(finalist_id)
@@ -278,6 +293,7 @@ def finalist_view(snap: Snapshot, finalist_id: str, now: float) -> dict[str, Any
         "settings": {"system_prompt": s.system_prompt, "temperature": s.temperature, "max_tokens": s.max_tokens,
                      "version": s.version},
         "history": history, "locked": snap.settings_lock is not None, "lock_reason": snap.settings_lock,
+        "my_answer": _own_answer(snap, finalist_id),
         "limits": {"system_prompt_chars": MAX_SYSTEM_PROMPT_CHARS, "temperature": list(TEMPERATURE_RANGE),
                    "max_tokens": list(MAX_TOKENS_RANGE)},
     }

@@ -79,6 +79,16 @@ const Finale = (() => {
     return [p, more];
   }
 
+  /* "first token 0.20 s", "total 0.50 s", "21 tokens": an answer's timing as short phrases. */
+  function timingText(t) {
+    const parts = [];
+    if (!t) return parts;
+    if (t.ttft_ms !== null && t.ttft_ms !== undefined) parts.push("first token " + (t.ttft_ms / 1000).toFixed(2) + " s");
+    if (t.total_ms !== null && t.total_ms !== undefined) parts.push("total " + (t.total_ms / 1000).toFixed(2) + " s");
+    if (t.tokens) parts.push(t.tokens + " tokens");
+    return parts;
+  }
+
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function formatCountdown(seconds) {
@@ -193,5 +203,5 @@ const Finale = (() => {
     };
   }
 
-  return { deviceId, messageId, el, setText, clear, answersKey, answerBody, formatCountdown, Link, bindStatus };
+  return { deviceId, messageId, el, setText, clear, answersKey, answerBody, timingText, formatCountdown, Link, bindStatus };
 })();

@@ -42,6 +42,23 @@
     else if (msg.type === "error") { setText("notice", "Not saved: " + msg.message); }
   }
 
+  /* Their own answer to the current round: what the settings in use produced, and its points once final. */
+  function renderMine() {
+    const mine = state.my_answer;
+    document.getElementById("mine").hidden = !mine;
+    if (!mine) return;
+    setText("mine-round", mine.round);
+    const parts = [mine.status, ...Finale.timingText(mine.timing)];
+    if (mine.total !== null && mine.total !== undefined) parts.push(mine.total.toFixed(1) + " points");
+    setText("mine-meta", parts.join(" · "));
+    const key = mine.round + "|" + mine.status + "|" + mine.text.length;
+    const body = document.getElementById("mine-body");
+    if (body.dataset.key === key) return;
+    body.dataset.key = key;
+    clear(body);
+    body.append(...Finale.answerBody(mine));
+  }
+
   function render() {
     setText("event", state.event);
     setText("you", state.you);
@@ -60,10 +77,12 @@
     }
     const lock = document.getElementById("lock");
     lock.hidden = !state.locked;
-    lock.textContent = state.locked ? "🔒 Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
+    lock.textContent = state.locked ? "Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
     lock.dataset.locked = state.locked ? "yes" : "no";
     for (const node of form.querySelectorAll("input, textarea, button")) node.disabled = state.locked;
     showDirty();
+    document.getElementById("open-note").hidden = state.locked;
+    renderMine();
     const list = document.getElementById("history");
     clear(list);
     for (const h of state.history.slice().reverse()) {

@@ -47,15 +47,6 @@
     return "Saved ✓ " + state.criteria.map((c) => c.id + " " + saved[c.id]).join(" · ");
   }
 
-  function timingText(t) {
-    if (!t || t.total_ms === null || t.total_ms === undefined) return "";
-    const parts = [];
-    if (t.ttft_ms !== null && t.ttft_ms !== undefined) parts.push("first token " + (t.ttft_ms / 1000).toFixed(2) + " s");
-    parts.push("total " + (t.total_ms / 1000).toFixed(2) + " s");
-    if (t.tokens) parts.push(t.tokens + " tokens");
-    return parts.join(" · ");
-  }
-
   /* "Saved 2 of 5: A, B · still to score: C, D, E" -- what this judge has left to do. */
   function renderProgress() {
     const labels = state.answers.map((a) => a.label);
@@ -102,7 +93,7 @@
         form.append(el("p", { class: "dirty", role: "status" }, "Changed: press Save to keep these scores."));
         form.addEventListener("submit", (event) => { event.preventDefault(); submit(a.label, form); });
         form.addEventListener("input", () => { form.dataset.dirty = "1"; });
-        const timing = timingText(a.timing);
+        const timing = Finale.timingText(a.timing).join(" · ");
         list.append(el("li", { class: "answer", "data-label": a.label },
           el("h3", { class: "label" }, "Answer " + a.label),
           timing ? el("p", { class: "timing" }, timing) : null,

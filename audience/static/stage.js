@@ -50,16 +50,24 @@
       for (const a of state.answers) {
         const shown = a.status === "ok" || a.status === "streaming";
         const body = el("p", { class: "text" + (shown ? "" : " failed") }, shown ? a.text : "(" + a.status + ")");
-        if (shown && a.text.length > 420) body.classList.add("long");  // faded out at the card's foot
         list.append(el("li", { class: "answer", "data-label": a.label }, el("h3", { class: "label" }, a.label), body));
       }
     }
+    markOverflow();
     renderIdle();
     renderBoard();
     renderBars();
     renderReveal();
     tick();
   }
+
+  /* An answer taller than its card fades out at the card's foot instead of being cut mid-line. */
+  function markOverflow() {
+    for (const node of document.querySelectorAll("#answers .text")) {
+      node.classList.toggle("long", node.scrollHeight > node.clientHeight + 2);
+    }
+  }
+  window.addEventListener("resize", markOverflow);
 
   /* The big call to action while there are no answers to show. */
   function renderIdle() {

@@ -125,7 +125,7 @@ def test_judge_page_lists_what_is_saved_and_what_is_missing(
 
 def test_finalist_page_marks_the_version_in_use_and_unsaved_changes(
         browser: Browser, director: Director, store: Store, hub: HubProcess) -> None:
-    director.new_round("haiku", seed=4)
+    rnd = director.new_round("haiku", seed=4)
     hub.start()
     token = store.tokens("finalists")["sol"]
     finalist = open_page(browser, f"{hub.base}/finalist/{token}", viewport=PHONE, is_mobile=True, has_touch=True)
@@ -140,6 +140,16 @@ def test_finalist_page_marks_the_version_in_use_and_unsaved_changes(
     expect(page.locator("#dirty")).to_be_hidden()
     expect(page.locator("#history li").first).to_have_class("current")
     expect(page.locator("#history li.current .meta")).to_contain_text("v2")
+    expect(page.locator("#open-note")).to_be_visible()
+    expect(page.locator("#mine")).to_be_hidden()
+
+    run_async(lambda: director.ask(rnd.id))
+    own = store.answers(rnd.id)["sol"]
+    expect(page.locator("#open-note")).to_be_hidden()
+    expect(page.locator("#mine-round")).to_have_text(str(rnd.id))
+    expect(page.locator("#mine-body .text")).to_have_text(own.text)
+    expect(page.locator("#mine-meta")).to_contain_text(f"{own.tokens} tokens")
+    page.screenshot(path=str(ARTIFACTS / "polish-finalist-answer.png"), full_page=True)
     finalist.clean()
 
 
