@@ -148,7 +148,9 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         # Revert the mistaken override from the audit log.
         await pilot.press("7", "slash", *"override.added", "escape")
         await wait_until(pilot, lambda: audit_rows(app) == ["override.added"] * 2, "the filtered audit log")
-        # newest first: the mistaken override (round 2) is the selected row
+        # newest first: the mistaken override (round 2) is the selected row, shown in full below the table
+        detail = text_of(app.screen.query_one("#audit-detail", Static))
+        assert f'"override_id": {mistaken.id}' in detail and "u reverts this override" in detail
         await pilot.press("u", *"wrong finalist; audience share stands", "enter")
         await wait_until(pilot, lambda: app.store.overrides(2)[0].reverted, "the revert")
         # When the countdown ends the console closes the poll itself.

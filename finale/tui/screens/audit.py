@@ -41,6 +41,7 @@ class AuditScreen(ConsoleScreen):
             yield Input(placeholder="round", id="round-filter", type="integer")
         yield Static(id="audit-status", classes="hint")
         yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield Static(id="audit-detail")
 
     def on_mount(self) -> None:
         table: DataTable[Cell] = self.query_one("#audit", DataTable)
@@ -59,6 +60,22 @@ class AuditScreen(ConsoleScreen):
         if self.console.snapshot is not None:
             self.render_snapshot(self.console.snapshot)
 
+    @on(Input.Submitted)
+    def _filter_submitted(self, _event: Input.Submitted) -> None:
+        self.action_leave_filter()  # Enter applies the filter and goes to the rows (u, ↑/↓ work there)
+
+    @on(DataTable.RowHighlighted, "#audit")
+    def _show_detail(self) -> None:
+        """The selected event in full: the table cuts long details (an override's reason, scores)."""
+        row = self._rows.get(selected_key(self.query_one("#audit", DataTable)) or "")
+        text = Text()
+        if row is not None:
+            text.append(f"#{row.seq} {row.kind} by {row.actor}: ", style="bold")
+            text.append(json.dumps(dict(row.payload), ensure_ascii=False, sort_keys=True))
+            if row.kind == "override.added":
+                text.append("\nu reverts this override (reason required)", style="yellow")
+        self.query_one("#audit-detail", Static).update(text)
+
     @work(name="read-audit-log", thread=True, exclusive=True, group="audit")
     def load_events(self, kind: str | None, round_id: int | None) -> None:
         rows = self.console.read_events(kind, round_id)
@@ -73,7 +90,8 @@ class AuditScreen(ConsoleScreen):
         shown = f"{len(newest)} of {len(rows)}" if len(rows) > MAX_ROWS else str(len(rows))
         self.query_one("#audit-status", Static).update(Text(
             f"{shown} events · kind {kind or 'any'} · round {round_id if round_id is not None else 'any'}"
-            " · select an override.added row and press u to revert it"))
+            " · / filters (Enter applies) · select an override.added row and press u to revert it"))
+        self._show_detail()
 
     def action_focus_filter(self) -> None:
         self.query_one("#kind-filter", Input).focus()
