@@ -164,6 +164,7 @@
     } else {
       node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";
     }
+    node.classList.toggle("done", node.textContent === "Voting closed");  // smaller: the news is the result
   }
 
   setInterval(tick, 250);
