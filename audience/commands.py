@@ -38,12 +38,17 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     import time
 
     from audience.gcpolicy import keep_collections_short
+    from audience.reach import reach_warnings
     from audience.server import Hub, HubOptions, run_hub
     from audience.state import voting_open
     from finale.cli import _open_event_db
 
     with _open_event_db(db_path) as store:
-        options = HubOptions.from_config(store.event_config(), host=host, port=port, public_url=public_url)
+        config = store.event_config()
+    options = HubOptions.from_config(config, host=host, port=port, public_url=public_url)
+    config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
+        "hub": config.hub.model_copy(update={"host": options.host, "port": options.port or config.hub.port}),
+        "event": config.event.model_copy(update={"public_url": options.public_url})})
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -51,6 +56,8 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
 
     def ready(hub: Hub) -> None:
         click.echo(f"hub listening on http://{options.host}:{hub.port}/ ; join URL {options.join_url}", err=True)
+        for warning in reach_warnings(config):
+            click.echo(f"warning: {warning}", err=True)
         # no full garbage collection walks 10,000 phones' objects while a poll is open (audience/gcpolicy.py)
         background.append(asyncio.get_running_loop().create_task(keep_collections_short(
             lambda: voting_open(hub.snap.round if hub.snap else None, time.time()))))

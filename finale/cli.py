@@ -176,6 +176,15 @@ def validate_cmd(event_file: Path) -> None:
     config = load_event(event_file)
     click.echo(f"{event_file}: ok ({len(config.finalists)} finalists, {len(config.panelists)} panelists, "
                f"{len(config.questions)} questions)")
+    _echo_reach_warnings(event_file, config)
+
+
+def _echo_reach_warnings(event_file: Path, config: EventConfig) -> None:
+    """Warn (stderr, exit status unchanged) when phones could not reach the hub as configured."""
+    from audience.reach import reach_warnings
+
+    for warning in reach_warnings(config):
+        click.echo(f"{event_file}: warning: {warning}", err=True)
 
 
 @main.command("check")
@@ -188,7 +197,9 @@ def check_cmd(event_file: Path, timeout_s: float) -> None:
 
     config = load_event(event_file)
     results = run_preflight(config, event_file.parent, timeout_s)
-    if not print_results(event_file, results, Console(width=160)):
+    passed = print_results(event_file, results, Console(width=160))
+    _echo_reach_warnings(event_file, config)
+    if not passed:
         sys.exit(1)
 
 
