@@ -174,11 +174,13 @@
   function tick() {
     if (!state) return;
     const node = document.getElementById("countdown");
+    node.classList.remove("soon");  // set again below while the last ten seconds run
     if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
       node.textContent = "Paused · " + formatCountdown(state.paused.remaining) + " left";
     } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
       node.textContent = left > 0 ? "Voting closes in " + formatCountdown(left) : "Voting closed";
+      node.classList.toggle("soon", left > 0 && left <= 10);
       if (left <= 0) renderVotes();
     } else if (state.phase && state.answers.length) {
       node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";

@@ -156,11 +156,13 @@
   function tick() {
     if (!state) return;
     const node = document.getElementById("countdown");
+    node.classList.remove("soon");  // set again below while the last ten seconds run
     if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
       node.textContent = formatCountdown(state.paused.remaining) + " · paused";
     } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
       node.textContent = left > 0 ? formatCountdown(left) : "Voting closed";
+      node.classList.toggle("soon", left > 0 && left <= 10);
     } else {
       node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";
     }

@@ -60,6 +60,7 @@ def test_phone_walks_every_phase_with_a_clear_message(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     expect(page.locator("#hint")).to_contain_text("You can change your vote until voting closes")
 
+    expect(page.locator("#countdown")).to_have_class("countdown sticky")  # red only in the last ten seconds
     labels = sorted(rnd.labels.values())
     page.locator(f"button.vote[data-label='{labels[1]}']").click()
     expect(page.locator("#hint")).to_have_text(
@@ -166,13 +167,15 @@ def test_stage_idle_call_to_vote_transparent_overlay_and_reveal_without_a_winner
     assert size >= 40, f"the question is readable from the back of the room ({size}px at 1920 wide)"
 
     rnd = run_async(lambda: answered_round(director))
-    director.open_poll(rnd.id, 300)
+    director.open_poll(rnd.id, 10)
     expect(page.locator("#idle")).to_be_hidden()
+    expect(page.locator("#countdown")).to_have_class("countdown big soon")  # the last ten seconds are red
     expect(page.locator("#answers")).to_have_attribute("data-count", "5")
     now = store.round(rnd.id).vote_opened_at or 0
     store.record_votes([VoteIn(rnd.id, f"phone-{i:04d}", sorted(rnd.labels.values())[0], None, now + 1)
                         for i in range(3)])
     director.close_poll(rnd.id)
+    expect(page.locator("#countdown")).to_have_class("countdown big done")
     director.reveal_round(rnd.id)  # no panel scores yet: the round has no total, so no winner
     expect(page.locator("#reveal-kicker")).to_have_text(f"Round {rnd.id} · who was who")
     expect(page.locator("#reveal-title")).to_have_text("The answers unmasked")
