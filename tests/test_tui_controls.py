@@ -65,9 +65,9 @@ async def test_stream_retry_rejudge_and_void(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
         await pilot.press("n")
         # Answers stream onto the round screen before they are complete.
-        await wait_until(pilot, lambda: any("streaming" in p.render_text() for p in app.screen.query(AnswerPane)),
+        await wait_until(pilot, lambda: any("streaming" in p.render_text() for p in app.screen.query(AnswerPane))
+                         and any(a.status is AnswerStatus.STREAMING and a.text for a in app.live.values()),
                          "a pane showing its answer streaming in")
-        assert any(a.status is AnswerStatus.STREAMING and a.text for a in app.live.values())
         await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
         zoe = app.screen.query_one("#pane-zoe", AnswerPane)
         assert zoe.has_class("-failed") and "HTTP 500" in zoe.render_text()

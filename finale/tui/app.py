@@ -230,6 +230,8 @@ class FinaleApp(App[None]):
         return stored
 
     def _tick(self) -> None:
+        if not self.screen_stack:  # shutting down
+            return
         if isinstance(self.screen, ConsoleScreen):
             self.screen.tick()
         snap = self.snapshot

@@ -43,11 +43,11 @@ class ConsoleScreen(Screen[None]):
     def refresh_view(self) -> None:
         """Render the app's latest snapshot (called on every store change while this screen is active)."""
         app = self.console
-        headers = self.query(ShowHeader)
-        if not headers:  # not composed yet; on_mount renders it
+        headers, guide = self.query(ShowHeader), self.query(".next-step")
+        if not headers or not guide:  # not composed yet (the guide comes after the body); on_mount renders it
             return
         headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
-        self.query_one(".next-step", Static).update(next_step(app.snapshot))
+        guide.first(Static).update(next_step(app.snapshot))
         if app.snapshot is not None:
             self.render_snapshot(app.snapshot)
 

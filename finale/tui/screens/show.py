@@ -92,7 +92,7 @@ class ShowScreen(ConsoleScreen):
         self.query_one("#round-summary", Static).update(summary)
 
     def on_resize(self) -> None:
-        self.refresh_view()
+        self.call_after_refresh(self.refresh_view)  # sizes are known (and the widgets composed) after a refresh
 
     @on(DataTable.RowHighlighted, "#deck")
     def _preview(self) -> None:

@@ -21,9 +21,11 @@ def mark(value: ComponentValue) -> str:
 def overall_rows(rows: Sequence[Standing], names: dict[str, str]) -> list[tuple[str, Sequence[Cell]]]:
     """Rank, finalist, the 40/40/20 points, votes, total; `*` when an override applies."""
     out: list[tuple[str, Sequence[Cell]]] = []
+    started = any(s.rounds for s in rows)  # before the first final round nobody is "tied first"
     for s in rows:
-        name = names.get(s.finalist_id, s.finalist_id) + (" *" if s.overridden else "") + (" (tie)" if s.tied else "")
-        out.append((s.finalist_id, (str(s.rank), name, f"{s.points[Component.LLM]:.2f}",
+        tie = " (tie)" if s.tied and started else ""
+        name = names.get(s.finalist_id, s.finalist_id) + (" *" if s.overridden else "") + tie
+        out.append((s.finalist_id, (str(s.rank) if started else "–", name, f"{s.points[Component.LLM]:.2f}",
                                     f"{s.points[Component.PANEL]:.2f}", f"{s.points[Component.AUDIENCE]:.2f}",
                                     str(s.votes), Text(f"{s.total:.2f}", style="bold"))))
     return out

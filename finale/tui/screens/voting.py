@@ -78,7 +78,7 @@ class VotingScreen(ConsoleScreen):
         self.query_one("#countdown", Static).update(text)
 
     def on_resize(self) -> None:
-        self.refresh_view()
+        self.call_after_refresh(self.refresh_view)  # sizes are known (and the widgets composed) after a refresh
 
     def tick(self) -> None:
         super().tick()
