@@ -1043,6 +1043,7 @@ def console_stand_in(db_path: Path, port: int, log_path: Path) -> None:
     """What `finale run` does with the hub: one HubSupervisor; prints `ready <hub pid>` and waits for a signal."""
     sup = HubSupervisor(db_path, "127.0.0.1", port, f"http://127.0.0.1:{port}", log_path, min_backoff_s=0.2,
                         max_backoff_s=1.0)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})  # sigwait takes them, not death
     sup.start()
     _say("ready", sup.wait_ready(60), sup.pid)
     try:
