@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from finale.core.model import Component, JudgmentStatus
+from finale.core.model import AnswerStatus, Component, JudgmentStatus
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import mark
 from finale.tui.screens.tables import Cell, fill_table, selected_key
@@ -65,6 +65,9 @@ class JudgingScreen(ConsoleScreen):
             else:
                 status = Text("ok", style="bold green")
                 scores = [f"{j.scores.get(c, 0):g}" for c in snapshot.event.criterion_ids]
+            answer = rec.answers.get(fid)
+            if answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT):
+                status = Text(f"no answer ({answer.status})", style="bold black on yellow")
             llm = "–"
             if fr is not None:
                 llm = "waived" if fr.llm.waived else ("–" if fr.llm.value is None else f"{fr.llm.value:.1f}")
@@ -99,6 +102,11 @@ class JudgingScreen(ConsoleScreen):
         else:
             detail.append("Rationale: ", style="bold")
             detail.append(j.rationale)
+        answer = snapshot.current.answers.get(fid)
+        if answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT):
+            detail.append(f"\nThis answer failed ({answer.status}): judged as an empty answer. ", style="bold yellow")
+            detail.append("Judging closed re-asking; o overrides or waives its scores (reason on the record).",
+                          style="yellow")
         for d in snapshot.disputes:
             if d.finalist_id == fid:
                 detail.append(f"\n⚑ {d.kind}: ", style="bold magenta")

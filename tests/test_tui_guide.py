@@ -1,0 +1,34 @@
+"""The next-step line and the failure styles: what the MC sees when a finalist's answer fails and is judged anyway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from finale.tui.app import create_app
+from tests.test_tui_controls import failing_event, text_of
+from tests.test_tui_support import phase_is, wait_until
+
+
+async def test_a_failed_answer_is_flagged_from_asking_to_judging(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "guide.db", failing_event(tmp_path), seed=7, time_scale=0, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        guide = lambda: text_of(app.screen.query_one(".next-step", Static))  # noqa: E731
+        assert "press n for the next question" in guide()
+        await pilot.press("n")
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
+        label = app.store.round(1).labels["zoe"]
+        await wait_until(pilot, lambda: f"failed: {label}" in guide(), "the failed answer on the next-step line")
+        await pilot.press("j")  # judge without her: the judging screen says her answer was not there
+        await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
+                         and len(app.snapshot.current.judgments) == 5, "round 1 judged")
+        await pilot.pause(0.2)
+        row = sorted(app.store.round(1).labels.values()).index(label)
+        await pilot.press(*["down"] * row)
+        table = app.screen.query_one("#judgments", DataTable)
+        assert str(table.get_row_at(row)[2]) == "no answer (error)"
+        detail = text_of(app.screen.query_one("#judgment-detail", Static))
+        assert "This answer failed (error): judged as an empty answer" in detail and "o overrides" in detail
+        assert "on 5 press o to open the poll" in guide()
