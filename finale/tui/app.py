@@ -144,6 +144,7 @@ class FinaleApp(App[None]):
         self._refreshing = False
         self._live_dirty = False
         self._asking = False
+        self.ask_started: float | None = None  # monotonic time of the ask in flight (the round screen counts)
         self._auto_closed: int | None = None
         self._mounted_at = time.monotonic()
         self._intents: queue.Queue[tuple[str, Callable[[], str]] | None] = queue.Queue()
@@ -386,6 +387,7 @@ class FinaleApp(App[None]):
                         "(ctrl+x) before asking another question.", severity="warning", timeout=8)
             return
         self._asking = True
+        self.ask_started = time.monotonic()
         self.ask_round(question_id, prompt, round_id, only)
         if only is None:
             self.switch_mode("round")
@@ -407,6 +409,7 @@ class FinaleApp(App[None]):
             self.post_message(ActionFailed("ask", str(exc)))
         finally:
             self._asking = False
+            self.ask_started = None
 
     def _streamed(self, answer: Answer) -> None:
         """Called on the network loop's thread; post_message hands it to the screen's loop."""

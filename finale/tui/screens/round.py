@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -48,18 +49,27 @@ class RoundScreen(ConsoleScreen):
             prompt.append(rnd.prompt)
         self.query_one("#round-prompt", Static).update(prompt)
         answers = snapshot.current.answers if snapshot.current is not None else {}
+        started = app.ask_started
+        waited = int(time.monotonic() - started) if started is not None else None
         names = snapshot.names
         for pane in self.query(AnswerPane):
             fid = pane.finalist_id
             if fid == REFERENCE_ID:
                 pane.display = app.show_reference
                 ref = snapshot.config.reference
-                pane.show(f"{ref.name if ref else 'reference'} · not ranked", app.live_answer(fid, snapshot.reference))
+                pane.show(f"{ref.name if ref else 'reference'} · not ranked", app.live_answer(fid, snapshot.reference),
+                          waited)
                 continue
             label = rnd.labels.get(fid, "?") if rnd is not None else "?"
             title = f"{label} · {names[fid]}" if app.show_names else f"Answer {label}"
             stored: Answer | None = answers.get(fid)
-            pane.show(title, app.live_answer(fid, stored))
+            pane.show(title, app.live_answer(fid, stored), waited)
+
+    def tick(self) -> None:
+        """While finalists are being asked, the in-flight panes count the seconds (a stuck endpoint is visible)."""
+        super().tick()
+        if self.console.ask_started is not None and self.console.snapshot is not None and self.query(AnswerPane):
+            self.render_snapshot(self.console.snapshot)
 
     def selected_finalist(self) -> str | None:
         focused = self.focused

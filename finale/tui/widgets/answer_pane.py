@@ -22,13 +22,15 @@ STATUS_STYLE = {
 }
 
 
-def timing_line(answer: Answer | None) -> Text:
-    """Status, then time to first token, total time and tokens per second (two short lines)."""
+def timing_line(answer: Answer | None, waited_s: int | None = None) -> Text:
+    """Status (with the seconds waited so far while in flight), then TTFT, total time and tokens per second."""
     line = Text(no_wrap=True, overflow="ellipsis")
     if answer is None:
         line.append("not asked", style="dim")
         return line
     line.append(str(answer.status), style=STATUS_STYLE[answer.status])
+    if waited_s is not None and answer.status in (AnswerStatus.PENDING, AnswerStatus.STREAMING):
+        line.append(f" · {waited_s} s", style="dim")
     line.append("\nTTFT " + (f"{answer.ttft_ms:.0f}ms" if answer.ttft_ms is not None else "–"))
     line.append(" · total " + (f"{answer.total_ms / 1000:.1f}s" if answer.total_ms is not None else "–"))
     rate = answer.tokens_per_s
@@ -66,15 +68,16 @@ class AnswerPane(VerticalScroll, can_focus=True):
         """What the pane shows, as plain text (for tests and logs)."""
         return str(self.body.render())
 
-    def show(self, title: str, answer: Answer | None) -> None:
-        key = (title, answer)
+    def show(self, title: str, answer: Answer | None, waited_s: int | None = None) -> None:
+        """Render the answer; `waited_s` (seconds since it was asked) shows while it is in flight."""
+        key = (title, answer, waited_s)
         if key == self._key:
             return
         self._key = key
         self.border_title = title
         failed = answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
         self.set_class(failed, "-failed")
-        body = timing_line(answer)
+        body = timing_line(answer, waited_s)
         if answer is not None and answer.error:
             body.append("\n" + answer.error, style="bold red")
         if failed and self.finalist_id != REFERENCE_ID:
