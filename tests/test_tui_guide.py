@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
+from finale.demo import DEMO_EVENT
 from finale.tui.app import create_app
+from finale.tui.widgets.answer_pane import AnswerPane
 from tests.test_tui_controls import failing_event, text_of
 from tests.test_tui_support import phase_is, wait_until
 
@@ -32,3 +35,16 @@ async def test_a_failed_answer_is_flagged_from_asking_to_judging(tmp_path: Path)
         detail = text_of(app.screen.query_one("#judgment-detail", Static))
         assert "This answer failed (error): judged as an empty answer" in detail and "o overrides" in detail
         assert "on 5 press o to open the poll" in guide()
+
+
+async def test_answers_in_flight_count_their_seconds(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "wait.db", DEMO_EVENT, seed=7, time_scale=1.0, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: any(re.search(r"(pending|streaming) · \d+ s", p.render_text())
+                                            for p in app.screen.query(AnswerPane)), "a pane counting its seconds")
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
+        await pilot.pause(0.6)
+        assert app.ask_started is None
+        assert not any(re.search(r" · \d+ s", p.render_text()) for p in app.screen.query(AnswerPane))
