@@ -49,7 +49,8 @@ async def test_console_resumes_mid_round_and_the_show_continues(tmp_path: Path) 
         assert after.current.judgments == before.current.judgments
         assert after.current.votes == before.current.votes and after.total_votes == 40
         assert after.round.vote_deadline == T0 + 45
-        await wait_until(pilot, lambda: "35 s left" in str(second.screen.query_one("#countdown", Static).render()),
+        await wait_until(pilot, lambda: any("35 s left" in str(w.render())  # once the resumed screen is composed
+                                            for w in second.screen.query("#countdown").results(Static)),
                          "the countdown, from the stored deadline and the show clock")
         # Late votes still arrive while the poll is open, then the show goes on to the end.
         record_panel_and_votes(hub_side, second, panel=False, votes=60, now=T0 + 12)
