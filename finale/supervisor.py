@@ -201,6 +201,14 @@ class HubSupervisor:
             time.sleep(0.1)
         return False
 
+    def detach(self) -> None:
+        """Stop watching but leave our hub running (the console lost its terminal; phones stay connected)."""
+        self._stopping.set()
+        with self._lock:
+            pid = self._proc.pid if self._proc is not None else self._adopted
+        if pid is not None:
+            self._note(f"console lost its terminal; left hub pid {pid} running for a restarted console to adopt")
+
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop watching and end our child hub: SIGTERM (clean close for phones), SIGKILL after `grace_s`.
 

@@ -138,3 +138,39 @@ def test_a_port_held_by_another_program_is_named_in_the_header(tmp_path: Path) -
         squatter.wait(10)
         for pid in _hub_pids(db):
             os.kill(pid, signal.SIGKILL)
+
+
+def _console_pids(db: Path) -> list[int]:
+    """Running `finale run` consoles on this database."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            args = process_args(int(entry)) or []
+            if "run" in args and str(db) in args and any(a.endswith("finale.cli") for a in args):
+                pids.append(int(entry))
+    return pids
+
+
+def test_a_console_whose_terminal_hangs_up_without_sighup_closes_and_leaves_its_hub(tmp_path: Path) -> None:
+    """Under `make` the hangup never reaches the console; it must notice the dead terminal by itself."""
+    port = free_port()
+    event, db = _event_on_port(tmp_path, port), tmp_path / "show.db"
+    # `trap '' HUP` is inherited: the console ignores SIGHUP, as when a parent swallows it.
+    run = f"cd {ROOT} && trap '' HUP && exec {sys.executable} -m finale.cli run {event} --db {db}"
+    term = Terminal(f"finale-hub-d-{os.getpid()}")
+    try:
+        term.start("show", run)
+        _wait("our hub up", lambda: "hub: up · 0 phones" in term.screen("show"))
+        [hub] = _hub_pids(db)
+        [console] = _console_pids(db)
+        term.kill()
+        _wait("the console to close", lambda: not Path(f"/proc/{console}").exists()
+              or "zombie" in Path(f"/proc/{console}/status").read_text().lower(), timeout=10)
+        assert _hub_pids(db) == [hub]  # phones stay connected; a restarted console adopts it
+    finally:
+        term.kill()
+        for pid in _console_pids(db):
+            os.kill(pid, signal.SIGKILL)
+        for pid in _hub_pids(db):
+            os.kill(pid, signal.SIGKILL)
+    assert f"console lost its terminal; left hub pid {hub} running" in Path(f"{db}.hub.log").read_text()

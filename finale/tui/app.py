@@ -11,6 +11,7 @@ tests and the benchmark share.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 import time
@@ -59,6 +60,7 @@ from finale.tui.screens.show import ShowScreen
 from finale.tui.screens.standings import StandingsScreen
 from finale.tui.screens.voting import VotingScreen
 from finale.tui.state import ShowSnapshot, read_snapshot
+from finale.tui.terminal import terminal_gone
 
 Clock = Callable[[], float]
 RESUME_SCREEN = {Phase.DRAFT: "show", Phase.ASKING: "round", Phase.ANSWERED: "round", Phase.JUDGING: "judging",
@@ -136,6 +138,8 @@ class FinaleApp(App[None]):
         self.hub_interval = hub_interval
         self.snapshot: ShowSnapshot | None = None
         self.after_first_paint: Callable[[], None] | None = None
+        self.terminal_lost = False  # the terminal hung up: leave the hub serving phones, as after a crash
+        self.on_terminal_lost: Callable[[], None] | None = None
         self.hub_watch: HubWatch | None = None  # set when a supervisor runs the hub for this console
         self.live: dict[str, Answer] = {}
         self.show_names = False
@@ -168,6 +172,22 @@ class FinaleApp(App[None]):
         if self.hub_url:
             self.check_hub_health()
             self.set_interval(self.hub_interval, self.check_hub_health, name="hub-poll")
+        if not self.is_headless and not terminal_gone():
+            self.set_interval(1.0, self._watch_terminal, name="terminal-watch")
+
+    def _watch_terminal(self) -> None:
+        """End the process like a crash once the terminal has hung up without a SIGHUP.
+
+        Textual's orderly shutdown writes to the dead terminal and can block for ever, so the
+        console leaves at once: every write is a committed transaction already (the crash tests
+        show a kill loses nothing committed) and the hub keeps serving the phones.
+        """
+        if self.terminal_lost or not terminal_gone():
+            return
+        self.terminal_lost = True
+        if self.on_terminal_lost is not None:
+            self.on_terminal_lost()
+        os._exit(129)
 
     async def on_unmount(self) -> None:
         self._intents.put(None)

@@ -27,6 +27,11 @@ class _HubStarter:
             self._closing = True
             self.supervisor.stop()
 
+    def detach(self) -> None:
+        with self._lock:
+            self._closing = True
+            self.supervisor.detach()
+
 
 def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: float = 1.0,
                 hub_url: str | None = None, start_hub_process: bool = True) -> None:
@@ -38,6 +43,7 @@ def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: f
         app.use_hub(starter.supervisor.url)
         app.after_first_paint = starter.start  # the hub's start-up must not delay the first screen
         app.hub_watch = starter.supervisor
+        app.on_terminal_lost = starter.detach
     try:
         app.run()
     finally:
