@@ -21,14 +21,13 @@ and its round winner.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
 from finale.core.scoring import FinalistRound, Standing, score_round, standings
 from finale.core.tuning import MAX_SYSTEM_PROMPT_CHARS, MAX_TOKENS_RANGE, TEMPERATURE_RANGE
-from finale.store import Store
+from finale.store import Store, token_owner
 
 # Phases in which the anonymised answers are on the pages.
 SHOWN = (Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL)
@@ -57,11 +56,7 @@ class Snapshot:
 
     def token_owner(self, table: str, token: str) -> str | None:
         """Constant-time look-up of a private-link token in this snapshot."""
-        owner = None
-        for ident, tok in self.tokens.get(table, {}).items():
-            if secrets.compare_digest(tok.encode(), token.encode()):
-                owner = ident
-        return owner
+        return token_owner(self.tokens.get(table, {}), token)
 
 
 def read_snapshot(store: Store) -> Snapshot:

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from finale.config import EventConfig
@@ -202,8 +202,6 @@ class Director:
         return self._move(rnd, "round.void", {"reason": reason.strip()})
 
     def reveal_round(self, round_id: int) -> Round:
-        from dataclasses import replace
-
         rnd = self.store.round(round_id)
         if rnd.phase not in (Phase.CLOSED, Phase.FINAL):
             raise show.IllegalTransition(rnd.id, rnd.phase, rnd.phase, "labels are revealed only after the close")

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,15 @@ class VoteIn:
     label: str
     client_msg_id: str | None
     cast_at: float
+
+
+def token_owner(tokens: dict[str, str], token: str) -> str | None:
+    """Whose private-link token this is, comparing against every token so timing tells nothing."""
+    owner = None
+    for ident, tok in tokens.items():
+        if secrets.compare_digest(tok.encode(), token.encode()):
+            owner = ident
+    return owner
 
 
 def _create_private(path: Path) -> None:
@@ -299,8 +308,6 @@ class Store:
     def event(self) -> Event:
         """The core event, with each finalist's current prompt settings."""
         ev = self.event_config().to_core()
-        from dataclasses import replace
-
         return replace(ev, finalists=tuple(replace(f, settings=self.settings(f.id)) for f in ev.finalists))
 
     def tokens(self, table: str) -> dict[str, str]:
@@ -311,10 +318,7 @@ class Store:
 
     def who_has_token(self, table: str, token: str) -> str | None:
         """The panelist or finalist id a private-link token belongs to, or None."""
-        for ident, tok in self.tokens(table).items():
-            if secrets.compare_digest(tok, token):
-                return ident
-        return None
+        return token_owner(self.tokens(table), token)
 
     # -- prompt settings ----------------------------------------------------
 

@@ -12,14 +12,14 @@ from finale.store import Store, VoteIn
 
 
 def panel_scores(event: Event, rnd: Round, script: Script, seed: int) -> list[PanelScore]:
-    """Each panelist scores near the scripted quality, except that people get strawberry right."""
+    """Each panelist scores near the scripted quality, or near the script's own panel line where it has one."""
     out = []
     for p in event.panelists:
         rng = random.Random(f"{seed}:panel:{p.id}:{rnd.id}")
         for fid in rnd.labels:
-            base = statistics.fmean(script.judge_scores(fid, rnd.question_id))
-            if rnd.question_id == "strawberry" and fid == "ray":
-                base = 8.5  # the panel reads "3." correctly; only the judge model gets it wrong
+            base = script.panel_base(fid, rnd.question_id)
+            if base is None:
+                base = statistics.fmean(script.judge_scores(fid, rnd.question_id))
             scores = {c.id: float(min(10, max(0, round(base + rng.uniform(-1.5, 1.5))))) for c in event.rubric}
             out.append(PanelScore(rnd.id, fid, p.id, scores))
     return out
