@@ -1,0 +1,32 @@
+"""The one source of truth: a SQLite file per event, shared by the console and the hub.
+
+Every state change is written together with its `events` row in one
+transaction, so the audit log and the tables the screens read never disagree,
+and a process killed mid-write leaves either both or neither. The console and
+the hub each open their own `Store`; each notices the other's commits through
+`ChangeWatcher` (`PRAGMA data_version`).
+
+This package is the only place in the project that speaks SQL
+(tests/test_architecture.py checks it); its sections are one module each.
+"""
+
+from finale.store.audit import EventRow
+from finale.store.base import StoreError
+from finale.store.export import iter_rows
+from finale.store.schema import MIGRATIONS, SCHEMA_VERSION
+from finale.store.setup import token_owner
+from finale.store.store import Store
+from finale.store.votes import VoteIn
+from finale.store.watcher import ChangeWatcher
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "ChangeWatcher",
+    "EventRow",
+    "Store",
+    "StoreError",
+    "VoteIn",
+    "iter_rows",
+    "token_owner",
+]

@@ -1,0 +1,55 @@
+"""The audit log: every change appends one `events` row in the transaction that makes it."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from finale.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One line of the audit log."""
+
+    seq: int
+    at: float
+    actor: str
+    kind: str
+    round_id: int | None
+    payload: dict[str, Any]
+
+
+class AuditMixin(StoreBase):
+    """Writing and reading the `events` table."""
+
+    def log(self, actor: str, kind: str, payload: dict[str, Any], round_id: int | None = None,
+            at: float | None = None) -> int:
+        """Append one event; call inside the transaction that makes the change."""
+        cur = self.conn.execute(
+            "INSERT INTO events (at, actor, kind, round_id, payload) VALUES (?, ?, ?, ?, ?)",
+            (at if at is not None else time.time(), actor, kind, round_id,
+             json.dumps(payload, sort_keys=True, ensure_ascii=False)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def events(self, since: int = 0, kind: str | None = None, round_id: int | None = None,
+               limit: int | None = None) -> list[EventRow]:
+        """Events after sequence number `since`, oldest first; `kind` may end in `*` (e.g. "poll.*")."""
+        where = ["seq > ?"]
+        params: list[Any] = [since]
+        if kind is not None:
+            where.append("kind LIKE ?")
+            params.append(kind.replace("*", "%"))
+        if round_id is not None:
+            where.append("round_id = ?")
+            params.append(round_id)
+        sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            EventRow(r["seq"], r["at"], r["actor"], r["kind"], r["round_id"], json.loads(r["payload"]))
+            for r in self.db.query(sql, params)
+        ]

@@ -1,0 +1,69 @@
+"""Human overrides of one component for one finalist in one round, kept beside the original."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from finale.core.model import Component, Override, OverrideAction, Phase
+from finale.core.scoring import validate_override
+from finale.store.base import StoreError
+from finale.store.rounds import RoundsMixin
+
+
+class OverridesMixin(RoundsMixin):
+    """Adding, reverting and listing overrides, each with its event."""
+
+    def add_override(self, round_id: int, finalist_id: str, component: Component, action: OverrideAction,
+                     reason: str, actor: str, value: float | None = None, original: float | None = None) -> Override:
+        """Record a human override; the original value is kept beside it."""
+        proposal = validate_override(Override(0, round_id, finalist_id, component, action, reason, actor, value))
+        with self.transaction():
+            rnd = self.round(round_id)
+            if finalist_id not in rnd.labels:
+                raise StoreError(f"finalist {finalist_id!r} is not in round {round_id}")
+            if rnd.phase in (Phase.FINAL, Phase.VOID):
+                raise StoreError(f"round {round_id} is {rnd.phase}; overrides are locked")
+            cur = self.conn.execute(
+                "INSERT INTO overrides (round_id, finalist_id, component, action, value, original, reason, actor, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (round_id, finalist_id, component.value, action.value, value, original, reason.strip(),
+                 actor.strip(), time.time()),
+            )
+            oid = int(cur.lastrowid or 0)
+            self.log(actor, "override.added", {"override_id": oid, "finalist_id": finalist_id,
+                                               "component": component.value, "action": action.value,
+                                               "value": value, "original": original, "reason": reason.strip()},
+                     round_id)
+        return Override(oid, round_id, finalist_id, component, action, proposal.reason.strip(),
+                        proposal.actor.strip(), value)
+
+    def revert_override(self, override_id: int, actor: str, reason: str = "") -> None:
+        """Undo an override, on the record; refused once its round is final or void."""
+        with self.transaction():
+            row = self.conn.execute("SELECT round_id, reverted_at FROM overrides WHERE id=?",
+                                    (override_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no override {override_id}")
+            if row[1] is not None:
+                raise StoreError(f"override {override_id} is already reverted")
+            if self.round(row[0]).phase in (Phase.FINAL, Phase.VOID):
+                raise StoreError(f"round {row[0]} is closed for changes; override {override_id} stays")
+            self.conn.execute("UPDATE overrides SET reverted_at=?, reverted_by=?, revert_reason=? WHERE id=?",
+                              (time.time(), actor, reason, override_id))
+            self.log(actor, "override.reverted", {"override_id": override_id, "reason": reason}, row[0])
+
+    def overrides(self, round_id: int | None = None, include_reverted: bool = True) -> list[Override]:
+        """Overrides (of one round, or all), oldest first; reverted ones are marked, or left out."""
+        sql = "SELECT * FROM overrides WHERE 1=1"
+        params: list[Any] = []
+        if round_id is not None:
+            sql += " AND round_id=?"
+            params.append(round_id)
+        if not include_reverted:
+            sql += " AND reverted_at IS NULL"
+        return [
+            Override(r["id"], r["round_id"], r["finalist_id"], Component(r["component"]),
+                     OverrideAction(r["action"]), r["reason"], r["actor"], r["value"], r["reverted_at"] is not None)
+            for r in self.db.query(sql + " ORDER BY id", params)
+        ]

@@ -1,0 +1,45 @@
+"""Panel judges' scores, one row per (round, answer, panelist); a revision replaces the row."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from finale.core.model import PanelScore, Phase
+from finale.store.base import StoreError
+from finale.store.rounds import RoundsMixin
+from finale.store.setup import SetupMixin
+
+
+class PanelMixin(RoundsMixin, SetupMixin):
+    """Writing and reading panel scores."""
+
+    def save_panel_score(self, score: PanelScore, actor: str) -> None:
+        """A panelist's scores for one answer; revising replaces them. Written at once."""
+        criteria = set(self.event_config().to_core().criterion_ids)
+        if set(score.scores) != criteria:
+            raise StoreError(f"panel scores need exactly the criteria {sorted(criteria)}; got {sorted(score.scores)}")
+        for crit, value in score.scores.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 10:
+                raise StoreError(f"score for {crit} must be a number from 0 to 10; got {value!r}")
+        with self.transaction():
+            rnd = self.round(score.round_id)
+            if rnd.phase in (Phase.FINAL, Phase.VOID):
+                raise StoreError(f"round {rnd.id} is {rnd.phase}; panel scores are locked")
+            if score.finalist_id not in rnd.labels:
+                raise StoreError(f"finalist {score.finalist_id!r} is not in round {rnd.id}")
+            self.conn.execute(
+                "INSERT INTO panel_scores VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, finalist_id, panelist_id) "
+                "DO UPDATE SET scores=excluded.scores, actor=excluded.actor, updated_at=excluded.updated_at",
+                (score.round_id, score.finalist_id, score.panelist_id, json.dumps(score.scores), actor, time.time()),
+            )
+            self.log(actor, "panel.scored", {"finalist_id": score.finalist_id, "panelist_id": score.panelist_id,
+                                             "scores": score.scores}, score.round_id)
+
+    def panel_scores(self, round_id: int) -> list[PanelScore]:
+        """A round's panel scores, by panelist then finalist."""
+        return [
+            PanelScore(r["round_id"], r["finalist_id"], r["panelist_id"], json.loads(r["scores"]))
+            for r in self.db.query("SELECT * FROM panel_scores WHERE round_id=? ORDER BY panelist_id, finalist_id",
+                                   [round_id])
+        ]

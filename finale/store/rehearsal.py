@@ -1,0 +1,23 @@
+"""Wiping a rehearsal's rounds while keeping the event's setup."""
+
+from __future__ import annotations
+
+from finale.store.show_state import ShowStateMixin
+
+
+class RehearsalMixin(ShowStateMixin):
+    """The rehearsal reset (`finale reset`)."""
+
+    def wipe_show(self, actor: str) -> dict[str, int]:
+        """Delete every round and what hangs off it, with their events, in one logged transaction.
+
+        The event setup stays: finalists, panelists and their tokens, questions, prompt settings.
+        Returns the rows deleted per table (the payload of the `rehearsal.reset` event).
+        """
+        with self.transaction():
+            counts = {t: self.conn.execute(f"DELETE FROM {t}").rowcount for t in
+                      ("votes", "panel_scores", "judgments", "answers", "overrides", "rounds", "show_state")}
+            counts["events"] = self.conn.execute(
+                "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%'").rowcount
+            self.log(actor, "rehearsal.reset", counts)
+        return counts

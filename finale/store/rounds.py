@@ -1,0 +1,118 @@
+"""Rounds, their answers and their LLM judgments."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from finale.core.model import Answer, AnswerStatus, Judgment, JudgmentStatus, Phase, Round
+from finale.store.base import StoreError
+from finale.store.show_state import ShowStateMixin
+
+
+class RoundsMixin(ShowStateMixin):
+    """Creating and moving rounds; storing what the finalists answered and what the judge said."""
+
+    @staticmethod
+    def _round(r: dict[str, Any]) -> Round:
+        return Round(
+            id=r["id"], prompt=r["prompt"], phase=Phase(r["phase"]), question_id=r["question_id"],
+            seed=r["seed"], labels=json.loads(r["labels"]), settings_versions=json.loads(r["settings_versions"]),
+            vote_opened_at=r["vote_opened_at"], vote_deadline=r["vote_deadline"], revealed=bool(r["revealed"]),
+        )
+
+    def create_round(self, prompt: str, question_id: str | None, seed: int, labels: dict[str, str],
+                     actor: str) -> Round:
+        """A new draft round; settings versions are frozen when it is asked."""
+        now = time.time()
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO rounds (question_id, prompt, phase, seed, labels, settings_versions, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
+                (question_id, prompt, Phase.DRAFT.value, seed, json.dumps(labels), now, now),
+            )
+            round_id = int(cur.lastrowid or 0)
+            self._set_show("current_round", round_id)
+            self.log(actor, "round.created", {"question_id": question_id, "prompt": prompt, "seed": seed},
+                     round_id)
+        return self.round(round_id)
+
+    def round(self, round_id: int) -> Round:
+        """One round; a StoreError if there is none with that id."""
+        rows = list(self.db.query("SELECT * FROM rounds WHERE id=?", [round_id]))
+        if not rows:
+            raise StoreError(f"no round {round_id}")
+        return self._round(rows[0])
+
+    def rounds(self) -> list[Round]:
+        """Every round, in the order they were created."""
+        return [self._round(r) for r in self.db.query("SELECT * FROM rounds ORDER BY id")]
+
+    def current_round(self) -> Round | None:
+        """The round the show is on (the latest created), or None before the first."""
+        value = self.show_state().get("current_round")
+        return self.round(int(value)) if value is not None else None
+
+    def update_round(self, rnd: Round, actor: str, kind: str, payload: dict[str, Any] | None = None) -> Round:
+        """Persist a round the core has already moved (phase, poll times, reveal) with its event."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE rounds SET phase=?, labels=?, settings_versions=?, vote_opened_at=?, vote_deadline=?, "
+                "revealed=?, updated_at=? WHERE id=?",
+                (rnd.phase.value, json.dumps(rnd.labels), json.dumps(rnd.settings_versions), rnd.vote_opened_at,
+                 rnd.vote_deadline, int(rnd.revealed), time.time(), rnd.id),
+            )
+            self.log(actor, kind, {"phase": rnd.phase.value, **(payload or {})}, rnd.id)
+        return rnd
+
+    def save_answer(self, answer: Answer, actor: str = "console", is_reference: bool = False,
+                    log: bool = True) -> None:
+        """Store an answer's latest state; the final state is logged, streaming updates are not."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO answers (round_id, finalist_id, is_reference, text, status, error, ttft_ms, total_ms, "
+                "tokens, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, finalist_id) DO "
+                "UPDATE SET text=excluded.text, status=excluded.status, error=excluded.error, "
+                "ttft_ms=excluded.ttft_ms, total_ms=excluded.total_ms, tokens=excluded.tokens, "
+                "updated_at=excluded.updated_at, attempt=CASE WHEN excluded.status='pending' "
+                "THEN answers.attempt + 1 ELSE answers.attempt END",
+                (answer.round_id, answer.finalist_id, int(is_reference), answer.text, answer.status.value,
+                 answer.error, answer.ttft_ms, answer.total_ms, answer.tokens, time.time()),
+            )
+            if log:
+                self.log(actor, "answer.saved", {
+                    "finalist_id": answer.finalist_id, "status": answer.status.value, "error": answer.error,
+                    "ttft_ms": answer.ttft_ms, "total_ms": answer.total_ms, "tokens": answer.tokens,
+                    "chars": len(answer.text), "reference": is_reference}, answer.round_id)
+
+    def answers(self, round_id: int, include_reference: bool = False) -> dict[str, Answer]:
+        """A round's answers by finalist id; the reference model's only when asked for."""
+        sql = "SELECT * FROM answers WHERE round_id=?" + ("" if include_reference else " AND is_reference=0")
+        return {
+            r["finalist_id"]: Answer(r["round_id"], r["finalist_id"], r["text"], AnswerStatus(r["status"]),
+                                     r["error"], r["ttft_ms"], r["total_ms"], r["tokens"])
+            for r in self.db.query(sql, [round_id])
+        }
+
+    def save_judgment(self, judgment: Judgment, judge: str, actor: str = "judge") -> None:
+        """Store (or replace) the LLM judge's verdict on one answer, with its event."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO judgments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, finalist_id) DO "
+                "UPDATE SET status=excluded.status, scores=excluded.scores, rationale=excluded.rationale, "
+                "reason=excluded.reason, raw=excluded.raw, judge=excluded.judge, updated_at=excluded.updated_at",
+                (judgment.round_id, judgment.finalist_id, judgment.status.value, json.dumps(judgment.scores),
+                 judgment.rationale, judgment.reason, judgment.raw, judge, time.time()),
+            )
+            self.log(actor, "judgment.saved", {"finalist_id": judgment.finalist_id, "status": judgment.status.value,
+                                               "scores": judgment.scores, "reason": judgment.reason,
+                                               "judge": judge}, judgment.round_id)
+
+    def judgments(self, round_id: int) -> dict[str, Judgment]:
+        """A round's LLM judgments by finalist id."""
+        return {
+            r["finalist_id"]: Judgment(r["round_id"], r["finalist_id"], JudgmentStatus(r["status"]),
+                                       json.loads(r["scores"]), r["rationale"], r["reason"], r["raw"])
+            for r in self.db.query("SELECT * FROM judgments WHERE round_id=?", [round_id])
+        }
