@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from finale.core.ranges import SCORE_RANGE_TEXT, ScoreError, check_score
+
 ROLES = ("audience", "judge", "finalist", "stage")
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -64,7 +66,7 @@ class Vote:
 
 @dataclass(frozen=True)
 class Scores:
-    """A panel judge's 0-10 scores per criterion for one anonymised answer."""
+    """A panel judge's scores (core.ranges: 0 to 10) per criterion for one anonymised answer."""
 
     round: int
     label: str
@@ -211,16 +213,14 @@ def _hello(obj: dict[str, Any]) -> Hello:
 
 
 def _scores(obj: dict[str, Any], msg_id: str | None) -> dict[str, float]:
-    value = _need(obj, "scores", "an object of criterion -> score from 0 to 10", msg_id)
+    expected = f"an object of criterion -> score from {SCORE_RANGE_TEXT}"
+    value = _need(obj, "scores", expected, msg_id)
     if not isinstance(value, dict) or not value:
-        raise ProtocolError("bad_scores", "scores: expected an object of criterion -> score from 0 to 10", msg_id)
-    out: dict[str, float] = {}
-    for crit, score in value.items():
-        if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score) \
-                or not 0 <= score <= 10:
-            raise ProtocolError("bad_scores", f"scores: {crit} must be a number from 0 to 10; got {score!r}", msg_id)
-        out[str(crit)] = float(score)
-    return out
+        raise ProtocolError("bad_scores", f"scores: expected {expected}", msg_id)
+    try:
+        return {str(crit): check_score(str(crit), score) for crit, score in value.items()}
+    except ScoreError as exc:
+        raise ProtocolError("bad_scores", f"scores: {exc}", msg_id) from None
 
 
 def frame_limit(role: str | None) -> int:

@@ -35,7 +35,8 @@ from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
 from finale.config import EventConfig
 from finale.core.model import PanelScore
-from finale.core.show import finalist_for_label, vote_refusal
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
 from finale.store import ChangeWatcher, Store, StoreError, VoteIn
 
@@ -338,27 +339,18 @@ class Hub:
     async def _vote(self, c: Client, msg: protocol.Vote) -> None:
         rnd = self.snap.round if self.snap else None
         now = time.time()
-        why: tuple[str, str] | None
-        if rnd is not None and msg.round != rnd.id:
-            why = ("wrong_round", f"round {msg.round} is not the current round ({rnd.id}); "
-                   "voting is only for the current round")
-        else:
-            why = vote_refusal(rnd, msg.label, now)
-            if why is None and rnd is not None and c.device_id is not None:
-                why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now))
-        if why is not None and why[0] in ("poll_closed", "wrong_round") and await self._already_counted(c, msg):
-            why = None  # a resend of a vote stored before the close, whose ack was lost
+        ballot = Ballot(msg.round, msg.label, msg.id, now)
+        decision = decide_vote(rnd, ballot)
+        if decision.code in MAY_BE_REPLAY and c.device_id is not None:
+            # a resend of a vote stored before the close (or the pause), whose ack was lost
+            decision = decide_vote(rnd, ballot, await self._read(self.store_r.counted_vote, msg.round, c.device_id))
+        why = decision.refusal
+        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None and c.device_id is not None:
+            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now))
         if why is not None:
             await self._refuse(c, why[0], why[1], msg.id)
             return
         await self._send(c, protocol.ack(msg.id, round=msg.round, label=msg.label))
-
-    async def _already_counted(self, c: Client, msg: protocol.Vote) -> bool:
-        """True when this device's counted vote in `msg.round` is this very message."""
-        if c.device_id is None:
-            return False
-        counted = await self._read(self.store_r.counted_vote, msg.round, c.device_id)
-        return counted == (msg.id, msg.label)
 
     async def _scores(self, c: Client, msg: protocol.Scores) -> None:
         rnd = self.snap.round if self.snap else None

@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from finale.core.model import Phase, Round
-from finale.core.show import vote_refusal
+from finale.core.model import Round
+from finale.core.poll import Ballot, decide_vote
 from finale.store import Store, StoreError, VoteIn
 
 Refusal = tuple[str, str]
@@ -37,13 +37,8 @@ class WriterStats:
 
 
 def refusal_at_commit(rnd: Round, vote: VoteIn) -> Refusal | None:
-    """The core's vote rule, judged at the moment the vote was cast.
-
-    A poll closed after the vote was cast still counts it (the last vote before
-    the close counts); the close time is the round's deadline.
-    """
-    as_cast = replace(rnd, phase=Phase.VOTING) if rnd.phase is Phase.CLOSED else rnd
-    return vote_refusal(as_cast, vote.label, vote.cast_at)
+    """The core's vote rule (core.poll.decide_vote), judged at the moment the vote was cast."""
+    return decide_vote(rnd, Ballot(vote.round_id, vote.label, vote.client_msg_id, vote.cast_at)).refusal
 
 
 class VoteWriter:

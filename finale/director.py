@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from finale.config import EventConfig
-from finale.core import show
+from finale.core import poll, show
+from finale.core.blockers import Blocker, blockers
+from finale.core.disputes import Dispute, disputes
 from finale.core.model import (
     Answer,
     AnswerStatus,
@@ -29,7 +31,7 @@ from finale.core.model import (
     Phase,
     Round,
 )
-from finale.core.scoring import Dispute, RoundRecord, Standing, blockers, disputes, score_round, standings
+from finale.core.scoring import RoundRecord, Standing, score_round, standings
 from finale.demo.script import Script, load_script
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
@@ -180,14 +182,14 @@ class Director:
     def open_poll(self, round_id: int, window_s: float | None = None) -> Round:
         rnd = self.store.round(round_id)
         window = window_s if window_s is not None else self.config.voting.window_seconds
-        return self._move(show.open_poll(rnd, self.clock(), window), "poll.opened", {"window_s": window})
+        return self._move(poll.open_poll(rnd, self.clock(), window), "poll.opened", {"window_s": window})
 
     def extend_poll(self, round_id: int, seconds: float) -> Round:
-        rnd = show.extend_poll(self.store.round(round_id), seconds, self.clock())
+        rnd = poll.extend_poll(self.store.round(round_id), seconds, self.clock())
         return self._move(rnd, "poll.extended", {"seconds": seconds, "deadline": rnd.vote_deadline})
 
     def close_poll(self, round_id: int) -> Round:
-        rnd = show.close_poll(self.store.round(round_id), self.clock())
+        rnd = poll.close_poll(self.store.round(round_id), self.clock())
         return self._move(rnd, "poll.closed", {"votes": self.store.vote_labels(round_id)})
 
     def finalize(self, round_id: int) -> Round:
@@ -226,7 +228,7 @@ class Director:
     def record(self, round_id: int) -> RoundRecord:
         return self.store.round_record(round_id)
 
-    def blockers(self, round_id: int) -> list[str]:
+    def blockers(self, round_id: int) -> list[Blocker]:
         return blockers(self.event, self.store.round_record(round_id))
 
     def disputes(self, round_id: int) -> list[Dispute]:

@@ -87,7 +87,7 @@ async def test_score_out_of_range_fails(aws: WireHTTPServer, runtime: Runtime) -
                                                     "rationale": "Great."})
     verdict = await bedrock_judge(aws, runtime).judge(REQ)
     assert not verdict.ok
-    assert verdict.reason is not None and "score for quality is 11, outside 0-10" in verdict.reason
+    assert verdict.reason is not None and "score for quality is 11, outside 0 to 10" in verdict.reason
     assert '"quality": 11' in verdict.raw
 
 

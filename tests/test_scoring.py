@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from finale.core.blockers import BlockerKind, blockers
+from finale.core.disputes import disputes
 from finale.core.model import (
     Answer,
     AnswerStatus,
@@ -30,8 +32,6 @@ from finale.core.model import (
 from finale.core.scoring import (
     RoundRecord,
     ScoringError,
-    blockers,
-    disputes,
     score_round,
     standings,
     validate_override,
@@ -226,13 +226,19 @@ def test_blockers_say_what_is_missing() -> None:
         judgments={"f0": Judgment(3, "f0", JudgmentStatus.FAILED, reason="no tool call in the reply")},
         panel_scores=[PanelScore(3, "f0", "p0", {c: 5 for c in CRIT})],
     )
-    found = blockers(event, record)
+    typed = blockers(event, record)
+    found = [b.text for b in typed]
     assert "the round is voting; the poll must be closed first" in found
     assert "LLM judge: F0 (A): judgment failed: no tool call in the reply" in found
     assert "LLM judge: F1 (B): no judgment yet" in found
     assert "panel: F0 (A): waiting for P1" in found
     assert "panel: F1 (B): waiting for P0, P1" in found
     assert "audience: F0 (A): no votes cast" in found
+    kinds = {(b.kind, b.finalist_id) for b in typed}
+    assert {(BlockerKind.PHASE, None), (BlockerKind.LLM, "f0"), (BlockerKind.LLM, "f1"),
+            (BlockerKind.AUDIENCE, "f1")} <= kinds
+    panel = next(b for b in typed if b.kind is BlockerKind.PANEL and b.finalist_id == "f1")
+    assert panel.panelist_ids == ("p0", "p1")
 
 
 def test_ties_break_on_panel_then_llm_then_votes_then_latency() -> None:

@@ -7,16 +7,13 @@ import itertools
 import pytest
 
 from finale.core.model import Phase, Round
-from finale.core.show import (
-    LEGAL,
-    IllegalTransition,
-    assign_labels,
-    close_poll,
-    extend_poll,
-    open_poll,
-    transition,
-    vote_refusal,
-)
+from finale.core.poll import Ballot, close_poll, decide_vote, extend_poll, open_poll
+from finale.core.show import LEGAL, IllegalTransition, assign_labels, transition
+
+
+def vote_refusal(rnd: Round | None, label: str, now: float) -> tuple[str, str] | None:
+    """The core's vote rule for a ballot naming the round itself (round 2 when there is none)."""
+    return decide_vote(rnd, Ballot(rnd.id if rnd else 2, label, "m1", now)).refusal
 
 HAPPY = [Phase.ASKING, Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL]
 
@@ -71,7 +68,8 @@ def test_poll_deadline_comes_from_the_server_clock() -> None:
     assert longer.vote_deadline == 1060.0
     closed = close_poll(longer, now=1020.0)
     assert closed.phase is Phase.CLOSED and closed.vote_deadline == 1020.0
-    assert vote_refusal(closed, "A", 1019)[0] == "poll_closed"  # type: ignore[index]
+    assert vote_refusal(closed, "A", 1021)[0] == "poll_closed"  # type: ignore[index]
+    assert vote_refusal(closed, "A", 1019) is None  # cast before the close: counted even if committed after it
     with pytest.raises(IllegalTransition, match="only an open poll can be extended"):
         extend_poll(closed, 10, now=1021.0)
     with pytest.raises(ValueError, match="window must be positive"):

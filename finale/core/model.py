@@ -164,6 +164,7 @@ class Round:
     vote_opened_at: float | None = None
     vote_deadline: float | None = None
     revealed: bool = False
+    vote_paused_at: float | None = None  # set while the MC has the poll paused (see core.poll)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,16 @@ class Answer:
     ttft_ms: float | None = None
     total_ms: float | None = None
     tokens: int = 0
+
+    @property
+    def failed(self) -> bool:
+        """The endpoint errored or ran out of time: no usable answer, the MC may re-ask it."""
+        return self.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
+
+    @property
+    def finished(self) -> bool:
+        """The answer will not change any more unless re-asked: it came in, failed or timed out."""
+        return self.status in (AnswerStatus.OK, AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -197,6 +208,11 @@ class Judgment:
     rationale: str = ""
     reason: str | None = None
     raw: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The judge produced no usable scores: a human must score or re-judge it."""
+        return self.status is JudgmentStatus.FAILED
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,19 @@ Components are on a 0-100 scale:
 - audience: the finalist's share of the round's votes, times 100.
 A round total is the weighted sum. A waived component drops out and the other
 weights are scaled up to sum to 1 again, so a waiver neither rewards nor
-punishes. Standings sum the totals of final rounds; ties go to the higher
-panel points, then LLM points, then more votes, then the lower median latency.
+punishes. Standings sum the totals of final rounds; ties follow core.ranking
+(panel points, then LLM points, then more votes, then the lower median latency).
+What blocks a round is in core.blockers, disputes in core.disputes.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from finale.core.checks import check_answer
 from finale.core.model import (
     Answer,
-    AnswerStatus,
     Component,
     Event,
     Judgment,
@@ -32,6 +31,7 @@ from finale.core.model import (
     Round,
     Weights,
 )
+from finale.core.ranking import rank, tie_key
 
 WEIGHT_TOLERANCE = 1e-6
 
@@ -230,75 +230,6 @@ def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
     return out
 
 
-def blockers(event: Event, record: RoundRecord) -> list[str]:
-    """What keeps a round from being final, in words the MC can act on."""
-    rnd = record.round
-    out: list[str] = []
-    if rnd.phase is Phase.VOID:
-        return ["the round is void"]
-    if rnd.phase not in (Phase.CLOSED, Phase.FINAL):
-        out.append(f"the round is {rnd.phase}; the poll must be closed first")
-    names = {f.id: f.name for f in event.finalists}
-    scored = score_round(event, record)
-    panel_by = {(s.finalist_id, s.panelist_id) for s in record.panel_scores if s.scores}
-    for fid, fr in scored.items():
-        name = f"{names[fid]} ({rnd.labels.get(fid, '?')})"
-        if not fr.llm.present:
-            j = record.judgments.get(fid)
-            why = f"judgment failed: {j.reason}" if j is not None and j.reason else "no judgment yet"
-            out.append(f"LLM judge: {name}: {why}")
-        if not fr.panel.waived and not fr.panel.overridden:
-            missing = [p.name for p in event.panelists if (fid, p.id) not in panel_by]
-            if missing:
-                out.append(f"panel: {name}: waiting for {', '.join(missing)}")
-        if not fr.audience.present:
-            out.append(f"audience: {name}: no votes cast")
-    return out
-
-
-@dataclass(frozen=True)
-class Dispute:
-    """An answer flagged for the head judge, with the reason in plain words."""
-
-    finalist_id: str
-    kind: str  # "checker" or "gap"
-    reason: str
-    resolved: bool = False
-
-
-def disputes(event: Event, record: RoundRecord) -> list[Dispute]:
-    """Checker-vs-judge disagreements and judge-vs-panel gaps above the event's margin."""
-    out: list[Dispute] = []
-    question = None
-    if record.round.question_id is not None:
-        try:
-            question = event.question(record.round.question_id)
-        except KeyError:
-            question = None
-    scored = score_round(event, record)
-    for fid, fr in scored.items():
-        llm = fr.llm.original
-        resolved = fr.llm.overridden or fr.llm.waived
-        answer = record.answers.get(fid)
-        if (
-            question is not None and question.expected is not None and question.check
-            and answer is not None and answer.status is AnswerStatus.OK and llm is not None
-        ):
-            correct = check_answer(question.check, question.expected, answer.text)
-            if correct and llm < 50:
-                out.append(Dispute(fid, "checker", f"checker says correct (expected {question.expected!r}); "
-                                   f"judge gave {llm:.0f}/100", resolved))
-            elif not correct and llm >= 50:
-                out.append(Dispute(fid, "checker", f"checker says wrong (expected {question.expected!r}); "
-                                   f"judge gave {llm:.0f}/100", resolved))
-        panel = fr.panel.original
-        if llm is not None and panel is not None and abs(llm - panel) > event.dispute_margin:
-            out.append(Dispute(fid, "gap", f"judge {llm:.0f} vs panel {panel:.0f}: gap "
-                               f"{abs(llm - panel):.0f} > margin {event.dispute_margin:g}",
-                               resolved or fr.panel.overridden))
-    return out
-
-
 @dataclass(frozen=True)
 class Standing:
     """A finalist's place in the overall standings, with the 40/40/20 breakdown."""
@@ -312,12 +243,6 @@ class Standing:
     rounds: int
     overridden: bool
     tied: bool = False
-
-
-def _tie_key(s: Standing) -> tuple[float, float, float, int, float]:
-    latency = s.median_latency_ms if s.median_latency_ms is not None else float("inf")
-    return (-round(s.total, 9), -round(s.points[Component.PANEL], 9), -round(s.points[Component.LLM], 9),
-            -s.votes, latency)
 
 
 def standings(event: Event, records: Iterable[RoundRecord]) -> list[Standing]:
@@ -348,23 +273,6 @@ def standings(event: Event, records: Iterable[RoundRecord]) -> list[Standing]:
         )
         for fid in event.finalist_ids
     ]
-    ordered = sorted(unranked, key=lambda s: (_tie_key(s), s.finalist_id))
-    ranked: list[Standing] = []
-    for i, s in enumerate(ordered):
-        tied_prev = i > 0 and _tie_key(ordered[i - 1]) == _tie_key(s)
-        tied_next = i + 1 < len(ordered) and _tie_key(ordered[i + 1]) == _tie_key(s)
-        rank = ranked[-1].rank if tied_prev else i + 1
-        ranked.append(Standing(rank, s.finalist_id, s.total, s.points, s.votes, s.median_latency_ms,
-                               s.rounds, s.overridden, tied_prev or tied_next))
-    return ranked
-
-
-def tally(votes: Iterable[tuple[str, str]], labels: Mapping[str, str]) -> dict[str, int]:
-    """Votes per finalist id from (device, label) pairs; labels not in the round are ignored."""
-    by_label = {lab: fid for fid, lab in labels.items()}
-    counts = {fid: 0 for fid in labels}
-    for _device, label in votes:
-        fid = by_label.get(label)
-        if fid is not None:
-            counts[fid] += 1
-    return counts
+    ranked = rank(unranked, lambda s: tie_key(s.total, s.points, s.votes, s.median_latency_ms),
+                  lambda s: s.finalist_id)
+    return [replace(s, rank=r.rank, tied=r.tied) for s, r in ranked]

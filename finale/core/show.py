@@ -1,13 +1,16 @@
 """The round state machine: which phase may follow which, and why not otherwise.
 
 Kept as data so the console can grey out keys that would be refused and the
-refusal message can say exactly which transition was asked for.
+refusal message can say exactly which transition was asked for. The poll's
+own moves (open, pause, resume, extend, close) and the vote rule are in
+core.poll; named phase questions in core.phases.
 """
 
 from __future__ import annotations
 
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import replace
 
 from finale.core.model import Phase, Round
@@ -53,17 +56,17 @@ def can_transition(current: Phase, target: Phase) -> bool:
     return target in LEGAL[current]
 
 
-def transition(rnd: Round, target: Phase, blockers: list[str] | None = None) -> Round:
+def transition(rnd: Round, target: Phase, blockers: Sequence[object] = ()) -> Round:
     """Return the round moved to `target`, or raise `IllegalTransition` saying why not.
 
-    `blockers` are what keeps a round from being final (see scoring.blockers);
-    a round with any is refused `final`.
+    `blockers` are what keeps a round from being final (core.blockers.Blocker,
+    shown by their text); a round with any is refused `final`.
     """
     if not can_transition(rnd.phase, target):
         why = "it is void" if rnd.phase is Phase.VOID else WHY_NOT[target]
         raise IllegalTransition(rnd.id, rnd.phase, target, why)
     if target is Phase.FINAL and blockers:
-        raise IllegalTransition(rnd.id, rnd.phase, target, "still blocked by: " + "; ".join(blockers))
+        raise IllegalTransition(rnd.id, rnd.phase, target, "still blocked by: " + "; ".join(str(b) for b in blockers))
     return replace(rnd, phase=target)
 
 
@@ -89,41 +92,3 @@ def freeze_settings(rnd: Round, versions: dict[str, int]) -> Round:
     if rnd.settings_versions:
         return rnd
     return replace(rnd, settings_versions=dict(versions))
-
-
-def open_poll(rnd: Round, now: float, window_s: float) -> Round:
-    """Move a judged round to voting with a deadline on the server's clock."""
-    if window_s <= 0:
-        raise ValueError(f"the vote window must be positive; got {window_s}")
-    moved = transition(rnd, Phase.VOTING)
-    return replace(moved, vote_opened_at=now, vote_deadline=now + window_s)
-
-
-def extend_poll(rnd: Round, seconds: float, now: float) -> Round:
-    """Push an open poll's deadline back; refused once the poll has closed."""
-    if rnd.phase is not Phase.VOTING or rnd.vote_deadline is None:
-        raise IllegalTransition(rnd.id, rnd.phase, Phase.VOTING, "only an open poll can be extended")
-    if seconds <= 0:
-        raise ValueError(f"an extension must be positive; got {seconds}")
-    return replace(rnd, vote_deadline=max(rnd.vote_deadline, now) + seconds)
-
-
-def close_poll(rnd: Round, now: float) -> Round:
-    """Close the poll; the deadline becomes the moment it closed if that was earlier."""
-    moved = transition(rnd, Phase.CLOSED)
-    deadline = rnd.vote_deadline if rnd.vote_deadline is not None else now
-    return replace(moved, vote_deadline=min(deadline, now))
-
-
-def vote_refusal(rnd: Round | None, label: object, now: float) -> tuple[str, str] | None:
-    """Why a vote cannot be taken, as (code, message); None when it can."""
-    if rnd is None:
-        return ("no_round", "there is no round to vote in")
-    if rnd.phase is not Phase.VOTING or rnd.vote_deadline is None:
-        return ("poll_closed", f"voting is not open in round {rnd.id}")
-    if now > rnd.vote_deadline:
-        return ("poll_closed", f"voting closed in round {rnd.id}")
-    if not isinstance(label, str) or label not in rnd.labels.values():
-        labels = ", ".join(sorted(rnd.labels.values()))
-        return ("bad_label", f"label must be one of {labels}")
-    return None

@@ -7,11 +7,11 @@ against the rubric, and kept raw for the record.
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
 from finale.core.model import Criterion
+from finale.core.ranges import SCORE_RANGE_TEXT, ScoreError, check_score
 from finale.judge.prompt import MAX_RATIONALE
 
 
@@ -24,7 +24,7 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
 def validate_scores(obj: Any, criteria: tuple[Criterion, ...]) -> tuple[dict[str, float], str]:
-    """Scores (one 0-10 number per criterion) and the rationale, or JudgeParseError saying what is wrong."""
+    """Scores (one number per criterion, in core.ranges) and the rationale, or JudgeParseError saying what is wrong."""
     if not isinstance(obj, dict):
         raise JudgeParseError(f"the judge's output is not a JSON object (got {type(obj).__name__})")
     scores = obj.get("scores", obj)
@@ -43,10 +43,10 @@ def validate_scores(obj: Any, criteria: tuple[Criterion, ...]) -> tuple[dict[str
                 raise JudgeParseError(f"score for {c.id} is not a number: {value[:40]!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise JudgeParseError(f"score for {c.id} is not a number: {value!r:.40}")
-        number = float(value)
-        if not math.isfinite(number) or number < 0 or number > 10:
-            raise JudgeParseError(f"score for {c.id} is {number:g}, outside 0-10")
-        out[c.id] = number
+        try:
+            out[c.id] = check_score(c.id, value)
+        except ScoreError:
+            raise JudgeParseError(f"score for {c.id} is {float(value):g}, outside {SCORE_RANGE_TEXT}") from None
     rationale = obj.get("rationale", "")
     rationale = rationale.strip() if isinstance(rationale, str) else ""
     if len(rationale) > MAX_RATIONALE:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from finale.config import EventConfig
+from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Judgment, PanelScore, PromptSettings, Round
-from finale.core.scoring import Dispute, FinalistRound, RoundRecord, Standing, disputes, score_round, standings
+from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
 from finale.director import REFERENCE_ID
 from finale.store import Store, iter_rows
 
@@ -80,11 +81,6 @@ def _vote_times(store: Store, rnd: Round) -> VoteTimes:
     return VoteTimes(by_finalist, rnd.vote_opened_at, rnd.vote_deadline, closed[-1] if closed else None, casts)
 
 
-def _judge_names(store: Store, round_id: int) -> dict[str, str]:
-    return {r["finalist_id"]: r["judge"] for r in
-            store.db.query("SELECT finalist_id, judge FROM judgments WHERE round_id=?", [round_id])}
-
-
 def _round_view(store: Store, event: Event, record: RoundRecord) -> RoundView:
     rnd = record.round
     with_ref = store.answers(rnd.id, include_reference=True)
@@ -102,7 +98,7 @@ def _round_view(store: Store, event: Event, record: RoundRecord) -> RoundView:
             expected = None
     return RoundView(
         round=rnd, answers=dict(record.answers), reference=with_ref.get(REFERENCE_ID),
-        judgments=dict(record.judgments), judge_names=_judge_names(store, rnd.id),
+        judgments=dict(record.judgments), judge_names=store.judges(rnd.id),
         panel=list(record.panel_scores), scored=score_round(event, record), disputes=disputes(event, record),
         settings=settings, votes=_vote_times(store, rnd), expected=expected,
     )
@@ -114,8 +110,7 @@ def collect(store: Store) -> ReportData:
     event = store.event()
     records = store.records()
     rounds = [_round_view(store, event, record) for record in records]
-    counts = {r["kind"]: r["n"] for r in
-              store.db.query("SELECT kind, COUNT(*) AS n FROM events GROUP BY kind ORDER BY kind")}
+    counts = store.event_kind_counts()
     resets = [{"at": e.at, "actor": e.actor, **e.payload} for e in store.events(kind="rehearsal.reset")]
     return ReportData(
         config=config, event=event, names={f.id: f.name for f in config.finalists},

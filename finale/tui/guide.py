@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from finale.core.blockers import BlockerKind
 from finale.core.model import AnswerStatus, JudgmentStatus, Phase
 from finale.director import REFERENCE_ID
 from finale.tui.state import ShowSnapshot
@@ -65,8 +66,9 @@ def next_step(snapshot: ShowSnapshot | None) -> Text:
                       " types them)")
     if phase is Phase.VOTING:
         return _steps(text, "poll open on ", "5", ": ", "x", " +15 s, ", "c", " closes now (or let the countdown end)")
-    blockers = [b for b in snapshot.blockers if not b.startswith("the round is")]
+    blockers = [b for b in snapshot.blockers if b.kind is not BlockerKind.PHASE]
     if blockers:
         text.append(f" {len(blockers)} blocking final ", style=WARN)
-        return text.append(" " + blockers[0] + ("; all of them on the show screen (1)" if len(blockers) > 1 else ""))
+        more = "; all of them on the show screen (1)" if len(blockers) > 1 else ""
+        return text.append(" " + blockers[0].text + more)
     return _steps(text, "on ", "6", " press ", "f", f" to make round {rec.round.id} final")

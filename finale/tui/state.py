@@ -10,17 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from finale.config import EventConfig
+from finale.core.blockers import Blocker, blockers
+from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Override, Phase, Round
-from finale.core.scoring import (
-    Dispute,
-    FinalistRound,
-    RoundRecord,
-    Standing,
-    blockers,
-    disputes,
-    score_round,
-    standings,
-)
+from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
 from finale.store import Store
 
 
@@ -33,7 +26,7 @@ class ShowSnapshot:
     records: list[RoundRecord]
     current: RoundRecord | None
     scored: dict[str, FinalistRound]
-    blockers: list[str]
+    blockers: list[Blocker]
     disputes: list[Dispute]
     standings: list[Standing]
     show_state: dict[str, Any]
@@ -84,11 +77,8 @@ def read_snapshot(store: Store) -> ShowSnapshot:
 
     Use a Store connection of its own: the deferred BEGIN pins a WAL snapshot until the COMMIT.
     """
-    store.conn.execute("BEGIN")
-    try:
+    with store.read():
         return _read(store)
-    finally:
-        store.conn.execute("COMMIT")
 
 
 def _read(store: Store) -> ShowSnapshot:
@@ -118,11 +108,5 @@ def _read(store: Store) -> ShowSnapshot:
         total_votes=sum(current.votes.values()) if current is not None else 0,
         panel_names={p.id: p.name for p in event.panelists},
         scored_by_round={r.round.id: score_round(event, r) for r in records},
-        panel_actors=_panel_actors(store, current.round.id) if current is not None else {},
+        panel_actors=store.panel_actors(current.round.id) if current is not None else {},
     )
-
-
-def _panel_actors(store: Store, round_id: int) -> dict[tuple[str, str], str]:
-    """Who entered each panel score: the panelist's page (through the hub) or the MC on their behalf."""
-    rows = store.db.query("SELECT panelist_id, finalist_id, actor FROM panel_scores WHERE round_id=?", [round_id])
-    return {(r["panelist_id"], r["finalist_id"]): str(r["actor"]) for r in rows}
