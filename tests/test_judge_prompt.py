@@ -60,8 +60,8 @@ def test_validate_scores_accepts_good_output_and_numeric_strings() -> None:
 
 
 @pytest.mark.parametrize(("obj", "reason"), [
-    ({"scores": {"generalization": 12, "quality": 5, "efficiency": 5}}, "score for generalization is 12, outside 0 to 10"),
-    ({"scores": {"generalization": -1, "quality": 5, "efficiency": 5}}, "score for generalization is -1, outside 0 to 10"),
+    ({"scores": {"generalization": 12, "quality": 5, "efficiency": 5}}, "is 12, outside 0 to 10"),
+    ({"scores": {"generalization": -1, "quality": 5, "efficiency": 5}}, "is -1, outside 0 to 10"),
     ({"scores": {"generalization": 5, "quality": 5}}, "no score for efficiency"),
     ({"scores": {"generalization": True, "quality": 5, "efficiency": 5}}, "score for generalization is not a number"),
     ({"scores": {"generalization": "high", "quality": 5, "efficiency": 5}}, "score for generalization is not a number"),
