@@ -61,8 +61,7 @@ class Snapshot:
 
 def read_snapshot(store: Store) -> Snapshot:
     """One consistent read of the store (in one read transaction)."""
-    store.conn.execute("BEGIN")
-    try:
+    with store.read():
         event = store.event()
         rnd = store.current_round()
         answers: dict[str, tuple[str, str]] = {}
@@ -83,8 +82,6 @@ def read_snapshot(store: Store) -> Snapshot:
             settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
             tokens={t: store.tokens(t) for t in ("panelists", "finalists")}, timings=timings,
         )
-    finally:
-        store.conn.execute("COMMIT")
 
 
 @dataclass
@@ -101,11 +98,10 @@ class ChangeFilter:
     answers_at: float | None = None
 
     def relevant(self, store: Store) -> bool:
-        rows = store.conn.execute("SELECT seq, kind FROM events WHERE seq > ? ORDER BY seq",
-                                  (self.last_seq,)).fetchall()
+        rows = store.event_kinds_since(self.last_seq)
         if rows:
-            self.last_seq = int(rows[-1][0])
-        answers_at = store.conn.execute("SELECT MAX(updated_at) FROM answers").fetchone()[0]
+            self.last_seq = rows[-1][0]
+        answers_at = store.latest_answer_update()
         streamed = answers_at != self.answers_at
         self.answers_at = answers_at
         return streamed or any(kind != "votes.recorded" for _, kind in rows)

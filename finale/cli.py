@@ -204,29 +204,11 @@ def check_cmd(event_file: Path, timeout_s: float) -> None:
 
 
 def _open_event_db(db_path: Path) -> Store:
-    """An existing event database, or one clear usage error (not a database, no event set up).
-
-    The file is probed read-only first, so pointing at the wrong file never writes a schema into it.
-    """
-    import sqlite3
-
+    """An existing event database, or one clear usage error (not a database, no event set up, newer schema)."""
     try:
-        probe = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            schema = probe.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            probe.close()
-        if not schema:
-            raise StoreError("no finale tables in it")
-        store = Store(db_path)
-    except (sqlite3.DatabaseError, StoreError) as exc:
-        raise click.UsageError(f"{db_path}: not a finale event database ({exc})") from None
-    try:
-        store.event_config()
+        return Store.open_existing(db_path)
     except StoreError as exc:
-        store.close()
         raise click.UsageError(str(exc)) from None
-    return store
 
 
 @main.command("report")

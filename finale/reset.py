@@ -29,10 +29,6 @@ class ResetPreview:
     live_round: str | None  # a round still in progress, worth a warning
 
 
-def _count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
 def preview(store: Store) -> ResetPreview:
     """Count what would go and what would stay; reads only."""
     current = store.current_round()
@@ -41,8 +37,8 @@ def preview(store: Store) -> ResetPreview:
         live = f"round {current.id} is still {current.phase}"
     return ResetPreview(
         event_name=store.event_config().event.name,
-        wiped={t: _count(store, t) for t in WIPED},
-        kept={t: _count(store, t) for t in KEPT},
+        wiped={t: store.count(t) for t in WIPED},
+        kept={t: store.count(t) for t in KEPT},
         live_round=live,
     )
 

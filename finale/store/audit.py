@@ -53,3 +53,13 @@ class AuditMixin(StoreBase):
             EventRow(r["seq"], r["at"], r["actor"], r["kind"], r["round_id"], json.loads(r["payload"]))
             for r in self.db.query(sql, params)
         ]
+
+    def event_kinds_since(self, seq: int) -> list[tuple[int, str]]:
+        """(sequence number, kind) of every event after `seq`: what changed, without the payloads."""
+        rows = self.conn.execute("SELECT seq, kind FROM events WHERE seq > ? ORDER BY seq", (seq,))
+        return [(int(n), str(kind)) for n, kind in rows]
+
+    def event_kind_counts(self) -> dict[str, int]:
+        """How many events of each kind the log holds, by kind (for the report's audit summary)."""
+        rows = self.conn.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")
+        return {str(kind): int(n) for kind, n in rows}

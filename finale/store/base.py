@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 import sqlite_utils
 
-from finale.store.schema import MIGRATIONS, SCHEMA_VERSION
+from finale.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, NotAnEventDatabase, probe_existing
 
 
 class StoreError(ValueError):
@@ -51,6 +52,21 @@ class StoreBase:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         self._migrate()
+
+    @classmethod
+    def open_existing(cls, path: str | Path) -> Self:
+        """An existing event database with an event set up; for commands that must not start a new one.
+
+        A missing file, a file that is not SQLite or not finale's, a database with no event and a
+        newer schema are each refused with a StoreError naming the file, before anything is
+        created or written (the file is probed read-only first).
+        """
+        path = Path(path)
+        try:
+            probe_existing(path)
+        except NotAnEventDatabase as exc:
+            raise StoreError(f"{path}: {exc}") from None
+        return cls(path)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -101,6 +117,29 @@ class StoreBase:
                 raise
             self._depth = 0
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Several reads that see one consistent state: a deferred BEGIN pins a WAL snapshot until the end.
+
+        Give a reader its own Store: writes on this connection wait until the read is over.
+        Inside a transaction already, the reads simply join it.
+        """
+        with self._lock:
+            if self.conn.in_transaction:
+                yield
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self.conn.execute("COMMIT")
+
+    def count(self, table: str) -> int:
+        """How many rows a table holds (for previews such as `finale reset`)."""
+        if table not in TABLES:
+            raise StoreError(f"no table {table!r}; expected one of {', '.join(TABLES)}")
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (see ChangeWatcher)."""

@@ -43,3 +43,9 @@ class PanelMixin(RoundsMixin, SetupMixin):
             for r in self.db.query("SELECT * FROM panel_scores WHERE round_id=? ORDER BY panelist_id, finalist_id",
                                    [round_id])
         ]
+
+    def panel_actors(self, round_id: int) -> dict[tuple[str, str], str]:
+        """Who entered each panel score of a round, by (panelist id, finalist id): the judge's page or the MC."""
+        rows = self.conn.execute("SELECT panelist_id, finalist_id, actor FROM panel_scores WHERE round_id=?",
+                                 (round_id,))
+        return {(str(pid), str(fid)): str(actor) for pid, fid, actor in rows}

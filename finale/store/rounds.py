@@ -116,3 +116,13 @@ class RoundsMixin(ShowStateMixin):
                                        json.loads(r["scores"]), r["rationale"], r["reason"], r["raw"])
             for r in self.db.query("SELECT * FROM judgments WHERE round_id=?", [round_id])
         }
+
+    def judges(self, round_id: int) -> dict[str, str]:
+        """Which judge model gave each finalist's judgment in a round, by finalist id (for the report)."""
+        rows = self.conn.execute("SELECT finalist_id, judge FROM judgments WHERE round_id=?", (round_id,))
+        return {str(fid): str(judge) for fid, judge in rows}
+
+    def latest_answer_update(self) -> float | None:
+        """When any answer last changed (streamed text included), or None before the first answer."""
+        at = self.conn.execute("SELECT MAX(updated_at) FROM answers").fetchone()[0]
+        return None if at is None else float(at)

@@ -6,11 +6,19 @@ order when it opens a file, and refuses a file newer than this code.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
 SCHEMA_VERSION: Final = 1
+
+# Every table of the current schema (what `Store.count` may be asked about).
+TABLES: Final = (
+    "meta", "finalists", "panelists", "questions", "prompt_settings", "rounds", "answers", "judgments",
+    "panel_scores", "votes", "overrides", "show_state", "events",
+)
 
 MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
     1: """
@@ -69,3 +77,38 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
     CREATE INDEX events_round ON events(round_id);
     """,
 })
+
+
+class NotAnEventDatabase(Exception):
+    """Why a file is not an event database this finale can open (the store turns it into a StoreError)."""
+
+
+def probe_existing(path: Path) -> None:
+    """Check, read-only, that `path` holds a finale event database of a schema this code knows, with an event.
+
+    Nothing is created or written: the file is opened with `mode=ro`, so pointing at the wrong
+    file never puts a schema into it.
+    """
+    written = "expected a database written by finale (`finale run`, `finale demo` or `finale judges --event`)"
+    if not path.exists():
+        raise NotAnEventDatabase(f"no such file; {written}")
+    if not path.is_file():
+        raise NotAnEventDatabase("not a file; expected an event database file")
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise NotAnEventDatabase(f"cannot be opened ({exc}); expected a readable event database") from None
+    try:
+        version = int(probe.execute("PRAGMA user_version").fetchone()[0])
+        if not version:
+            raise NotAnEventDatabase(f"not a finale event database (no finale tables in it); {written}")
+        if version > SCHEMA_VERSION:
+            raise NotAnEventDatabase(f"database schema {version} is newer than this finale ({SCHEMA_VERSION}); "
+                                     "upgrade finale")
+        if probe.execute("SELECT 1 FROM meta WHERE key='event_config'").fetchone() is None:
+            raise NotAnEventDatabase("no event set up in this database; expected one set up by "
+                                     "`finale run EVENT_FILE` or `finale judges --event EVENT_FILE`")
+    except sqlite3.DatabaseError as exc:
+        raise NotAnEventDatabase(f"not a finale event database ({exc}); {written}") from None
+    finally:
+        probe.close()
