@@ -13,14 +13,13 @@ from pathlib import Path
 
 import click
 
-DB_OPTION = click.option("--db", "db_path", required=True, envvar="FINALE_DB",
-                         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                         help="The event database (or set FINALE_DB).")
+from finale.cli_options import db_option, open_event_db
+
+DB_OPTION = db_option()
 URL_OPTION = click.option("--public-url", default=None,
                           help="The URL phones reach (default: event.public_url from the event file).")
-LINKS_DB_OPTION = click.option("--db", "db_path", envvar="FINALE_DB", type=click.Path(dir_okay=False, path_type=Path),
-                               help="The event database (or set FINALE_DB; default with --event: EVENT_FILE with "
-                                    "the suffix .db, as `finale run` uses).")
+LINKS_DB_OPTION = db_option("The event database (or set FINALE_DB; default with --event: EVENT_FILE with the "
+                            "suffix .db, as `finale run` uses).", existing=False, required=False)
 EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                             help="Set the database up from this event file first (created if missing), so the "
                                  "links can be handed out before the show; tokens already issued are kept.")
@@ -41,9 +40,8 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     from audience.reach import reach_warnings
     from audience.server import Hub, HubOptions, run_hub
     from audience.state import voting_open
-    from finale.cli import _open_event_db
 
-    with _open_event_db(db_path) as store:
+    with open_event_db(db_path) as store:
         config = store.event_config()
     options = HubOptions.from_config(config, host=host, port=port, public_url=public_url)
     config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
@@ -89,10 +87,9 @@ def _links_db(db_path: Path | None, event_file: Path | None) -> Path:
 def _print_links(db_path: Path | None, event_file: Path | None, public_url: str | None, table: str,
                  kind: str) -> None:
     from audience.qr import qr_terminal
-    from finale.cli import _open_event_db
 
     db_path = _links_db(db_path, event_file)
-    with _open_event_db(db_path) as store:
+    with open_event_db(db_path) as store:
         config = store.event_config()
         tokens = store.tokens(table)
     base = (public_url or config.event.public_url).rstrip("/")

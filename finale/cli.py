@@ -15,9 +15,10 @@ import click
 from rich.console import Console
 
 from audience.commands import HUB_COMMANDS
+from finale.cli_options import db_option, open_event_db
 from finale.config import ConfigError, EventConfig, load_event
 from finale.demo import DEMO_EVENT
-from finale.store import Store, StoreError
+from finale.store import StoreError
 
 
 def _default_demo_db() -> Path:
@@ -65,8 +66,8 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
 @main.command()
 @click.option("--headless", is_flag=True, help="Run the whole show without a screen and print the standings.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed for labels, timings, panel and votes.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file to create (default: a new file in the temp folder).")
+@db_option("Database file to create (default: a new file in the temp folder).", existing=False, required=False,
+           envvar=False)
 @click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Time scale of the scripted finalists: 1 is realistic, 0 is instant.")
 @click.option("--phones", type=click.IntRange(min=0), default=120, show_default=True,
@@ -109,8 +110,8 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
 
 @main.command("run")
 @click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The event database (default: EVENT_FILE with the suffix .db). An existing one is resumed.")
+@db_option("The event database (default: EVENT_FILE with the suffix .db). An existing one is resumed.",
+           existing=False, required=False, envvar=False)
 @click.option("--resume", is_flag=True, help="Reopen an existing database exactly where the show was.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed for labels and rehearsal timings.")
 @click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
@@ -141,8 +142,7 @@ def run_cmd(event_file: Path, db_path: Path | None, resume: bool, seed: int, spe
 
 
 @main.command("export")
-@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The event database.")
+@db_option("The event database.", envvar=False)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="A folder for csv, a file for json.")
@@ -150,19 +150,19 @@ def export_cmd(db_path: Path, fmt: str, out: Path) -> None:
     """Export rounds, answers, judgments, panel scores, vote totals, overrides and the audit log."""
     from finale.export import export
 
-    with Store(db_path) as store:
+    with open_event_db(db_path) as store:
         for path in export(store, out, fmt):
             click.echo(str(path))
 
 
 @main.command("standings")
-@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option(None, envvar=False)
 def standings_cmd(db_path: Path) -> None:
     """Print the standings of final rounds in a database."""
     from finale.core.scoring import standings
     from finale.standings_view import standings_table
 
-    with Store(db_path) as store:
+    with open_event_db(db_path) as store:
         config = store.event_config()
         rows = standings(store.event(), store.records())
         Console(width=100).print(standings_table(rows, {f.id: f.name for f in config.finalists},
@@ -203,18 +203,8 @@ def check_cmd(event_file: Path, timeout_s: float) -> None:
         sys.exit(1)
 
 
-def _open_event_db(db_path: Path) -> Store:
-    """An existing event database, or one clear usage error (not a database, no event set up, newer schema)."""
-    try:
-        return Store.open_existing(db_path)
-    except StoreError as exc:
-        raise click.UsageError(str(exc)) from None
-
-
 @main.command("report")
-@click.option("--db", "db_path", required=True, envvar="FINALE_DB",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The event database (or set FINALE_DB).")
+@db_option()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write (default: <db name>-report.html beside the database).")
 def report_cmd(db_path: Path, out: Path | None) -> None:
@@ -222,7 +212,7 @@ def report_cmd(db_path: Path, out: Path | None) -> None:
     from finale.report import build_report
 
     out = out or db_path.with_name(f"{db_path.stem}-report.html")
-    with _open_event_db(db_path) as store:
+    with open_event_db(db_path) as store:
         page = build_report(store)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -234,9 +224,7 @@ def report_cmd(db_path: Path, out: Path | None) -> None:
 
 @main.command("reset")
 @click.option("--rehearsal", is_flag=True, help="Required: says this database holds a rehearsal to wipe.")
-@click.option("--db", "db_path", required=True, envvar="FINALE_DB",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The event database (or set FINALE_DB).")
+@db_option()
 @click.option("--yes", is_flag=True, help="Skip the typed confirmation (for scripts).")
 @click.option("--actor", default="organiser", show_default=True, help="Who is resetting, for the audit log.")
 def reset_cmd(rehearsal: bool, db_path: Path, yes: bool, actor: str) -> None:
@@ -245,7 +233,7 @@ def reset_cmd(rehearsal: bool, db_path: Path, yes: bool, actor: str) -> None:
 
     if not rehearsal:
         raise click.UsageError("reset only clears rehearsals; pass --rehearsal to confirm this database holds one")
-    with _open_event_db(db_path) as store:
+    with open_event_db(db_path) as store:
         plan = preview(store)
         click.echo(describe(plan))
         if not yes:

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from finale.cli import main
 from finale.config import EventConfig
 from finale.core.model import Answer, AnswerStatus, Judgment, JudgmentStatus, PanelScore, Phase
 from finale.store import SCHEMA_VERSION, Store, StoreError, VoteIn
@@ -97,3 +99,15 @@ def test_open_existing_refuses_a_newer_schema_and_leaves_it(store: Store, db_pat
         Store.open_existing(db_path)
     assert db_path.read_bytes() == before
     assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+@pytest.mark.parametrize("command", [["export", "--out", "out.json"], ["standings"], ["report"], ["hub"], ["judges"],
+                                     ["finalists"], ["reset", "--rehearsal", "--yes"]])
+def test_every_command_on_an_existing_db_refuses_a_stray_file_without_writing_it(tmp_path: Path,
+                                                                                   command: list[str]) -> None:
+    stray = tmp_path / "notes.db"
+    stray.write_text("shopping list")
+    result = CliRunner().invoke(main, [*command, "--db", str(stray)])
+    assert result.exit_code == 2, result.output
+    assert f"{stray}: not a finale event database" in result.output and "expected" in result.output
+    assert stray.read_text() == "shopping list" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
