@@ -35,7 +35,8 @@ from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
 from finale.config import EventConfig
 from finale.core.model import PanelScore
-from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.core.panel import panel_score_refusal
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote, voting_open
 from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
 from finale.store import ChangeWatcher, Store, StoreError, VoteIn
@@ -354,24 +355,17 @@ class Hub:
 
     async def _scores(self, c: Client, msg: protocol.Scores) -> None:
         rnd = self.snap.round if self.snap else None
-        if rnd is None or msg.round != rnd.id:
-            await self._refuse(c, "wrong_round", f"round {msg.round} is not the current round", msg.id)
+        fid = finalist_for_label(rnd.labels, msg.label) if rnd is not None else None
+        refused = panel_score_refusal(rnd, msg.round, fid)
+        if refused is not None or rnd is None or fid is None or c.who is None:
+            code, message = refused or ("bad_label", "this answer is not in the round")
+            await self._refuse(c, code, message, msg.id)
             return
-        if rnd.phase not in state.SCORABLE:
-            why = "locked" if rnd.phase in (state.Phase.FINAL, state.Phase.VOID) else "not_open"
-            await self._refuse(c, why, f"round {rnd.id} is {rnd.phase}; scores are taken once the answers are in "
-                               "and until the round is final", msg.id)
-            return
-        fid = finalist_for_label(rnd.labels, msg.label)
-        if fid is None or c.who is None:
-            await self._refuse(c, "bad_label", f"label must be one of {', '.join(sorted(rnd.labels.values()))}",
-                               msg.id)
-            return
-        try:
+        try:  # the store asks the same rule again inside its transaction
             await self._write(self.store_w.save_panel_score, PanelScore(rnd.id, fid, c.who, msg.scores),
                               f"judge:{c.who}")
         except StoreError as exc:
-            await self._refuse(c, "bad_scores", str(exc), msg.id)
+            await self._refuse(c, exc.code, str(exc), msg.id)
             return
         await self._send(c, protocol.ack(msg.id, round=rnd.id, label=msg.label, scores=msg.scores))
 
@@ -403,7 +397,7 @@ class Hub:
             groups.append((f"judge:{pid}", clients, lambda s, p=pid: state.judge_view(s, p, now)))  # type: ignore[misc]
         for fid, clients in self.finalists.items():
             groups.append((f"finalist:{fid}", clients, lambda s, f=fid: state.finalist_view(s, f, now)))  # type: ignore[misc]
-        stage_frozen = bool(self.snap.show.get("frozen"))
+        stage_frozen = bool(self.snap.switches.frozen)
         for key, clients, view_of in groups:
             if key == "stage" and stage_frozen:
                 continue  # a frozen stage keeps what it shows; it catches up when unfrozen
@@ -419,15 +413,15 @@ class Hub:
 
     async def _watch(self) -> None:
         """Notice other connections' commits (and the poll's deadline passing) within one poll interval."""
-        was_open = state.voting_open(self.snap.round if self.snap else None, time.time())
+        was_open = voting_open(self.snap.round if self.snap else None, time.time())
         while True:
             await asyncio.sleep(self.options.poll_interval)
             try:
                 changed = await self._read(self._changed)
-                is_open = state.voting_open(self.snap.round if self.snap else None, time.time())
+                is_open = voting_open(self.snap.round if self.snap else None, time.time())
                 if changed or is_open != was_open:
                     await self.refresh()
-                    was_open = state.voting_open(self.snap.round if self.snap else None, time.time())
+                    was_open = voting_open(self.snap.round if self.snap else None, time.time())
                 await self._drop_silent()
             except Exception:  # keep watching whatever one refresh hit; the next one retries
                 log.exception("state refresh failed")
@@ -448,7 +442,7 @@ class Hub:
     async def _send_tally(self, clients: set[Client], force: bool = False) -> None:
         snap = self.snap
         if not clients or snap is None or snap.round is None or state.results_hidden(snap) \
-                or (snap.show.get("frozen") and not force):
+                or (snap.switches.frozen and not force):
             return
         counts = await self._read(self.store_r.vote_labels, snap.round.id)
         frame = protocol.encode(state.tally_view(snap.round, counts))

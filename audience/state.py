@@ -5,18 +5,13 @@ it in its reader thread); the `*_view` functions are pure and turn a snapshot
 into the JSON-ready `state` message of one role. Nothing is scored here: totals,
 standings and override marks come from finale.core.scoring.
 
-show_state keys read (written by the console / director):
-- `current_round` (int): the round on screen;
-- `paused` (false or {"at", "remaining"}): the MC paused the show; countdowns
-  stand still at `remaining` seconds (the console extends the poll on resume);
-- `frozen` (bool): the stage is frozen; the hub stops updating stage pages
-  until it is unfrozen (see server.py);
-- `reveal` (int k): the final reveal has shown the last k places, from the
-  bottom up; the stage masks the places not yet revealed and animates the
-  newest one, then the winner once every place is out;
-- `revealed` (bool): the overall winner is revealed at once.
-A round's own `revealed` flag (Director.reveal_round) reveals its label mapping
-and its round winner.
+The show's switches are the typed core.switches.ShowSwitches the Director
+writes: `paused` (countdowns stand still; a paused poll keeps its time left on
+the round, see core.poll), `frozen` (the stage keeps its picture, see
+server.py), `reveal_step` (the final reveal has shown the last k places, from
+the bottom up) and `winner_revealed` (the overall winner at once). A round's
+own `revealed` flag (Director.reveal_round) reveals its label mapping and its
+round winner (core.ranking, with the declared tie-breaks).
 """
 
 from __future__ import annotations
@@ -25,14 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
+from finale.core.phases import accepts_panel_scores, answers_in, ballot_shown, is_settled
+from finale.core.poll import is_paused, remaining, voting_open
+from finale.core.ranking import round_winners
 from finale.core.scoring import FinalistRound, Standing, score_round, standings
+from finale.core.switches import ShowSwitches
 from finale.core.tuning import MAX_SYSTEM_PROMPT_CHARS, MAX_TOKENS_RANGE, TEMPERATURE_RANGE
 from finale.store import Store, token_owner
-
-# Phases in which the anonymised answers are on the pages.
-SHOWN = (Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL)
-# Phases in which a panel judge may enter scores (the store refuses final and void).
-SCORABLE = (Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -40,7 +34,7 @@ class Snapshot:
     """Everything the pages show, read from the store in one go."""
 
     event: Event
-    show: dict[str, Any]
+    switches: ShowSwitches
     round: Round | None
     answers: dict[str, tuple[str, str]]  # finalist id -> (text, status)
     scored: dict[str, FinalistRound]
@@ -74,10 +68,10 @@ def read_snapshot(store: Store) -> Snapshot:
             timings = {fid: {"ttft_ms": a.ttft_ms, "total_ms": a.total_ms, "tokens": a.tokens}
                        for fid, a in stored.items()}
             panel = store.panel_scores(rnd.id)
-            if rnd.phase in SHOWN:
+            if answers_in(rnd.phase):
                 scored = score_round(event, store.round_record(rnd.id))
         return Snapshot(
-            event=event, show=store.show_state(), round=rnd, answers=answers, scored=scored,
+            event=event, switches=store.switches(), round=rnd, answers=answers, scored=scored,
             standings=standings(event, store.records()), panel=panel, settings_lock=store.settings_lock(),
             settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
             tokens={t: store.tokens(t) for t in ("panelists", "finalists")}, timings=timings,
@@ -107,12 +101,6 @@ class ChangeFilter:
         return streamed or any(kind != "votes.recorded" for _, kind in rows)
 
 
-def voting_open(rnd: Round | None, now: float) -> bool:
-    """The poll is open and its deadline (server clock) has not passed."""
-    return (rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None
-            and now <= rnd.vote_deadline)
-
-
 def _answers(snap: Snapshot, timings: bool = False) -> list[dict[str, Any]]:
     """The round's answers under their anonymous labels, sorted A, B, C...
 
@@ -134,8 +122,11 @@ def _answers(snap: Snapshot, timings: bool = False) -> list[dict[str, Any]]:
 
 def _round_head(snap: Snapshot, now: float) -> dict[str, Any]:
     rnd = snap.round
-    paused = snap.show.get("paused")
-    pause = {"remaining": paused.get("remaining")} if isinstance(paused, dict) else None
+    pause = None
+    if is_paused(rnd):
+        pause = {"remaining": remaining(rnd, now)}
+    elif snap.switches.paused:
+        pause = {"remaining": None}
     if rnd is None:
         return {"round": None, "phase": None, "prompt": None, "labels": [], "deadline": None, "voting_open": False,
                 "paused": pause}
@@ -159,9 +150,7 @@ def _reveal(snap: Snapshot) -> dict[str, Any] | None:
             "label": label, "name": names.get(fid, fid), "total": fr.total if fr else None,
             "votes": fr.votes if fr else 0, "overridden": bool(fr and fr.overridden),
         })
-    totals = {fid: fr.total for fid, fr in snap.scored.items() if fr.total is not None}
-    best = max(totals.values(), default=None)
-    winners = [names.get(fid, fid) for fid, total in totals.items() if total == best]
+    winners = [names.get(fid, fid) for fid in round_winners(snap.scored)]
     return {"mapping": rows, "winners": winners}
 
 
@@ -171,8 +160,8 @@ def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
     phase = snap.round.phase if snap.round else None
     return {
         "type": "state", "role": "audience", "event": snap.event.name, **head,
-        "answers": _answers(snap) if phase in (Phase.VOTING, Phase.CLOSED, Phase.FINAL) else [],
-        "reveal": _reveal(snap), "final_reveal": final_reveal(snap), "frozen": bool(snap.show.get("frozen", False)),
+        "answers": _answers(snap) if ballot_shown(phase) else [],
+        "reveal": _reveal(snap), "final_reveal": final_reveal(snap), "frozen": snap.switches.frozen,
     }
 
 
@@ -188,8 +177,7 @@ def _leaderboard(snap: Snapshot) -> list[dict[str, Any]]:
 
 def reveal_step(snap: Snapshot) -> int:
     """How many places (from the bottom) the final reveal has shown; 0 when it has not started."""
-    value = snap.show.get("reveal")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return snap.switches.reveal_step
 
 
 def _masked(position: int) -> dict[str, Any]:
@@ -201,14 +189,14 @@ def _masked(position: int) -> dict[str, Any]:
 def results_hidden(snap: Snapshot) -> bool:
     """Vote bars stay hidden during the poll when the event says so."""
     rnd = snap.round
-    return rnd is None or rnd.phase not in (Phase.VOTING, Phase.CLOSED, Phase.FINAL) or (
+    return rnd is None or not ballot_shown(rnd.phase) or (
         snap.event.hide_results_until_close and rnd.phase is Phase.VOTING)
 
 
 def final_reveal(snap: Snapshot) -> dict[str, Any] | None:
     """The overall winner, once the MC revealed it (at once, or as the last place of the place-by-place reveal)."""
     step = reveal_step(snap)
-    if not snap.standings or not (snap.show.get("revealed") or (step and step >= len(snap.standings))):
+    if not snap.standings or not (snap.switches.winner_revealed or (step and step >= len(snap.standings))):
         return None
     top = [r for r in _leaderboard(snap) if r["rank"] == 1]
     return {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
@@ -232,7 +220,7 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "join_url": join_url, "results_hidden": results_hidden(snap),
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
         "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
-        "frozen": bool(snap.show.get("frozen", False)),
+        "frozen": snap.switches.frozen,
     }
 
 
@@ -248,10 +236,10 @@ def judge_view(snap: Snapshot, panelist_id: str, now: float) -> dict[str, Any]:
     phase = rnd.phase if rnd else None
     return {
         "type": "state", "role": "judge", "event": snap.event.name, "you": name, **_round_head(snap, now),
-        "answers": _answers(snap, timings=True) if phase in SHOWN else [],
+        "answers": _answers(snap, timings=True) if answers_in(phase) else [],
         "criteria": [{"id": c.id, "description": c.description} for c in snap.event.rubric],
-        "saved": saved, "open": phase in SCORABLE,
-        "locked": phase in (Phase.FINAL, Phase.VOID),
+        "saved": saved, "open": accepts_panel_scores(phase),
+        "locked": is_settled(phase),
     }
 
 

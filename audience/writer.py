@@ -7,9 +7,10 @@ commit runs in the hub's single write thread, so the event loop never waits on
 the disk. Each vote's future resolves only after its batch is committed: the
 hub acknowledges a vote only then.
 
-Inside the batch's transaction the round is read again: a vote that the hub
-accepted on its cached view of the round but that was cast (server clock) after
-the console closed the poll is refused, not counted.
+Inside the batch's transaction the store asks the core's vote rule again on
+the round as stored: a vote that the hub accepted on its cached view of the
+round but that was cast (server clock) after the console closed or paused the
+poll is refused, not counted; a resend of a counted vote is acknowledged once.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from finale.core.model import Round
-from finale.core.poll import Ballot, decide_vote
-from finale.store import Store, StoreError, VoteIn
+from finale.store import Store, VoteIn
 
 Refusal = tuple[str, str]
 
@@ -34,11 +33,6 @@ class WriterStats:
     votes: int = 0
     largest_batch: int = 0
     slowest_commit_ms: float = 0.0
-
-
-def refusal_at_commit(rnd: Round, vote: VoteIn) -> Refusal | None:
-    """The core's vote rule (core.poll.decide_vote), judged at the moment the vote was cast."""
-    return decide_vote(rnd, Ballot(vote.round_id, vote.label, vote.client_msg_id, vote.cast_at)).refusal
 
 
 class VoteWriter:
@@ -61,23 +55,8 @@ class VoteWriter:
         return self._queue.qsize()
 
     def _commit(self, votes: list[VoteIn]) -> list[Refusal | None]:
-        results: list[Refusal | None] = []
-        accepted: list[VoteIn] = []
-        rounds: dict[int, Round | None] = {}
         started = time.perf_counter()
-        with self.store.transaction():
-            for v in votes:
-                if v.round_id not in rounds:
-                    try:
-                        rounds[v.round_id] = self.store.round(v.round_id)
-                    except StoreError:
-                        rounds[v.round_id] = None
-                rnd = rounds[v.round_id]
-                why = refusal_at_commit(rnd, v) if rnd is not None else ("no_round", f"no round {v.round_id}")
-                results.append(why)
-                if why is None:
-                    accepted.append(v)
-            self.store.record_votes(accepted)
+        results = [d.refusal for d in self.store.decide_votes(votes)]
         elapsed = (time.perf_counter() - started) * 1000
         self.stats.slowest_commit_ms = max(self.stats.slowest_commit_ms, elapsed)
         return results

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from finale.config import EventConfig
-from finale.core import poll, show
+from finale.core import poll, show, switches
 from finale.core.blockers import Blocker, blockers
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import (
@@ -28,10 +29,13 @@ from finale.core.model import (
     JudgmentStatus,
     Override,
     OverrideAction,
+    PanelScore,
     Phase,
     Round,
 )
+from finale.core.phases import can_reveal, can_start_round
 from finale.core.scoring import RoundRecord, Standing, score_round, standings
+from finale.core.switches import ShowSwitches
 from finale.demo.script import Script, load_script
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
@@ -42,6 +46,14 @@ from finale.providers.runtime import Runtime
 from finale.store import Store
 
 REFERENCE_ID = "reference"
+MC_TYPED_PREFIX = "mc-for:"  # the actor of panel scores the MC typed in on a panelist's behalf
+
+
+class NotDue(Exception):
+    """Internal: the poll's countdown has not run out (close_if_due leaves it open)."""
+
+    def __init__(self, round_id: int) -> None:
+        super().__init__(f"round {round_id}: the poll is not due to close")
 
 
 @dataclass
@@ -99,16 +111,19 @@ class Director:
             prompt = event.question(question_id).prompt
         if not prompt or not prompt.strip():
             raise ValueError("a round needs a deck question or a prompt")
-        current = self.store.current_round()
-        if current is not None and current.phase not in (Phase.FINAL, Phase.VOID):
-            raise show.IllegalTransition(current.id, current.phase, Phase.DRAFT,
-                                         f"round {current.id} is still {current.phase}; finish or void it first")
         seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         labels = show.assign_labels(event.finalist_ids, seed)
-        return self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor)
+        with self.store.transaction():  # the check and the new round in one transaction
+            current = self.store.current_round()
+            if current is not None and not can_start_round(current.phase):
+                raise show.IllegalTransition(current.id, current.phase, Phase.DRAFT,
+                                             f"round {current.id} is still {current.phase}; finish or void it first")
+            return self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor)
 
-    def _move(self, rnd: Round, kind: str, payload: dict[str, object] | None = None) -> Round:
-        return self.store.update_round(rnd, self.actor, kind, payload)
+    def _move(self, round_id: int, change: Callable[[Round], Round], kind: str,
+              payload: dict[str, Any] | Callable[[Round, Round], dict[str, Any]] | None = None) -> Round:
+        """Apply a core rule to the round as stored now, atomically (Store.move_round)."""
+        return self.store.move_round(round_id, change, self.actor, kind, payload)
 
     async def ask(self, round_id: int, on_update: OnUpdate | None = None,
                   only: list[str] | None = None,
@@ -117,11 +132,12 @@ class Director:
 
         Setting `stops[finalist_id]` stops that finalist alone ("stopped by the MC"); re-ask it with `only`.
         """
-        rnd = self.store.round(round_id)
         event = self.event
-        asked = show.transition(rnd, Phase.ASKING)
-        asked = show.freeze_settings(asked, {f.id: f.settings.version for f in event.finalists})
-        await asyncio.to_thread(self._move, asked, "round.asked", {"only": only})
+        versions = {f.id: f.settings.version for f in event.finalists}
+        asked = await asyncio.to_thread(
+            self._move, round_id, lambda r: show.freeze_settings(show.transition(r, Phase.ASKING), versions),
+            "round.asked", {"only": only})
+        rnd = asked
         targets = only or list(event.finalist_ids)
         providers: dict[str, Provider] = {}
         requests: dict[str, GenerationRequest] = {}
@@ -140,18 +156,23 @@ class Director:
         answers = await fan_out(providers, requests, self.limits, on_update, stops)
         for fid, answer in answers.items():
             await asyncio.to_thread(self.store.save_answer, answer, self.actor, fid == REFERENCE_ID)
-        stored = self.store.answers(rnd.id)
-        if all(stored.get(fid) is not None and stored[fid].status in
-               (AnswerStatus.OK, AnswerStatus.ERROR, AnswerStatus.TIMEOUT) for fid in event.finalist_ids):
-            done = show.transition(self.store.round(rnd.id), Phase.ANSWERED)
-            await asyncio.to_thread(self._move, done, "round.answered")
+        await asyncio.to_thread(self.mark_answered, rnd.id)
         return answers
+
+    def mark_answered(self, round_id: int) -> Round | None:
+        """Move an asked round to answered once every finalist's answer is finished; None while one is not.
+
+        Also what a restarted runner calls when it was killed between the last answer and this move.
+        """
+        stored = self.store.answers(round_id)
+        if not all(stored.get(fid) is not None and stored[fid].finished for fid in self.config.to_core().finalist_ids):
+            return None
+        return self._move(round_id, lambda r: show.transition(r, Phase.ANSWERED), "round.answered")
 
     async def judge(self, round_id: int, only: list[str] | None = None) -> dict[str, Judgment]:
         """Score every answer (or re-judge `only` these) with the LLM judge, one call per answer."""
-        rnd = self.store.round(round_id)
-        moved = show.transition(rnd, Phase.JUDGING)
-        await asyncio.to_thread(self._move, moved, "round.judging", {"only": only})
+        rnd = await asyncio.to_thread(self._move, round_id, lambda r: show.transition(r, Phase.JUDGING),
+                                      "round.judging", {"only": only})
         event = self.config.to_core()
         question = event.question(rnd.question_id) if rnd.question_id else None
         answers = self.store.answers(rnd.id)
@@ -180,34 +201,120 @@ class Director:
         return {j.finalist_id: j for j in results}
 
     def open_poll(self, round_id: int, window_s: float | None = None) -> Round:
-        rnd = self.store.round(round_id)
+        """Open the audience poll with the event's window (or `window_s`) on the server's clock."""
         window = window_s if window_s is not None else self.config.voting.window_seconds
-        return self._move(poll.open_poll(rnd, self.clock(), window), "poll.opened", {"window_s": window})
+        now = self.clock()
+        return self._move(round_id, lambda r: poll.open_poll(r, now, window), "poll.opened", {"window_s": window})
 
     def extend_poll(self, round_id: int, seconds: float) -> Round:
-        rnd = poll.extend_poll(self.store.round(round_id), seconds, self.clock())
-        return self._move(rnd, "poll.extended", {"seconds": seconds, "deadline": rnd.vote_deadline})
+        """Give the audience `seconds` more (a paused poll gains them too)."""
+        now = self.clock()
+        return self._move(round_id, lambda r: poll.extend_poll(r, seconds, now), "poll.extended",
+                          lambda _b, a: {"seconds": seconds, "deadline": a.vote_deadline})
 
-    def close_poll(self, round_id: int) -> Round:
-        rnd = poll.close_poll(self.store.round(round_id), self.clock())
-        return self._move(rnd, "poll.closed", {"votes": self.store.vote_labels(round_id)})
+    def close_poll(self, round_id: int, why: str = "closed by the MC") -> Round:
+        """Close the poll now; the votes per label at the close go into the audit log."""
+        now = self.clock()
+        return self._move(round_id, lambda r: poll.close_poll(r, now), "poll.closed",
+                          lambda _b, _a: {"votes": self.store.vote_labels(round_id), "why": why})
+
+    def close_if_due(self, round_id: int) -> Round | None:
+        """Close the poll if its countdown has run out (and it is not paused); None when it is not due.
+
+        Decided on the round as stored, so a poll that was extended or paused a moment ago stays open.
+        """
+        now = self.clock()
+
+        def due(r: Round) -> Round:
+            if not poll.poll_due(r, now):
+                raise NotDue(r.id)
+            return poll.close_poll(r, now)
+        try:
+            return self._move(round_id, due, "poll.closed",
+                              lambda _b, _a: {"votes": self.store.vote_labels(round_id), "why": "the countdown ended"})
+        except NotDue:
+            return None
 
     def finalize(self, round_id: int) -> Round:
-        record = self.store.round_record(round_id)
-        rnd = show.transition(record.round, Phase.FINAL, blockers(self.event, record))
-        return self._move(rnd, "round.final")
+        """Make a closed round final; refused, with every blocker, while anything is missing."""
+        event = self.event
+        with self.store.transaction():  # the blockers and the move read the same committed state
+            record = self.store.round_record(round_id)
+            found = blockers(event, record)
+            return self._move(round_id, lambda r: show.transition(r, Phase.FINAL, found), "round.final")
 
     def void(self, round_id: int, reason: str) -> Round:
+        """Void a round (it never counts); a reason is required, on the record."""
         if not reason.strip():
             raise ValueError("voiding a round needs a reason")
-        rnd = show.transition(self.store.round(round_id), Phase.VOID)
-        return self._move(rnd, "round.void", {"reason": reason.strip()})
+        return self._move(round_id, lambda r: show.transition(r, Phase.VOID), "round.void",
+                          {"reason": reason.strip()})
 
     def reveal_round(self, round_id: int) -> Round:
-        rnd = self.store.round(round_id)
-        if rnd.phase not in (Phase.CLOSED, Phase.FINAL):
-            raise show.IllegalTransition(rnd.id, rnd.phase, rnd.phase, "labels are revealed only after the close")
-        return self._move(replace(rnd, revealed=True), "round.revealed", {"labels": rnd.labels})
+        """Reveal who was who in a round; only once its poll has closed."""
+        def reveal(r: Round) -> Round:
+            if not can_reveal(r.phase):
+                raise show.IllegalTransition(r.id, r.phase, r.phase, "labels are revealed only after the close")
+            return replace(r, revealed=True)
+        return self._move(round_id, reveal, "round.revealed", lambda b, _a: {"labels": b.labels})
+
+    # -- show-wide switches ---------------------------------------------------
+
+    def switches(self) -> ShowSwitches:
+        """The show's switches as stored."""
+        return self.store.switches()
+
+    def pause(self) -> ShowSwitches:
+        """Pause the show; an open poll stops its countdown with the time left kept exactly."""
+        now = self.clock()
+        with self.store.transaction():
+            paused = self.store.save_switches(switches.pause(self.store.switches(), now), self.actor, "show.paused")
+            rnd = self.store.current_round()
+            if rnd is not None and poll.voting_open(rnd, now):
+                self._move(rnd.id, lambda r: poll.pause_poll(r, now), "poll.paused",
+                           lambda _b, a: {"remaining": poll.remaining(a, now)})
+        return paused
+
+    def resume(self) -> ShowSwitches:
+        """Resume the show; a paused poll runs on with the time it had left."""
+        now = self.clock()
+        with self.store.transaction():
+            resumed = self.store.save_switches(switches.resume(self.store.switches()), self.actor, "show.resumed")
+            rnd = self.store.current_round()
+            if rnd is not None and poll.is_paused(rnd):
+                self._move(rnd.id, lambda r: poll.resume_poll(r, now), "poll.resumed",
+                           lambda _b, a: {"remaining": poll.remaining(a, now), "deadline": a.vote_deadline})
+        return resumed
+
+    def toggle_pause(self) -> ShowSwitches:
+        """Pause a running show, resume a paused one (the console's one key)."""
+        return self.resume() if self.store.switches().paused else self.pause()
+
+    def toggle_freeze(self) -> ShowSwitches:
+        """Freeze the stage on its picture, or let it follow the show again."""
+        with self.store.transaction():
+            sw = self.store.switches()
+            if sw.frozen:
+                return self.store.save_switches(switches.unfreeze(sw), self.actor, "show.unfrozen")
+            return self.store.save_switches(switches.freeze(sw), self.actor, "show.frozen")
+
+    def reveal_next_place(self) -> tuple[int, Standing | None]:
+        """Reveal one more place of the standings, from the bottom up: (the place, who holds it)."""
+        places = len(self.config.finalists)
+        with self.store.transaction():
+            sw = switches.reveal_next(self.store.switches(), places)
+            place = switches.reveal_place(sw, places)
+            ranked = self.standings()
+            who = ranked[place - 1] if 0 < place <= len(ranked) else None
+            self.store.save_switches(sw, self.actor, "show.revealed_place",
+                                     {"place": place, "finalist_id": who.finalist_id if who else None})
+        return place, who
+
+    # -- panel ------------------------------------------------------------------
+
+    def score_panel(self, score: PanelScore, actor: str | None = None) -> None:
+        """Scores a panelist read out, typed in by the MC: the same rule and store path as the judge pages."""
+        self.store.save_panel_score(score, actor or f"{MC_TYPED_PREFIX}{score.panelist_id}")
 
     # -- overrides ----------------------------------------------------------
 

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,17 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from audience.server import Hub, HubOptions
 from finale.core.model import Round
+from finale.core.switches import ShowSwitches
 from finale.demo import DEMO_EVENT
 from finale.director import Director, build_endpoints
 from finale.store import Store
 
 XSS = "<img src=x onerror=alert(1)>"
+
+
+def set_switches(store: Store, **changes: Any) -> ShowSwitches:
+    """Put the show's switches in a given state directly (a test set-up; the console goes through the Director)."""
+    return store.save_switches(replace(store.switches(), **changes), "test", "test.switches")
 
 
 def director_for(store: Store) -> Director:

@@ -282,12 +282,12 @@ async def test_a_frozen_stage_keeps_its_picture_until_unfrozen(store: Store, db_
     rnd = await voting_round(director)
     async with running_hub(db_path) as hub, client(hub, role="stage", device="stage-0001") as (stage, _), \
             client(hub, device="phone-0001") as (phone, _):
-        await asyncio.to_thread(store.set_show_state, "frozen", True, "mc")
+        await asyncio.to_thread(director.toggle_freeze)
         await asyncio.to_thread(director.close_poll, rnd.id)
         assert (await recv_type(phone, "state"))["phase"] == "closed", "phones are not frozen"
         with pytest.raises(TimeoutError):
             await recv_json(stage, timeout=0.5)
-        await asyncio.to_thread(store.set_show_state, "frozen", False, "mc")
+        await asyncio.to_thread(director.toggle_freeze)
         caught_up = await recv_type(stage, "state")
         assert caught_up["phase"] == "closed" and caught_up["frozen"] is False
 

@@ -7,7 +7,7 @@ import time
 
 from audience.state import audience_view, judge_view, read_snapshot, stage_view
 from finale.store import Store
-from tests.hub_helpers import director_for, voting_round
+from tests.hub_helpers import director_for, set_switches, voting_round
 
 
 async def test_answers_only_from_voting_and_no_names_before_the_reveal(store: Store) -> None:
@@ -31,16 +31,23 @@ async def test_answers_only_from_voting_and_no_names_before_the_reveal(store: St
 async def test_progressive_reveal_masks_places_not_yet_shown(store: Store) -> None:
     director = director_for(store)
     rnd = await voting_round(director)
+    clock = {"now": time.time()}
+    director.clock = lambda: clock["now"]
+    left = rnd.vote_deadline - clock["now"]  # type: ignore[operator]
+    director.pause()
+    clock["now"] += 30.0  # the pause lasts; the time left does not run down
+    assert stage_view(read_snapshot(store), clock["now"], "http://x/")["paused"] == {"remaining": left}
+    director.resume()
     director.close_poll(rnd.id)
-    store.set_show_state("reveal", 2, actor="mc")
-    store.set_show_state("paused", {"at": 1.0, "remaining": 12.5}, actor="mc")
+    director.reveal_next_place()
+    director.reveal_next_place()
     view = stage_view(read_snapshot(store), time.time(), "http://x/")
     board = view["leaderboard"]
     assert [row.get("hidden", False) for row in board] == [True, True, True, False, False]
     hidden_text = json.dumps(board[:3])
     assert not any(f.name in hidden_text for f in store.event().finalists)
     assert view["place_reveal"]["name"] == board[3]["name"] and view["final_reveal"] is None
-    assert view["paused"] == {"remaining": 12.5}
-    store.set_show_state("reveal", 5, actor="mc")
+    assert view["paused"] is None
+    set_switches(store, reveal_step=5)
     final = stage_view(read_snapshot(store), time.time(), "http://x/")
     assert final["final_reveal"]["winners"] and not any(r.get("hidden") for r in final["leaderboard"])

@@ -8,7 +8,7 @@ import time
 from audience.state import audience_view, finalist_view, judge_view, read_snapshot, stage_view
 from finale.core.model import PanelScore
 from finale.store import Store, VoteIn
-from tests.hub_helpers import answered_round, director_for, voting_round
+from tests.hub_helpers import answered_round, director_for, set_switches, voting_round
 
 
 async def test_judge_answers_carry_their_timing_and_phones_do_not(store: Store) -> None:
@@ -34,14 +34,14 @@ async def test_phones_get_the_overall_winner_only_once_it_is_revealed(store: Sto
     director.close_poll(rnd.id)
     assert audience_view(read_snapshot(store), time.time())["final_reveal"] is None
     places = len(store.event().finalists)
-    store.set_show_state("reveal", places - 1, actor="mc")
+    set_switches(store, reveal_step=places - 1)
     assert audience_view(read_snapshot(store), time.time())["final_reveal"] is None, "the winner is not out yet"
-    store.set_show_state("reveal", places, actor="mc")
+    set_switches(store, reveal_step=places)
     snap = read_snapshot(store)
     phone = audience_view(snap, time.time())["final_reveal"]
     assert phone is not None and phone == stage_view(snap, time.time(), "http://x/")["final_reveal"]
-    store.set_show_state("reveal", 0, actor="mc")
-    store.set_show_state("revealed", True, actor="mc")
+    set_switches(store, reveal_step=0)
+    set_switches(store, winner_revealed=True)
     assert audience_view(read_snapshot(store), time.time())["final_reveal"] == phone
 
 

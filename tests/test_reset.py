@@ -79,7 +79,7 @@ def test_reset_wipes_the_rounds_and_keeps_setup_and_tokens(rehearsed: Path) -> N
         reset = events[-1]
         assert reset.actor == "organiser"
         assert reset.payload == {"rounds": 6, "answers": 36, "judgments": 30, "panel_scores": 90, "votes": 720,
-                                 "overrides": 1, "show_state": 1, "events": logged}
+                                 "overrides": 1, "show_state": 2, "events": logged}
         assert store.integrity_check() == "ok"
         report = build_report(store)
     assert "Rehearsal reset" in report and "6 rounds wiped" in report

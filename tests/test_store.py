@@ -21,7 +21,7 @@ from finale.store import SCHEMA_VERSION, ChangeWatcher, Store, StoreError, VoteI
 def _round(store: Store, phase: Phase = Phase.VOTING) -> int:
     ids = list(store.event().finalist_ids)
     rnd = store.create_round("How many r's?", "strawberry", 5, assign_labels(ids, 5), "mc")
-    store.update_round(replace(rnd, phase=phase, vote_deadline=time.time() + 60), "mc", "test.phase")
+    store.update_round(replace(rnd, phase=phase, vote_deadline=time.time() + 60), "mc", "test.phase", expect=rnd.phase)
     return rnd.id
 
 
@@ -102,10 +102,10 @@ def test_change_watcher_sees_other_connections_commits(store: Store, db_path: Pa
     watcher = ChangeWatcher(db_path)
     assert not watcher.changed()
     with Store(db_path) as other:
-        other.set_show_state("frozen", True, "mc")
+        other.save_switches(replace(other.switches(), frozen=True), "mc", "show.frozen")
     assert watcher.changed()
     assert not watcher.changed()
-    assert store.show_state()["frozen"] is True
+    assert store.switches().frozen is True
     watcher.close()
 
 

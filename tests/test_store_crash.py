@@ -26,7 +26,8 @@ def _prepare(db: Path, config: EventConfig) -> None:
         rnd = store.create_round("q", None, 1, assign_labels(ids, 1), "test")
         from dataclasses import replace
 
-        store.update_round(replace(rnd, phase=Phase.VOTING, vote_deadline=time.time() + 3600), "test", "poll.opened")
+        store.update_round(replace(rnd, phase=Phase.VOTING, vote_deadline=time.time() + 3600), "test", "poll.opened",
+                           expect=rnd.phase)
 
 
 def test_sigkill_at_random_moments_loses_nothing_reported(tmp_path: Path, demo_config: EventConfig) -> None:

@@ -16,7 +16,7 @@ from finale.demo import DEMO_EVENT
 from finale.store import Store
 from finale.tui.app import FinaleApp, create_app
 from finale.tui.widgets.answer_pane import AnswerPane
-from tests.test_tui_support import T0, build_show, phase_is, wait_until
+from tests.tui_support import T0, build_show, phase_is, wait_until
 
 
 class Clock:
@@ -127,7 +127,7 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         await wait_until(pilot, lambda: "48 s left" in text_of(countdown), "the extension on the countdown")
         assert app.store.round(2).vote_deadline == T0 + 60
         await pilot.press("p")  # pause: the countdown stops
-        await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.show_state.get("paused")), "the pause")
+        await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.switches.paused), "the pause")
         clock.now += 20
         await wait_until(pilot, lambda: "PAUSED · 48 s left" in text_of(countdown), "the paused countdown")
         await pilot.pause(0.6)
@@ -139,7 +139,7 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         await pilot.press("ctrl+p", *"Freeze")
         await wait_until(pilot, lambda: palette_offers(app, "Freeze"), "the palette to offer the freeze command")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.store.show_state().get("frozen") is True, "the stage frozen")
+        await wait_until(pilot, lambda: app.store.switches().frozen is True, "the stage frozen")
         # A bad override value is refused in the dialog and changes nothing.
         await pilot.press("6", "o", *"abc", "tab", *"typo", "enter")
         assert "as a number" in text_of(app.screen.query_one("#ov-message", Static))

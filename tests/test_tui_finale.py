@@ -23,7 +23,7 @@ from finale.demo.script import load_script
 from finale.demo.simulate import audience_votes, panel_scores
 from finale.store import Store
 from finale.tui.app import FinaleApp, create_app
-from tests.test_tui_support import judge_client, phase_is, phones_vote, wait_until
+from tests.tui_support import judge_client, phase_is, phones_vote, wait_until
 
 PHONES = 24
 REASON = "Judge misread a correct answer: strawberry has 3 r's. Panel consensus used."
@@ -98,7 +98,7 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
             # Freeze the stage, then reveal from last place to the winner.
             await pilot.press("z", *["r"] * len(event.finalists))
             await wait_until(pilot, lambda: app.snapshot is not None
-                             and app.snapshot.show_state.get("reveal") == len(event.finalists), "the full reveal")
+                             and app.snapshot.switches.reveal_step == len(event.finalists), "the full reveal")
             table = app.screen.query_one("#overall-standings")
             shown = {str(table.get_row(fid)[1]) for fid in event.finalist_ids}  # type: ignore[attr-defined]
             assert "Ray *" in shown  # the override mark on the standings screen
@@ -110,8 +110,8 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
         rounds = store.rounds()
         assert [r.phase for r in rounds] == [Phase.FINAL] * len(event.questions)
         assert all(r.revealed for r in rounds)
-        assert store.show_state()["frozen"] is True
-        assert store.show_state()["reveal"] == len(event.finalists)
+        assert store.switches().frozen is True
+        assert store.switches().reveal_step == len(event.finalists)
         (override,) = store.overrides()
         assert (override.finalist_id, override.component, override.value, override.reason) == (
             "ray", Component.LLM, 85.0, REASON)

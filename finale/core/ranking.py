@@ -71,3 +71,12 @@ def round_places(scored: Mapping[str, FinalistRound]) -> list[RoundPlace]:
 def round_winners(scored: Mapping[str, FinalistRound]) -> list[str]:
     """The round's winner (or the finalists tied on every tie-break); empty while any total is missing."""
     return [p.finalist_id for p in round_places(scored) if p.rank == 1]
+
+
+def round_order(scored: Mapping[str, FinalistRound]) -> list[str]:
+    """Finalist ids best first: those with a total by the tie-breaks, then those still missing one."""
+    complete = [fr for fr in scored.values() if fr.total is not None]
+    ranked = rank(complete, lambda fr: tie_key(fr.total or 0.0, fr.points, fr.votes, fr.latency_ms),
+                  lambda fr: fr.finalist_id)
+    missing = sorted(fid for fid, fr in scored.items() if fr.total is None)
+    return [fr.finalist_id for fr, _ in ranked] + missing

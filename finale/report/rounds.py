@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 from finale.core.model import Answer, Component, JudgmentStatus
+from finale.core.ranking import round_order, round_winners
 from finale.core.scoring import ComponentValue
 from finale.report.charts import VoteSeries, colour, vote_timeline
 from finale.report.data import ReportData, RoundView
@@ -25,12 +26,15 @@ def component_cell(value: ComponentValue, digits: int = 1) -> str:
 def _scores_table(data: ReportData, view: RoundView) -> str:
     w = data.event.weights
     rows = []
-    ordered = sorted(view.scored.values(), key=lambda fr: (-(fr.total or -1.0), fr.finalist_id))
+    ordered = [view.scored[fid] for fid in round_order(view.scored)]
+    winners = set(round_winners(view.scored))
     total_votes = sum(fr.votes for fr in ordered)
     for fr in ordered:
         share = f" ({100 * fr.votes / total_votes:.0f}%)" if total_votes else ""
         rows.append([
-            esc(data.names.get(fr.finalist_id, fr.finalist_id)) + (" *" if fr.overridden else ""),
+            esc(data.names.get(fr.finalist_id, fr.finalist_id)) + (" *" if fr.overridden else "")
+            + (" " + tag("span", "round winner" if len(winners) == 1 else "tied first", cls="win")
+               if fr.finalist_id in winners else ""),
             esc(view.round.labels.get(fr.finalist_id, "?")),
             component_cell(fr.llm), component_cell(fr.panel), component_cell(fr.audience),
             esc(f"{fr.votes}{share}"),

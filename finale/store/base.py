@@ -21,7 +21,14 @@ from finale.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, NotAnEventDa
 
 
 class StoreError(ValueError):
-    """A write the store refuses (unknown round, finalist or panelist; bad values)."""
+    """A write the store refuses (unknown round, finalist or panelist; bad values).
+
+    `code` is the short reason a page can act on (the hub sends it in its error frame).
+    """
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _create_private(path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from finale.core.model import Component, Override, OverrideAction, Phase
+from finale.core.model import Component, Override, OverrideAction
+from finale.core.phases import is_settled
 from finale.core.scoring import validate_override
 from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
@@ -22,7 +23,7 @@ class OverridesMixin(RoundsMixin):
             rnd = self.round(round_id)
             if finalist_id not in rnd.labels:
                 raise StoreError(f"finalist {finalist_id!r} is not in round {round_id}")
-            if rnd.phase in (Phase.FINAL, Phase.VOID):
+            if is_settled(rnd.phase):
                 raise StoreError(f"round {round_id} is {rnd.phase}; overrides are locked")
             cur = self.conn.execute(
                 "INSERT INTO overrides (round_id, finalist_id, component, action, value, original, reason, actor, "
@@ -47,7 +48,7 @@ class OverridesMixin(RoundsMixin):
                 raise StoreError(f"no override {override_id}")
             if row[1] is not None:
                 raise StoreError(f"override {override_id} is already reverted")
-            if self.round(row[0]).phase in (Phase.FINAL, Phase.VOID):
+            if is_settled(self.round(row[0]).phase):
                 raise StoreError(f"round {row[0]} is closed for changes; override {override_id} stays")
             self.conn.execute("UPDATE overrides SET reverted_at=?, reverted_by=?, revert_reason=? WHERE id=?",
                               (time.time(), actor, reason, override_id))

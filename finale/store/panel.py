@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
-from finale.core.model import PanelScore, Phase
+from finale.core.model import PanelScore, Round
+from finale.core.panel import panel_score_refusal
+from finale.core.ranges import ScoreError, check_scores
 from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
 from finale.store.setup import SetupMixin
@@ -16,18 +19,19 @@ class PanelMixin(RoundsMixin, SetupMixin):
 
     def save_panel_score(self, score: PanelScore, actor: str) -> None:
         """A panelist's scores for one answer; revising replaces them. Written at once."""
-        criteria = set(self.event_config().to_core().criterion_ids)
-        if set(score.scores) != criteria:
-            raise StoreError(f"panel scores need exactly the criteria {sorted(criteria)}; got {sorted(score.scores)}")
-        for crit, value in score.scores.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 10:
-                raise StoreError(f"score for {crit} must be a number from 0 to 10; got {value!r}")
+        try:
+            checked = check_scores(score.scores, self.event_config().to_core().criterion_ids)
+        except ScoreError as exc:
+            raise StoreError(str(exc), "bad_scores") from None
+        score = replace(score, scores=checked)
         with self.transaction():
-            rnd = self.round(score.round_id)
-            if rnd.phase in (Phase.FINAL, Phase.VOID):
-                raise StoreError(f"round {rnd.id} is {rnd.phase}; panel scores are locked")
-            if score.finalist_id not in rnd.labels:
-                raise StoreError(f"finalist {score.finalist_id!r} is not in round {rnd.id}")
+            try:
+                rnd: Round | None = self.round(score.round_id)
+            except StoreError:
+                rnd = None
+            refused = panel_score_refusal(rnd, score.round_id, score.finalist_id)
+            if refused is not None:
+                raise StoreError(refused[1], refused[0])
             self.conn.execute(
                 "INSERT INTO panel_scores VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, finalist_id, panelist_id) "
                 "DO UPDATE SET scores=excluded.scores, actor=excluded.actor, updated_at=excluded.updated_at",

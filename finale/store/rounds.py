@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from finale.core.model import Answer, AnswerStatus, Judgment, JudgmentStatus, Phase, Round
@@ -20,6 +21,7 @@ class RoundsMixin(ShowStateMixin):
             id=r["id"], prompt=r["prompt"], phase=Phase(r["phase"]), question_id=r["question_id"],
             seed=r["seed"], labels=json.loads(r["labels"]), settings_versions=json.loads(r["settings_versions"]),
             vote_opened_at=r["vote_opened_at"], vote_deadline=r["vote_deadline"], revealed=bool(r["revealed"]),
+            vote_paused_at=r["vote_paused_at"],
         )
 
     def create_round(self, prompt: str, question_id: str | None, seed: int, labels: dict[str, str],
@@ -54,17 +56,50 @@ class RoundsMixin(ShowStateMixin):
         value = self.show_state().get("current_round")
         return self.round(int(value)) if value is not None else None
 
-    def update_round(self, rnd: Round, actor: str, kind: str, payload: dict[str, Any] | None = None) -> Round:
-        """Persist a round the core has already moved (phase, poll times, reveal) with its event."""
+    def move_round(self, round_id: int, change: Callable[[Round], Round], actor: str, kind: str,
+                   payload: dict[str, Any] | Callable[[Round, Round], dict[str, Any]] | None = None) -> Round:
+        """Read a round, apply a core rule to it and write the result, all in one BEGIN IMMEDIATE transaction.
+
+        `change` is a pure function from finale.core (a transition, a poll move); whatever it
+        raises (IllegalTransition, ValueError) leaves the round and the audit log untouched. As
+        no other writer can commit between the read and the write, a move decided on a stale
+        copy of the round cannot happen: it is decided again on the row as it is now.
+        `payload` may be a function of (before, after) for events that report the change.
+        """
         with self.transaction():
-            self.conn.execute(
-                "UPDATE rounds SET phase=?, labels=?, settings_versions=?, vote_opened_at=?, vote_deadline=?, "
-                "revealed=?, updated_at=? WHERE id=?",
-                (rnd.phase.value, json.dumps(rnd.labels), json.dumps(rnd.settings_versions), rnd.vote_opened_at,
-                 rnd.vote_deadline, int(rnd.revealed), time.time(), rnd.id),
-            )
+            before = self.round(round_id)
+            after = change(before)
+            if after.id != round_id:
+                raise StoreError(f"a move of round {round_id} returned round {after.id}")
+            extra = payload(before, after) if callable(payload) else payload
+            self._write_round(after, expect=before.phase)
+            self.log(actor, kind, {"phase": after.phase.value, **(extra or {})}, round_id)
+        return after
+
+    def update_round(self, rnd: Round, actor: str, kind: str, payload: dict[str, Any] | None = None, *,
+                     expect: Phase) -> Round:
+        """Persist a round the core moved from phase `expect`; refused (StoreError) if it has moved since.
+
+        Prefer `move_round`, which decides the move on the row itself.
+        """
+        with self.transaction():
+            self._write_round(rnd, expect=expect)
             self.log(actor, kind, {"phase": rnd.phase.value, **(payload or {})}, rnd.id)
         return rnd
+
+    def _write_round(self, rnd: Round, *, expect: Phase) -> None:
+        cur = self.conn.execute(
+            "UPDATE rounds SET phase=?, labels=?, settings_versions=?, vote_opened_at=?, vote_deadline=?, "
+            "revealed=?, vote_paused_at=?, updated_at=? WHERE id=? AND phase=?",
+            (rnd.phase.value, json.dumps(rnd.labels), json.dumps(rnd.settings_versions), rnd.vote_opened_at,
+             rnd.vote_deadline, int(rnd.revealed), rnd.vote_paused_at, time.time(), rnd.id, expect.value),
+        )
+        if cur.rowcount != 1:
+            now = self.conn.execute("SELECT phase FROM rounds WHERE id=?", (rnd.id,)).fetchone()
+            if now is None:
+                raise StoreError(f"no round {rnd.id}", "no_round")
+            raise StoreError(f"round {rnd.id} is {now[0]} now, not {expect}; the move to {rnd.phase} was refused",
+                             "stale")
 
     def save_answer(self, answer: Answer, actor: str = "console", is_reference: bool = False,
                     log: bool = True) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # Every table of the current schema (what `Store.count` may be asked about).
 TABLES: Final = (
@@ -75,6 +75,18 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
     );
     CREATE INDEX events_kind ON events(kind);
     CREATE INDEX events_round ON events(round_id);
+    """,
+    # 2: a paused poll keeps its pause on the round (core.poll); the loose show_state switches
+    # (paused, frozen, reveal, revealed) become one typed `switches` value (core.switches).
+    2: """
+    ALTER TABLE rounds ADD COLUMN vote_paused_at REAL;
+    INSERT OR REPLACE INTO show_state (key, value) SELECT 'switches', json_object(
+        'paused', json(COALESCE((SELECT CASE WHEN value IN ('false', 'null') THEN 'false' ELSE 'true' END
+                                 FROM show_state WHERE key = 'paused'), 'false')),
+        'frozen', json(COALESCE((SELECT value FROM show_state WHERE key = 'frozen'), 'false')),
+        'reveal_step', COALESCE((SELECT CAST(value AS INTEGER) FROM show_state WHERE key = 'reveal'), 0),
+        'winner_revealed', json(COALESCE((SELECT value FROM show_state WHERE key = 'revealed'), 'false')));
+    DELETE FROM show_state WHERE key IN ('paused', 'frozen', 'reveal', 'revealed');
     """,
 })
 

@@ -6,7 +6,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from finale.core.model import Event, Phase, PromptSettings
+from finale.core.model import Event, PromptSettings
+from finale.core.phases import settings_locked
 from finale.core.tuning import validate_settings
 from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
@@ -44,7 +45,7 @@ class SettingsMixin(RoundsMixin, SetupMixin):
     def settings_lock(self) -> str | None:
         """Why finalists' settings cannot change now (a round is being asked or later), or None."""
         current = self.current_round()
-        if current is not None and current.phase not in (Phase.DRAFT, Phase.FINAL, Phase.VOID):
+        if current is not None and settings_locked(current.phase):
             return f"settings are locked while round {current.id} is {current.phase}"
         return None
 

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from finale.core.model import Round
+from finale.core.poll import Ballot, VoteDecision, VoteOutcome, decide_vote, votes_per_finalist
+from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
 
 
@@ -24,18 +27,27 @@ class VotesMixin(RoundsMixin):
     """Recording batches of votes and reading the counts."""
 
     def record_votes(self, votes: Sequence[VoteIn], actor: str = "hub") -> int:
-        """Upsert a batch of votes in one transaction with one audit event; the later cast wins.
+        """Decide and store a batch of votes (see `decide_votes`); the number stored."""
+        return sum(1 for d in self.decide_votes(votes, actor) if d.outcome is VoteOutcome.ACCEPT)
 
-        A vote resent after a lost ack (same round, device, client message id and label as the vote
-        already counted, or as one earlier in the batch) is a replay: it is acknowledged but neither
-        stored nor logged again, so every vote is in the table and the audit log exactly once.
+    def decide_votes(self, votes: Sequence[VoteIn], actor: str = "hub") -> list[VoteDecision]:
+        """Judge each vote by the core's rule on the round as it is now, and store the accepted ones.
+
+        One transaction with one audit event per round; the later cast wins. The rule
+        (core.poll.decide_vote) is asked here again, inside the transaction, whatever the hub
+        decided on its cached view: a vote cast after the close or during a pause is refused,
+        and a vote resent after a lost ack (same round, device, client message id and label as
+        the vote already counted, or as one earlier in the batch) is a replay: acknowledged but
+        neither stored nor logged again, so every vote is in the table and the audit log once.
+        Returns one decision per vote, in order.
         """
         if not votes:
-            return 0
+            return []
         with self.transaction():
-            votes = self._new_votes(votes)
+            decisions = self._decide(votes)
+            votes = [v for v, d in zip(votes, decisions, strict=True) if d.outcome is VoteOutcome.ACCEPT]
             if not votes:
-                return 0
+                return decisions
             self.conn.executemany(
                 "INSERT INTO votes VALUES (?, ?, ?, ?, ?) ON CONFLICT(round_id, device_id) DO UPDATE SET "
                 "label=excluded.label, client_msg_id=excluded.client_msg_id, cast_at=excluded.cast_at "
@@ -47,10 +59,10 @@ class VotesMixin(RoundsMixin):
                 by_round.setdefault(v.round_id, []).append([v.device_id, v.label, v.client_msg_id, v.cast_at])
             for round_id, rows in by_round.items():
                 self.log(actor, "votes.recorded", {"votes": rows}, round_id)
-        return len(votes)
+        return decisions
 
-    def _new_votes(self, votes: Sequence[VoteIn]) -> list[VoteIn]:
-        """The batch without replays of the counted vote (call inside the transaction)."""
+    def _decide(self, votes: Sequence[VoteIn]) -> list[VoteDecision]:
+        """The core's decision on each vote against the rounds and counted votes as stored (in the transaction)."""
         counted: dict[tuple[int, str], tuple[str | None, str]] = {}
         by_round: dict[int, list[str]] = {}
         for v in votes:
@@ -63,14 +75,21 @@ class VotesMixin(RoundsMixin):
                     f"SELECT device_id, client_msg_id, label FROM votes WHERE round_id=? AND device_id IN "
                     f"({','.join('?' * len(chunk))})", [round_id, *chunk])
                 counted.update({(round_id, d): (m, lab) for d, m, lab in rows})
-        fresh: list[VoteIn] = []
+        rounds: dict[int, Round | None] = {}
+        decisions: list[VoteDecision] = []
         for v in votes:
+            if v.round_id not in rounds:
+                try:
+                    rounds[v.round_id] = self.round(v.round_id)
+                except StoreError:
+                    rounds[v.round_id] = None
             key = (v.round_id, v.device_id)
-            if v.client_msg_id is not None and counted.get(key) == (v.client_msg_id, v.label):
-                continue
-            fresh.append(v)
-            counted[key] = (v.client_msg_id, v.label)
-        return fresh
+            decision = decide_vote(rounds[v.round_id], Ballot(v.round_id, v.label, v.client_msg_id, v.cast_at),
+                                   counted.get(key))
+            if decision.outcome is VoteOutcome.ACCEPT:
+                counted[key] = (v.client_msg_id, v.label)
+            decisions.append(decision)
+        return decisions
 
     def counted_vote(self, round_id: int, device_id: str) -> tuple[str | None, str] | None:
         """(client message id, label) of a device's counted vote in a round, or None.
@@ -95,9 +114,7 @@ class VotesMixin(RoundsMixin):
 
     def vote_counts(self, round_id: int) -> dict[str, int]:
         """Votes per finalist id, through the round's label mapping."""
-        rnd = self.round(round_id)
-        by_label = self.vote_labels(round_id)
-        return {fid: by_label.get(label, 0) for fid, label in rnd.labels.items()}
+        return votes_per_finalist(self.vote_labels(round_id), self.round(round_id).labels)
 
     def votes(self, round_id: int) -> list[dict[str, Any]]:
         """A round's counted votes as rows, in the order they were cast."""

@@ -28,6 +28,7 @@ from textual.screen import Screen
 
 from finale.config import EventConfig, load_event
 from finale.core.model import Answer, AnswerStatus, Component, PanelScore, Phase
+from finale.core.poll import poll_due
 from finale.director import REFERENCE_ID, Director, Endpoints, build_endpoints
 from finale.store import ChangeWatcher, EventRow, Store
 from finale.tui.hub import HubStatus, HubWatch, check_hub
@@ -54,7 +55,7 @@ from finale.tui.screens.modals import (
     PanelScoresModal,
     ReasonModal,
 )
-from finale.tui.screens.panel import MC_PREFIX, PanelScreen
+from finale.tui.screens.panel import PanelScreen
 from finale.tui.screens.round import RoundScreen
 from finale.tui.screens.show import ShowScreen
 from finale.tui.screens.standings import StandingsScreen
@@ -257,11 +258,16 @@ class FinaleApp(App[None]):
             self.screen.tick()
         snap = self.snapshot
         rnd = snap.round if snap is not None else None
-        if (snap is not None and rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None
-                and not snap.show_state.get("paused") and self.clock() >= rnd.vote_deadline
-                and self._auto_closed != rnd.id):
+        if rnd is not None and poll_due(rnd, self.clock()) and self._auto_closed != rnd.id:
             self._auto_closed = rnd.id
-            self._intent("close-poll", lambda: self._close_poll(rnd.id, "the countdown ended"))
+            self._intent("close-poll", lambda: self._close_if_due(rnd.id))
+
+    def _close_if_due(self, round_id: int) -> str:
+        closed = self.director.close_if_due(round_id)
+        if closed is None:
+            self._auto_closed = None  # extended or paused meanwhile: look again at the next tick
+            return ""
+        return f"Poll closed for round {round_id} (the countdown ended)."
 
     @work(name="start-after-first-paint", thread=True, group="startup")
     def start_after_first_paint(self) -> None:
@@ -444,7 +450,7 @@ class FinaleApp(App[None]):
 
     def on_round_asked(self, message: RoundAsked) -> None:
         failed = [fid for fid, a in message.answers.items()
-                  if fid != REFERENCE_ID and a.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)]
+                  if fid != REFERENCE_ID and a.failed]
         note = f"; {len(failed)} failed (r re-asks them, or select the pane and press e)" if failed else ""
         self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.",
                     severity="warning" if failed else "information", timeout=6)
@@ -468,7 +474,7 @@ class FinaleApp(App[None]):
             self.post_message(JudgingFinished(round_id, judgments))
 
     def on_judging_finished(self, message: JudgingFinished) -> None:
-        failed = sum(1 for j in message.judgments.values() if str(j.status) == "failed")
+        failed = sum(1 for j in message.judgments.values() if j.failed)
         warn = f"; {failed} FAILED: re-judge (e) or score by hand (h)" if failed else ""
         self.notify(f"Round {message.round_id}: {len(message.judgments)} judged{warn}.",
                     severity="warning" if failed else "information", timeout=4)
@@ -491,7 +497,7 @@ class FinaleApp(App[None]):
             self._intent("close-poll", lambda: self._close_poll(round_id, "closed by the MC"))
 
     def _close_poll(self, round_id: int, why: str) -> str:
-        self.director.close_poll(round_id)
+        self.director.close_poll(round_id, why)
         return f"Poll closed for round {round_id} ({why})."
 
     def action_reveal_labels(self) -> None:
@@ -541,42 +547,19 @@ class FinaleApp(App[None]):
         self._intent("pause", self._toggle_pause)
 
     def _toggle_pause(self) -> str:
-        state = self.store.show_state()
-        rnd = self.store.current_round()
-        now = self.clock()
-        paused = state.get("paused")
-        if not paused:
-            remaining = None
-            if rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None:
-                remaining = max(0.0, rnd.vote_deadline - now)
-            self.store.set_show_state("paused", {"at": now, "remaining": remaining}, self.director.actor)
-            return "Show paused: countdown and stage frozen."
-        if rnd is not None and rnd.phase is Phase.VOTING and rnd.vote_deadline is not None \
-                and isinstance(paused, dict) and paused.get("remaining") is not None:
-            extra = now + float(paused["remaining"]) - max(rnd.vote_deadline, now)
-            if extra > 0:
-                self.director.extend_poll(rnd.id, extra)
-        self.store.set_show_state("paused", False, self.director.actor)
-        return "Show resumed."
+        paused = self.director.toggle_pause().paused
+        return "Show paused: countdown stands still, votes wait." if paused else "Show resumed."
 
     def action_toggle_freeze(self) -> None:
         def job() -> str:
-            frozen = not bool(self.store.show_state().get("frozen"))
-            self.store.set_show_state("frozen", frozen, self.director.actor)
-            return "Stage frozen." if frozen else "Stage live again."
+            return "Stage frozen." if self.director.toggle_freeze().frozen else "Stage live again."
         self._intent("freeze", job)
 
     def action_reveal_next(self) -> None:
         def job() -> str:
-            places = len(self.config.finalists)
-            step = int(self.store.show_state().get("reveal") or 0)
-            if step >= places:
-                raise ValueError(f"all {places} places are already revealed")
-            self.store.set_show_state("reveal", step + 1, self.director.actor)
-            ranked = self.snapshot.standings if self.snapshot is not None else []
-            who = ranked[places - step - 1] if len(ranked) >= places - step else None
+            place, who = self.director.reveal_next_place()
             name = f": {self.config_names().get(who.finalist_id, who.finalist_id)} ({who.total:.2f})" if who else ""
-            return f"Stage reveals place {places - step}{name}."
+            return f"Stage reveals place {place}{name}."
         self._intent("reveal", job)
 
     # -- human scores ---------------------------------------------------------
@@ -626,8 +609,7 @@ class FinaleApp(App[None]):
             return
 
         def job() -> str:
-            self.store.save_panel_score(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id,
-                                                   entry.scores), actor=f"{MC_PREFIX}{entry.panelist_id}")
+            self.director.score_panel(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id, entry.scores))
             who = self.snapshot.panel_names.get(entry.panelist_id, entry.panelist_id) if self.snapshot else ""
             return f"Scores saved for {who}."
         self._intent("panel-scores", job)

@@ -7,13 +7,14 @@ message, so the screens only render and never wait on SQLite.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from finale.config import EventConfig
 from finale.core.blockers import Blocker, blockers
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Override, Phase, Round
+from finale.core.phases import is_open
 from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
+from finale.core.switches import ShowSwitches
 from finale.store import Store
 
 
@@ -29,7 +30,7 @@ class ShowSnapshot:
     blockers: list[Blocker]
     disputes: list[Dispute]
     standings: list[Standing]
-    show_state: dict[str, Any]
+    switches: ShowSwitches
     overrides: list[Override]
     reference: Answer | None = None
     scored_by_round: dict[int, dict[str, FinalistRound]] = field(default_factory=dict)
@@ -69,7 +70,7 @@ class ShowSnapshot:
     @property
     def round_open(self) -> bool:
         """True while the current round is neither final nor void."""
-        return self.phase is not None and self.phase not in (Phase.FINAL, Phase.VOID)
+        return is_open(self.phase)
 
 
 def read_snapshot(store: Store) -> ShowSnapshot:
@@ -86,9 +87,8 @@ def _read(store: Store) -> ShowSnapshot:
     config = store.event_config()
     event = store.event()
     records = store.records()
-    state = store.show_state()
-    current_id = state.get("current_round")
-    current = next((r for r in records if r.round.id == current_id), None)
+    current_round = store.current_round()
+    current = next((r for r in records if current_round is not None and r.round.id == current_round.id), None)
     scored = score_round(event, current) if current is not None else {}
     reference = None
     if current is not None:
@@ -102,7 +102,7 @@ def _read(store: Store) -> ShowSnapshot:
         blockers=blockers(event, current) if current is not None else [],
         disputes=disputes(event, current) if current is not None else [],
         standings=standings(event, records),
-        show_state=state,
+        switches=store.switches(),
         overrides=store.overrides(),
         reference=reference,
         total_votes=sum(current.votes.values()) if current is not None else 0,

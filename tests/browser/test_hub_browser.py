@@ -26,7 +26,7 @@ from finale.demo.script import load_script
 from finale.demo.simulate import panel_scores
 from finale.director import Director
 from finale.store import Store, VoteIn
-from tests.hub_helpers import XSS, HubProcess, answered_round, director_for, free_port, plant_answer
+from tests.hub_helpers import XSS, HubProcess, answered_round, director_for, free_port, plant_answer, set_switches
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -283,12 +283,12 @@ def test_stage_shows_bars_leaderboard_override_marks_and_reveal(
 
     places = len(event.finalists)
     last = store.event().finalist(director.standings()[-1].finalist_id).name
-    store.set_show_state("reveal", 1, actor="mc")  # the console's reveal, one place at a time from the bottom
+    set_switches(store, reveal_step=1)  # the console's reveal, one place at a time from the bottom
     expect(page.locator("#reveal-kicker")).to_have_text(f"In place {places}")
     expect(page.locator("#reveal-title")).to_have_text(last)
     expect(page.locator("#board tr.masked")).to_have_count(places - 1)
     page.screenshot(path=str(ARTIFACTS / "stage-place-reveal.png"))
-    store.set_show_state("reveal", places, actor="mc")
+    set_switches(store, reveal_step=places)
     expect(page.locator("#reveal-kicker")).to_have_text("And the winner is")
     expect(page.locator("#board tr.masked")).to_have_count(0)
     winner = store.event().finalist(director.standings()[0].finalist_id).name

@@ -22,7 +22,7 @@ from finale.director import Director
 from finale.store import Store, VoteIn
 from tests.browser import test_hub_browser as base
 from tests.browser.test_hub_browser import ARTIFACTS, PHONE, open_page, run_async
-from tests.hub_helpers import HubProcess, answered_round, plant_answer
+from tests.hub_helpers import HubProcess, answered_round, plant_answer, set_switches
 
 browser = base.browser  # the same fixtures: one Chromium per module, a fresh hub process per test
 director = base.director
@@ -85,7 +85,7 @@ def test_phone_walks_every_phase_with_a_clear_message(
     expect(item.locator(".who-was")).to_have_text(" · Ray")
 
     director.finalize(rnd.id)
-    store.set_show_state("revealed", True, actor="mc")
+    set_switches(store, winner_revealed=True)
     winner = event.finalist(director.standings()[0].finalist_id).name
     expect(page.locator("#champion-title")).to_have_text(winner)
     page.screenshot(path=str(ARTIFACTS / "polish-phone-final.png"), full_page=True)

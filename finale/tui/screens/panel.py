@@ -9,11 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from finale.director import MC_TYPED_PREFIX
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
-
-MC_PREFIX = "mc-for:"  # the actor the console writes when the MC types a panelist's scores
 
 
 class PanelScreen(ConsoleScreen):
@@ -54,7 +53,7 @@ class PanelScreen(ConsoleScreen):
                 if s is None:
                     cells.append(Text("·", style="dim"))
                 else:
-                    by_mc = snapshot.panel_actors.get((p.id, fid), "").startswith(MC_PREFIX)
+                    by_mc = snapshot.panel_actors.get((p.id, fid), "").startswith(MC_TYPED_PREFIX)
                     mark = "✎" if by_mc else "✓"
                     cells.append(Text(f"{mark} {sum(s.scores.values()) / len(s.scores):.1f}",
                                       style="bold yellow" if by_mc else "bold green"))

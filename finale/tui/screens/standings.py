@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from finale.core.model import Phase
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import MARK_NOTE, TIE_RULE, overall_rows, round_rows
 from finale.tui.screens.tables import Cell, fill_table
@@ -59,12 +60,12 @@ class StandingsScreen(ConsoleScreen):
         scored = snapshot.scored_by_round.get(rnd.id, {}) if rnd is not None else {}
         fill_table(self.query_one("#round-standings", DataTable),
                    round_rows(scored, rnd.labels if rnd else {}, snapshot.names))
-        finals = sum(1 for r in snapshot.records if str(r.round.phase) == "final")
+        finals = sum(1 for r in snapshot.records if r.round.phase is Phase.FINAL)
         self.query_one("#overall-title", Static).update(f"Overall · {finals} final round(s)")
         fill_table(self.query_one("#overall-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
         state = Text()
-        frozen = bool(snapshot.show_state.get("frozen"))
-        reveal = int(snapshot.show_state.get("reveal") or 0)
+        frozen = snapshot.switches.frozen
+        reveal = snapshot.switches.reveal_step
         state.append("Stage: ", style="bold")
         state.append("FROZEN" if frozen else "live", style="bold cyan" if frozen else "green")
         state.append(f" · reveal {reveal}/{len(snapshot.standings)} places (from last to the winner)")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from finale.core.model import Component
+from finale.core.ranking import round_order
 from finale.core.scoring import ComponentValue, FinalistRound, Standing
 from finale.tui.screens.tables import Cell
 
@@ -41,8 +42,8 @@ def _component(value: ComponentValue) -> str:
 
 def round_rows(scored: dict[str, FinalistRound], labels: dict[str, str],
                names: dict[str, str]) -> list[tuple[str, Sequence[Cell]]]:
-    """Per-round components on the 0-100 scale and the weighted total, best first."""
-    ordered = sorted(scored.values(), key=lambda fr: (-(fr.total or -1), fr.finalist_id))
+    """Per-round components on the 0-100 scale and the weighted total, best first (core.ranking's tie-breaks)."""
+    ordered = [scored[fid] for fid in round_order(scored)]
     return [(fr.finalist_id, (labels.get(fr.finalist_id, "?"), names.get(fr.finalist_id, fr.finalist_id),
                               _component(fr.llm), _component(fr.panel), _component(fr.audience), str(fr.votes),
                               "–" if fr.total is None else f"{fr.total:.2f}"))

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from finale.core.model import Phase
+from finale.core.phases import can_reveal
+from finale.core.poll import is_paused, remaining
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.state import ShowSnapshot
 from finale.tui.widgets.bars import vote_bars
@@ -62,16 +64,16 @@ class VotingScreen(ConsoleScreen):
         if rnd is None:
             text.append("No round yet.")
         elif rnd.phase is Phase.VOTING and rnd.vote_deadline is not None:
-            paused = snapshot.show_state.get("paused")
-            if isinstance(paused, dict) and paused.get("remaining") is not None:
-                text.append(f"PAUSED · {max(0.0, float(paused['remaining'])):.0f} s left", style="bold white on red")
+            left = remaining(rnd, self.console.clock()) or 0.0
+            if is_paused(rnd):
+                text.append(f"PAUSED · {left:.0f} s left · votes are refused until you resume (p)",
+                            style="bold white on red")
             else:
-                left = max(0.0, rnd.vote_deadline - self.console.clock())
                 text.append(f"VOTING OPEN · {left:.0f} s left", style="bold green" if left > 10 else "bold red")
         elif rnd.phase is Phase.VOTING:
             text.append("VOTING OPEN", style="bold green")
         else:
-            text.append(f"Poll {'closed' if rnd.phase in (Phase.CLOSED, Phase.FINAL) else 'not open'} "
+            text.append(f"Poll {'closed' if can_reveal(rnd.phase) else 'not open'} "
                         f"· round {rnd.id} is {rnd.phase}", style="bold")
             if rnd.revealed:
                 text.append(" · labels revealed")

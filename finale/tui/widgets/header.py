@@ -37,10 +37,10 @@ def header_text(snapshot: ShowSnapshot | None, hub: HubStatus, now: float) -> Te
     else:
         text.append(f" · round {rnd.id} ({rnd.question_id or 'ad hoc'}) ")
         text.append(str(rnd.phase).upper(), style="bold reverse")
-    state = snapshot.show_state  # the switches come first: a narrow terminal must never hide them
-    if state.get("paused"):
+    switches = snapshot.switches  # the switches come first: a narrow terminal must never hide them
+    if switches.paused:
         text.append("  PAUSED ", style="bold white on red")
-    if state.get("frozen"):
+    if switches.frozen:
         text.append("  STAGE FROZEN ", style="bold black on cyan")
     if rnd is not None:
         text.append(f" · votes {snapshot.total_votes}")
