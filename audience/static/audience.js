@@ -54,7 +54,10 @@
       notice("Vote received: " + msg.label + " ✓");
       renderVotes();
     } else if (msg.type === "error") {
-      if (pending && msg.id === pending.id) savePending(null);
+      if (pending && msg.id === pending.id) {
+        if (msg.code === "unavailable") setTimeout(resendPending, 1000);  // the hub could not store it yet
+        else savePending(null);
+      }
       notice(msg.message);
       renderVotes();
     }
@@ -63,6 +66,9 @@
   function notice(text) { setText("notice", text); }
 
   function vote(label) {
+    if (state && state.phase === "voting" && state.paused) {
+      notice("The MC paused voting: vote again when the countdown resumes."); return;
+    }
     if (!state || !votingOpen()) { notice("Voting is closed."); return; }
     const p = { round: state.round, label: label, id: Finale.messageId() };
     savePending(p);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from finale.core.model import Answer, Component, JudgmentStatus
+from finale.core.model import Answer, Component, JudgmentStatus, Phase
 from finale.core.ranking import round_order, round_winners
 from finale.core.scoring import ComponentValue
 from finale.report.charts import VoteSeries, colour, vote_timeline
@@ -135,7 +135,7 @@ def round_section(data: ReportData, view: RoundView) -> str:
     facts = [
         ("Question", rnd.question_id or "unseen (typed live)"),
         ("Expected", view.expected or "–"),
-        ("Phase", str(rnd.phase) + ("" if str(rnd.phase) == "final" else " (not counted in the standings)")),
+        ("Phase", str(rnd.phase) + ("" if rnd.phase is Phase.FINAL else " (not counted in the standings)")),
         ("Poll", f"opened {when(rnd.vote_opened_at)}, deadline {when(rnd.vote_deadline)}, "
                  f"closed {when(view.votes.closed_at)}"),
     ]
