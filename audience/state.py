@@ -26,7 +26,7 @@ from finale.core.ranking import round_winners
 from finale.core.scoring import FinalistRound, Standing, score_round, standings
 from finale.core.switches import ShowSwitches
 from finale.core.tuning import MAX_SYSTEM_PROMPT_CHARS, MAX_TOKENS_RANGE, TEMPERATURE_RANGE
-from finale.store import Store, token_owner
+from finale.store import ChangeSource, SnapshotReader, token_owner
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Snapshot:
         return token_owner(self.tokens.get(table, {}), token)
 
 
-def read_snapshot(store: Store) -> Snapshot:
+def read_snapshot(store: SnapshotReader) -> Snapshot:
     """One consistent read of the store (in one read transaction)."""
     with store.read():
         event = store.event()
@@ -91,7 +91,7 @@ class ChangeFilter:
     last_seq: int = 0
     answers_at: float | None = None
 
-    def relevant(self, store: Store) -> bool:
+    def relevant(self, store: ChangeSource) -> bool:
         rows = store.event_kinds_since(self.last_seq)
         if rows:
             self.last_seq = rows[-1][0]

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from finale.store import Store, VoteIn
+from finale.store import VoteIn, VoteStore
 
 Refusal = tuple[str, str]
 
@@ -38,7 +38,7 @@ class WriterStats:
 class VoteWriter:
     """Queue votes with `submit`; `run` (one task) commits them in batches."""
 
-    def __init__(self, store: Store, executor: Executor, max_batch: int = 5000) -> None:
+    def __init__(self, store: VoteStore, executor: Executor, max_batch: int = 5000) -> None:
         self.store = store
         self.executor = executor
         self.max_batch = max_batch

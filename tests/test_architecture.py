@@ -11,6 +11,9 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+from finale.store import AudienceStore, ShowReader, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("finale", "audience")
@@ -101,3 +104,36 @@ def test_the_scan_covers_the_project() -> None:
     sources = _sources()
     assert ROOT / "audience" / "state.py" in sources and ROOT / "finale" / "tui" / "state.py" in sources
     assert not any(STORE in p.parents for p in sources)
+
+
+def _members(protocol: type) -> set[str]:
+    """The public methods a Protocol asks for, its bases' included."""
+    return {name for cls in protocol.__mro__ if cls not in (Protocol, object)
+            for name, value in vars(cls).items() if callable(value) and not name.startswith("_")}
+
+
+def _store_calls(paths: list[Path]) -> set[str]:
+    """Names the code reaches for on its store objects (`store`, `store_r`, `self.store_w`, ...)."""
+    used: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute):
+                base = node.value
+                name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+                if re.fullmatch(r"store(_[rw])?", name):
+                    used.add(node.attr)
+    return used
+
+
+def test_the_audience_interface_is_exactly_what_the_hub_uses() -> None:
+    hub = [p for p in (ROOT / "audience").glob("*.py") if p.name != "commands.py"]  # commands: CLI set-up
+    assert _store_calls(hub) == _members(AudienceStore)
+
+
+def test_the_console_and_report_read_through_the_show_reader() -> None:
+    readers = [ROOT / "finale" / "tui" / "state.py", ROOT / "finale" / "report" / "data.py"]
+    assert _store_calls(readers) <= _members(ShowReader)
+
+
+def test_the_sqlite_store_is_every_interface(store: Store) -> None:
+    assert isinstance(store, AudienceStore) and isinstance(store, ShowReader)

@@ -13,6 +13,15 @@ This package is the only place in the project that speaks SQL
 from finale.store.audit import EventRow
 from finale.store.base import StoreError
 from finale.store.export import iter_rows
+from finale.store.interface import (
+    AudienceStore,
+    ChangeSource,
+    PageWriter,
+    ShowBasics,
+    ShowReader,
+    SnapshotReader,
+    VoteStore,
+)
 from finale.store.schema import MIGRATIONS, SCHEMA_VERSION
 from finale.store.setup import token_owner
 from finale.store.store import Store
@@ -22,11 +31,18 @@ from finale.store.watcher import ChangeWatcher
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AudienceStore",
+    "ChangeSource",
     "ChangeWatcher",
     "EventRow",
+    "PageWriter",
+    "ShowBasics",
+    "ShowReader",
+    "SnapshotReader",
     "Store",
     "StoreError",
     "VoteIn",
+    "VoteStore",
     "iter_rows",
     "token_owner",
 ]

@@ -7,6 +7,8 @@ connection and the transaction of `StoreBase`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from finale.core.scoring import RoundRecord
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
@@ -32,3 +34,10 @@ class Store(SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixi
     def records(self) -> list[RoundRecord]:
         """The round records of every round, in order."""
         return [self.round_record(r.id) for r in self.rounds()]
+
+
+if TYPE_CHECKING:  # mypy proves here that the SQLite store is every interface its callers are typed against
+    from finale.store.interface import AudienceStore, ShowReader
+
+    def _implements(store: Store) -> tuple[AudienceStore, ShowReader]:
+        return store, store
