@@ -1,4 +1,4 @@
-"""The architecture holds: SQL only in finale/store/, import contracts checked by import-linter.
+"""The architecture holds: SQL only in finale/store/, import contracts checked by import-linter, typed store interfaces.
 
 The store is the only seam between the console and the hub (shared/DESIGN.md), so
 nothing outside finale/store/ may speak SQL or touch sqlite3: a reader that needs
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import subprocess
+import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from finale.store import AudienceStore, ShowReader, Store
 
@@ -137,3 +141,42 @@ def test_the_console_and_report_read_through_the_show_reader() -> None:
 
 def test_the_sqlite_store_is_every_interface(store: Store) -> None:
     assert isinstance(store, AudienceStore) and isinstance(store, ShowReader)
+
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run import-linter on the packages and the pyproject.toml found in `cwd`, caching nothing."""
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def _contracts() -> dict[str, dict[str, Any]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    return {c["id"]: c for c in config["contracts"]}
+
+
+def test_the_import_contracts_are_kept() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(_contracts())} kept, 0 broken" in result.stdout
+
+
+def test_lint_imports_fails_on_a_module_that_breaks_a_contract(tmp_path: Path) -> None:
+    # On a copy of the tree, so the probe module never shows in the working tree others are testing.
+    for package in SCANNED:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("static", "__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    probe = tmp_path / "finale" / "core" / "_contract_probe_tmp.py"
+    try:
+        probe.write_text('"""Breaks the purity of the core on purpose."""\n\nimport sqlite3\n\n'
+                         'from finale import config\n\nUSED = (sqlite3, config)\n')
+        result = _lint_imports(tmp_path)
+    finally:
+        probe.unlink(missing_ok=True)
+    assert result.returncode != 0
+    assert "finale.core is pure" in result.stdout and "BROKEN" in result.stdout
+    assert "finale.core._contract_probe_tmp -> sqlite3" in result.stdout
+    assert "finale.core is not allowed to import finale.config" in result.stdout
+    assert "1 broken" in result.stdout
+
