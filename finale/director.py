@@ -306,7 +306,7 @@ class Director:
             place = switches.reveal_place(sw, places)
             ranked = self.standings()
             who = ranked[place - 1] if 0 < place <= len(ranked) else None
-            self.store.save_switches(sw, self.actor, "show.revealed_place",
+            self.store.save_switches(sw, self.actor, "show.reveal",
                                      {"place": place, "finalist_id": who.finalist_id if who else None})
         return place, who
 

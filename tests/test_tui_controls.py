@@ -160,7 +160,10 @@ async def test_pause_extend_autoclose_revert_and_palette(tmp_path: Path) -> None
         (reverted,) = store.events(kind="override.reverted")
         assert reverted.payload == {"override_id": mistaken.id, "reason": "wrong finalist; audience share stands"}
         kinds = [e.kind for e in store.events(round_id=2)]
-        assert kinds.count("poll.extended") == 2  # the MC's +15 s and the resume after the pause
+        assert kinds.count("poll.extended") == 1, "the MC's +15 s; a resume is not an extension"
+        assert kinds.index("poll.paused") < kinds.index("poll.resumed") < kinds.index("poll.closed")
+        (resumed,) = store.events(kind="poll.resumed")
+        assert resumed.payload["remaining"] == 48
 
 
 async def test_untrusted_text_is_shown_literally(tmp_path: Path) -> None:
