@@ -18,6 +18,7 @@ from audience.commands import HUB_COMMANDS
 from finale.cli_options import db_option, open_event_db
 from finale.config import ConfigError, EventConfig, load_event
 from finale.demo import DEMO_EVENT
+from finale.private_files import write_private
 from finale.store import StoreError
 
 
@@ -33,8 +34,9 @@ def main() -> None:
 
 AUTOPILOT_OPTION = click.option(
     "--autopilot", is_flag=True, help="Run the whole show unattended: simulated phones and panelists use the real "
-    "hub; prints the standings and a health summary (exit status 1 unless every phone joined, every panel score "
-    "was acknowledged and sent == acknowledged == stored).")
+    "hub; prints the standings and a health summary (exit status 1, with one line saying why, unless every phone "
+    "joined, every panel score was acknowledged, sent == acknowledged == stored and the judge scored every answer: "
+    "a judgment that fails twice is waived on the record so the show still finishes).")
 JUDGES_OPTION = click.option("--judges", type=click.IntRange(min=0), default=None,
                              help="With --autopilot: panelists on their own simulated device (default: all); "
                              "the others are typed in by the MC.")
@@ -43,7 +45,7 @@ JUDGES_OPTION = click.option("--judges", type=click.IntRange(min=0), default=Non
 def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phones: int, judges: int | None,
                    seed: int, speed: float, hub_url: str | None, local: bool) -> None:
     """`--autopilot` for demo and run: the show unattended, then the standings and the health summary."""
-    from finale.autopilot.health import health_table
+    from finale.autopilot.health import health_table, verdict
     from finale.autopilot.launch import run_autopilot_show
     from finale.standings_view import standings_table
 
@@ -52,14 +54,17 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
         result = run_autopilot_show(db_path, config, event_dir, phones=phones, seed=seed, time_scale=speed,
                                     judges=len(config.panelists) if judges is None else judges, hub_url=hub_url,
                                     host=host, port=port)
-    except (ValueError, StoreError, RuntimeError) as exc:
+    except (ValueError, StoreError) as exc:  # checked before the show starts: the arguments or the event file
         raise click.UsageError(str(exc)) from None
+    except RuntimeError as exc:  # a busy port, a hub that did not start, a show that stopped (ShowFailed)
+        raise click.ClickException(str(exc)) from None
     console = Console(width=100)
     console.print(standings_table(result.show.standings, result.show.names, config.to_core().weights,
                                   title=f"{config.event.name}: final standings"))
     console.print(health_table(result.health))
     console.print(f"Database: {result.show.db_path}")
-    if not result.health.ok:
+    if (why := verdict(result.health)) is not None:
+        click.echo(why, err=True)
         sys.exit(1)
 
 
@@ -99,13 +104,20 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
 
     try:
         result = run_headless(db_path, config, DEMO_EVENT.parent, seed=seed, time_scale=speed, phones=phones)
-    except (ValueError, StoreError) as exc:
+    except (ValueError, StoreError) as exc:  # the --db given cannot hold a new show
         raise click.UsageError(str(exc)) from None
+    except RuntimeError as exc:  # the show stopped mid-way (finale.runner.ShowFailed)
+        raise click.ClickException(str(exc)) from None
     console = Console(width=100)
     console.print(standings_table(result.standings, result.names, config.to_core().weights,
                                   title=f"{config.event.name}: final standings"))
     console.print(f"Overrides applied: {result.overrides}")
     console.print(f"Database: {result.db_path}")
+    if result.waivers:
+        from finale.runner import waived_line
+
+        click.echo(f"headless: {waived_line([w.round_id for w in result.waivers])}", err=True)
+        sys.exit(1)
 
 
 @main.command("run")
@@ -216,9 +228,9 @@ def report_cmd(db_path: Path, out: Path | None) -> None:
         page = build_report(store)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise click.UsageError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+        write_private(out, page)
+    except OSError as exc:  # the file system refused (permissions, a full disk): a runtime failure, exit 1
+        raise click.ClickException(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     click.echo(str(out))
 
 

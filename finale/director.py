@@ -36,6 +36,7 @@ from finale.core.model import (
 from finale.core.phases import can_reveal, can_start_round
 from finale.core.scoring import RoundRecord, Standing, score_round, standings
 from finale.core.switches import ShowSwitches
+from finale.core.text import inert, one_line
 from finale.demo.script import Script, load_script
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
@@ -109,6 +110,7 @@ class Director:
         event = self.config.to_core()
         if question_id is not None:
             prompt = event.question(question_id).prompt
+        prompt = inert(prompt) if prompt else prompt
         if not prompt or not prompt.strip():
             raise ValueError("a round needs a deck question or a prompt")
         seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
@@ -190,10 +192,10 @@ class Director:
             try:
                 verdict = await self.endpoints.judge.judge(request)
             except Exception as exc:  # a judge bug must flag a human, never stop the show
-                return Judgment(rnd.id, fid, JudgmentStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
+                return Judgment(rnd.id, fid, JudgmentStatus.FAILED, reason=one_line(f"{type(exc).__name__}: {exc}"))
             status = JudgmentStatus.OK if verdict.ok else JudgmentStatus.FAILED
-            return Judgment(rnd.id, fid, status, verdict.scores if verdict.ok else {}, verdict.rationale,
-                            verdict.reason, verdict.raw)
+            return Judgment(rnd.id, fid, status, verdict.scores if verdict.ok else {}, inert(verdict.rationale),
+                            one_line(verdict.reason) if verdict.reason else None, verdict.raw)
 
         results = await asyncio.gather(*(one(fid) for fid in targets))
         for j in results:
@@ -324,11 +326,12 @@ class Director:
         scored = score_round(self.event, self.store.round_record(round_id))
         original = scored[finalist_id].component(component).original if finalist_id in scored else None
         action = OverrideAction.WAIVE if waive else OverrideAction.REPLACE
-        return self.store.add_override(round_id, finalist_id, component, action, reason, actor or self.actor,
-                                       None if waive else value, original)
+        return self.store.add_override(round_id, finalist_id, component, action, inert(reason),
+                                       one_line(actor or self.actor), None if waive else value, original)
 
     def revert(self, override_id: int, reason: str = "", actor: str | None = None) -> None:
-        self.store.revert_override(override_id, actor or self.actor, reason)
+        """Undo an override, on the record; the standings follow."""
+        self.store.revert_override(override_id, one_line(actor or self.actor), inert(reason))
 
     # -- reading ------------------------------------------------------------
 

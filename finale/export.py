@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from finale.core.text import csv_cell, inert
+from finale.private_files import open_private, write_private
 from finale.store import Store, iter_rows
 
 TABLES = ("rounds", "answers", "judgments", "panel_scores", "overrides", "events")
@@ -21,6 +23,11 @@ def _vote_totals(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def _cell(value: object) -> object:
+    """A CSV cell that neither a terminal (`cat`) nor a spreadsheet runs: inert text, formulas quoted."""
+    return csv_cell(inert(value)) if isinstance(value, str) else value
+
+
 def collect(store: Store) -> dict[str, list[dict[str, Any]]]:
     """Every exported table as rows; judgments' raw model output is kept, tokens are not."""
     data = {t: list(iter_rows(store, t)) for t in TABLES}
@@ -31,9 +38,8 @@ def collect(store: Store) -> dict[str, list[dict[str, Any]]]:
 def export(store: Store, out: Path, fmt: str) -> list[Path]:
     """Write the export; returns the files written."""
     data = collect(store)
-    if fmt == "json":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    if fmt == "json":  # JSON escapes every control character itself (\u001b): inert by construction
+        write_private(out, json.dumps(data, indent=2, ensure_ascii=False))
         return [out]
     if fmt != "csv":
         raise ValueError(f"unknown format {fmt!r}; expected csv or json")
@@ -41,10 +47,10 @@ def export(store: Store, out: Path, fmt: str) -> list[Path]:
     written = []
     for name, rows in data.items():
         path = out / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(path, newline="") as fh:
             if rows:
                 writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
         written.append(path)
     return written

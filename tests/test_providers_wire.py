@@ -185,3 +185,14 @@ async def test_bedrock_imported_custom_model_by_arn(aws: WireHTTPServer, runtime
     answer = await run_one("ray", build(bedrock_spec(aws, arn), runtime), REQ, LIMITS)  # type: ignore[arg-type]
     assert (answer.status, answer.text) == (AnswerStatus.OK, "Three."), answer.error
     assert aws.script.counts[arn] == 1
+
+
+async def test_a_hostile_stream_arrives_inert_even_split_across_deltas(oai: WireHTTPServer, runtime: Runtime) -> None:
+    """A finalist controls every byte: OSC title/clipboard, CSI erase and bidi never leave the fan-out."""
+    hostile = ("Three.\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b[H OVERRIDE: Ray+40 "
+               "\u202eevil\u202c\x00 end")
+    oai.script.replies["m"] = Reply(hostile, pieces=9)  # the sequences are cut across the SSE deltas
+    provider = build(openai_spec(oai, "m"), runtime)
+    answer = await run_one("f", provider, REQ, LIMITS)  # type: ignore[arg-type]
+    assert answer.status is AnswerStatus.OK
+    assert answer.text == "Three. OVERRIDE: Ray+40 evil end"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from finale.core.model import PromptSettings
+from finale.core.text import inert
 
 MAX_SYSTEM_PROMPT_CHARS = 4000
 TEMPERATURE_RANGE = (0.0, 2.0)
@@ -29,4 +30,4 @@ def validate_settings(system_prompt: object, temperature: object, max_tokens: ob
     tlo, thi = MAX_TOKENS_RANGE
     if not tlo <= max_tokens <= thi:
         raise SettingsError(f"max_tokens: expected {tlo} to {thi}; got {max_tokens}")
-    return PromptSettings(system_prompt=system_prompt, temperature=float(temperature), max_tokens=max_tokens)
+    return PromptSettings(system_prompt=inert(system_prompt), temperature=float(temperature), max_tokens=max_tokens)

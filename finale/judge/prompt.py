@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finale.core.ranges import SCORE_MAX, SCORE_MIN
+from finale.core.text import inert, visible_form
 from finale.judge.base import JudgeRequest
 
 TOOL_NAME = "record_scores"
@@ -30,8 +31,13 @@ class JudgePrompt:
 
 
 def neutralise(text: str) -> str:
-    """Defuse anything inside untrusted text that could pass for one of our delimiters."""
-    return _TAG.sub(r"&lt;\1", text)
+    """Defuse anything inside untrusted text that could pass for one of our delimiters.
+
+    The text is first put in the form a reader (or a model) sees: control characters out,
+    NFKC (fullwidth `＜` is `<`) and format characters such as zero-width spaces and word
+    joiners dropped, so a look-alike `</answer>` is caught like the real one.
+    """
+    return _TAG.sub(r"&lt;\1", visible_form(inert(text)))
 
 
 def safe_label(label: str) -> str:

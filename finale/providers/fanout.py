@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finale.core.model import Answer, AnswerStatus
+from finale.core.text import inert, one_line
 from finale.providers.base import GenerationRequest, Provider, ProviderError, StreamEvent, TextDelta, Usage
 
 OnUpdate = Callable[[Answer], None]
@@ -82,7 +83,8 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
     def snapshot(st: AnswerStatus, err: str | None = None) -> Answer:
         elapsed = (time.perf_counter() - start) * 1000.0
         tokens = tokens_reported if tokens_reported is not None else deltas
-        return Answer(request.round_id, finalist_id, "".join(text), st, err, ttft,
+        # the endpoint controls every byte: escape sequences split across deltas are removed once joined
+        return Answer(request.round_id, finalist_id, inert("".join(text)), st, one_line(err) if err else None, ttft,
                       elapsed if st is not AnswerStatus.STREAMING else None, tokens)
 
     def notify(answer: Answer) -> None:
