@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from finale.core.model import Phase
+from finale.core.phases import is_open
 from finale.store import Store
 
 CONFIRM_WORD = "reset"
@@ -33,7 +33,7 @@ def preview(store: Store) -> ResetPreview:
     """Count what would go and what would stay; reads only."""
     current = store.current_round()
     live = None
-    if current is not None and current.phase not in (Phase.FINAL, Phase.VOID):
+    if current is not None and is_open(current.phase):
         live = f"round {current.id} is still {current.phase}"
     return ResetPreview(
         event_name=store.event_config().event.name,
