@@ -1,0 +1,355 @@
+"""The MC's intents: each key or palette action becomes one call on the Director, never a store write here.
+
+A mixin of `FinaleApp` (finale.tui.app), kept apart so the app module holds only
+the lifecycle, the snapshot reading and the hub watch. Quick intents run in order
+on one worker thread (`run_director_intents`); asking and judging are async
+workers on the network loop. Each reports back as ActionDone / ActionFailed, so a
+refused intent is a toast, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+
+from finale.config import EventConfig
+from finale.core.model import Answer, AnswerStatus, Component, PanelScore
+from finale.director import REFERENCE_ID, Director
+from finale.tui.hub import HubWatch
+from finale.tui.messages import (
+    ActionDone,
+    ActionFailed,
+    AnswerStreamed,
+    JudgingFinished,
+    RoundAsked,
+    RoundCreated,
+)
+from finale.tui.network import NetworkLoop
+from finale.tui.screens.base import ConsoleScreen
+from finale.tui.screens.modals import (
+    COMPONENT_TITLES,
+    ConfirmModal,
+    OverrideModal,
+    OverrideRequest,
+    PanelEntry,
+    PanelScoresModal,
+    ReasonModal,
+)
+from finale.tui.state import ShowSnapshot
+
+EXTEND_S = 15.0
+
+if TYPE_CHECKING:
+    _AppBase = App[None]  # the checker sees the App the mixin is mixed into
+else:
+    _AppBase = object  # at run time a plain mixin: Textual's CSS and bindings see FinaleApp as before
+
+
+class MCIntents(_AppBase):
+    """The `action_*` methods that send the MC's intents to the Director, and the thread that applies them."""
+
+    # set by FinaleApp.__init__
+    config: EventConfig
+    director: Director
+    network: NetworkLoop
+    seed: int
+    snapshot: ShowSnapshot | None
+    hub_watch: HubWatch | None
+    live: dict[str, Answer]
+    show_names: bool
+    _live_dirty: bool
+    _asking: bool
+    ask_started: float | None
+    _intents: queue.Queue[tuple[str, Callable[[], str]] | None]
+    _intents_done: threading.Event
+
+    # -- intents that run in order in one worker thread -----------------------
+
+    @work(name="director-intents", thread=True, group="intents")
+    def run_director_intents(self) -> None:
+        """One thread applies the MC's intents in the order the keys were pressed."""
+        while True:
+            item = self._intents.get()
+            if item is None:
+                self._intents_done.set()
+                return
+            name, job = item
+            try:
+                detail = job()
+            except Exception as exc:  # a refused or failed intent is reported, never fatal
+                self.post_message(ActionFailed(name, str(exc)))
+            else:
+                self.post_message(ActionDone(name, detail))
+
+    def _intent(self, name: str, job: Callable[[], str]) -> None:
+        self._intents.put((name, job))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        if message.detail:
+            self.notify(message.detail, title=message.action, timeout=4)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.error, title=f"{message.action} refused", severity="error", timeout=8)
+
+    def _current_round_id(self) -> int | None:
+        rnd = self.snapshot.round if self.snapshot is not None else None
+        if rnd is None:
+            self.notify("There is no round yet: press 1 then n to ask the first question.", severity="warning")
+            return None
+        return rnd.id
+
+    # -- asking and judging (async workers: network calls on the event loop) --
+
+    def action_next_question(self) -> None:
+        qid = self.snapshot.next_question() if self.snapshot is not None else None
+        if qid is None:
+            self.notify("Every deck question has been asked; type an unseen one (a on the show screen).",
+                        severity="warning")
+            return
+        self.action_ask_question(qid)
+
+    def action_ask_question(self, question_id: str) -> None:
+        self._start_ask(question_id=question_id)
+
+    def action_ask_prompt(self, prompt: str) -> None:
+        self._start_ask(prompt=prompt)
+
+    def action_retry(self, finalist_id: str) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._start_ask(round_id=round_id, only=[finalist_id])
+
+    def action_retry_failed(self) -> None:
+        """Re-ask every finalist whose answer failed, timed out, or was cut off by a console restart."""
+        snap = self.snapshot
+        rec = snap.current if snap is not None else None
+        if snap is None or rec is None:
+            self._current_round_id()
+            return
+        unfinished = [fid for fid in snap.event.finalist_ids
+                      if fid not in rec.answers or rec.answers[fid].status is not AnswerStatus.OK]
+        if not unfinished:
+            self.notify("Every finalist has an answer; nothing to re-ask.", severity="warning")
+            return
+        self._start_ask(round_id=rec.round.id, only=unfinished)
+
+    def _start_ask(self, *, question_id: str | None = None, prompt: str | None = None,
+                   round_id: int | None = None, only: list[str] | None = None) -> None:
+        if self._asking:
+            self.notify("Finalists are still being asked; wait for the answers first.", severity="warning")
+            return
+        snap = self.snapshot
+        if round_id is None and snap is not None and snap.round is not None and snap.round_open:
+            self.notify(f"Round {snap.round.id} is still {snap.round.phase}: make it final (6, f) or void it "
+                        "(ctrl+x) before asking another question.", severity="warning", timeout=8)
+            return
+        self._asking = True
+        self.ask_started = time.monotonic()
+        self.ask_round(question_id, prompt, round_id, only)
+        if only is None:
+            self.switch_mode("round")
+
+    @work(name="ask-finalists", group="ask")
+    async def ask_round(self, question_id: str | None, prompt: str | None, round_id: int | None,
+                        only: list[str] | None) -> None:
+        """Create the round if needed, then stream every finalist's answer (or re-ask `only` these)."""
+        try:
+            if round_id is None:
+                count = len(self.snapshot.records) if self.snapshot is not None else 0
+                rnd = await asyncio.to_thread(self.director.new_round, question_id, prompt,
+                                              self.seed * 1000 + count)
+                self.post_message(RoundCreated(rnd))
+                round_id = rnd.id
+            answers = await self.network.run(self.director.ask(round_id, on_update=self._streamed, only=only))
+            self.post_message(RoundAsked(round_id, answers))
+        except Exception as exc:
+            self.post_message(ActionFailed("ask", str(exc)))
+        finally:
+            self._asking = False
+            self.ask_started = None
+
+    def _streamed(self, answer: Answer) -> None:
+        """Called on the network loop's thread; post_message hands it to the screen's loop."""
+        self.post_message(AnswerStreamed(answer))
+
+    def on_round_created(self, message: RoundCreated) -> None:
+        self.live.clear()
+
+    def on_answer_streamed(self, message: AnswerStreamed) -> None:
+        self.live[message.answer.finalist_id] = message.answer
+        self._live_dirty = True
+
+    def on_round_asked(self, message: RoundAsked) -> None:
+        failed = [fid for fid, a in message.answers.items()
+                  if fid != REFERENCE_ID and a.failed]
+        note = f"; {len(failed)} failed (r re-asks them, or select the pane and press e)" if failed else ""
+        self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.",
+                    severity="warning" if failed else "information", timeout=6)
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh_view()
+
+    def action_judge(self, only: list[str] | None = None) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self.judge_answers(round_id, only)
+            if only is None:
+                self.switch_mode("judging")
+
+    @work(name="judge-answers", group="judge")
+    async def judge_answers(self, round_id: int, only: list[str] | None) -> None:
+        try:
+            judgments = await self.network.run(self.director.judge(round_id, only))
+        except Exception as exc:
+            self.post_message(ActionFailed("judge", str(exc)))
+        else:
+            self.post_message(JudgingFinished(round_id, judgments))
+
+    def on_judging_finished(self, message: JudgingFinished) -> None:
+        failed = sum(1 for j in message.judgments.values() if j.failed)
+        warn = f"; {failed} FAILED: re-judge (e) or score by hand (h)" if failed else ""
+        self.notify(f"Round {message.round_id}: {len(message.judgments)} judged{warn}.",
+                    severity="warning" if failed else "information", timeout=4)
+
+    # -- poll, reveal, final, void ---------------------------------------------
+
+    def action_open_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("open-poll", lambda: f"Poll open for round {self.director.open_poll(round_id).id}.")
+
+    def action_extend_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("extend-poll", lambda: (self.director.extend_poll(round_id, EXTEND_S), "")[1])
+
+    def action_close_poll(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("close-poll", lambda: self._close_poll(round_id, "closed by the MC"))
+
+    def _close_poll(self, round_id: int, why: str) -> str:
+        self.director.close_poll(round_id, why)
+        return f"Poll closed for round {round_id} ({why})."
+
+    def action_reveal_labels(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("reveal-labels", lambda: (self.director.reveal_round(round_id), "Labels revealed.")[1])
+
+    def action_finalize(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is not None:
+            self._intent("finalize", lambda: (self.director.finalize(round_id), f"Round {round_id} is final.")[1])
+
+    def action_void_round(self) -> None:
+        round_id = self._current_round_id()
+        if round_id is None:
+            return
+
+        def voided(reason: str | None) -> None:
+            if reason:
+                self._intent("void", lambda: (self.director.void(round_id, reason), f"Round {round_id} void.")[1])
+
+        self.push_screen(ReasonModal(f"Void round {round_id}?", "reason (required, on the record)"), voided)
+
+    async def action_quit(self) -> None:
+        """Quit at once between rounds; while a round is live, ask first (ctrl+q twice by accident costs a show)."""
+        snap = self.snapshot
+        rnd = snap.round if snap is not None else None
+        if isinstance(self.screen, ConfirmModal):
+            return
+        if snap is None or rnd is None or not snap.round_open:
+            self.exit()
+            return
+        hub = " The audience hub this console started stops too; phones reconnect when it is back." \
+            if self.hub_watch is not None and not self.hub_watch.adopted else ""
+        body = (f"Round {rnd.id} is live ({rnd.phase}). Everything is stored: start the console again on the same "
+                f"database to resume exactly here.{hub}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmModal("Quit the console mid-round?", body, yes="Quit"), answered)
+
+    # -- show-wide switches ------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self._intent("pause", self._toggle_pause)
+
+    def _toggle_pause(self) -> str:
+        paused = self.director.toggle_pause().paused
+        return "Show paused: countdown stands still, votes wait." if paused else "Show resumed."
+
+    def action_toggle_freeze(self) -> None:
+        def job() -> str:
+            return "Stage frozen." if self.director.toggle_freeze().frozen else "Stage live again."
+        self._intent("freeze", job)
+
+    def action_reveal_next(self) -> None:
+        def job() -> str:
+            place, who = self.director.reveal_next_place()
+            name = f": {self.config_names().get(who.finalist_id, who.finalist_id)} ({who.total:.2f})" if who else ""
+            return f"Stage reveals place {place}{name}."
+        self._intent("reveal", job)
+
+    # -- human scores ---------------------------------------------------------
+
+    def action_override(self, finalist_id: str | None = None, component: str | None = None) -> None:
+        if self.snapshot is None or self.snapshot.current is None:
+            self._current_round_id()
+            return
+        comp = Component(component) if component else None
+        self.push_screen(OverrideModal(self.snapshot, finalist_id, comp, self.show_names), self._override_confirmed)
+
+    def _override_confirmed(self, request: OverrideRequest | None) -> None:
+        if request is None:
+            return
+        self._intent("override", lambda: self._apply_override(request))
+
+    def _apply_override(self, r: OverrideRequest) -> str:
+        o = self.director.override(r.round_id, r.finalist_id, r.component, r.reason, value=r.value, waive=r.waive)
+        label = self.snapshot.round.labels.get(r.finalist_id, "?") if self.snapshot and self.snapshot.round else "?"
+        name = self.config_names().get(r.finalist_id, r.finalist_id)
+        what = "waived" if r.waive else f"now {r.value:g}"
+        return f"Override #{o.id} on the record: {COMPONENT_TITLES[r.component]} for {label} ({name}) {what}."
+
+    def config_names(self) -> dict[str, str]:
+        """Finalist id -> name, from the event file."""
+        return {f.id: f.name for f in self.config.finalists}
+
+    def action_revert(self, override_id: int) -> None:
+        def revert(reason: str) -> str:
+            self.director.revert(override_id, reason)
+            return f"Override #{override_id} reverted."
+
+        def reverted(reason: str | None) -> None:
+            if reason:
+                self._intent("revert", partial(revert, reason))
+
+        self.push_screen(ReasonModal(f"Revert override #{override_id}?", "reason (required)"), reverted)
+
+    def action_type_panel_scores(self, panelist_id: str | None = None) -> None:
+        if self.snapshot is None or self.snapshot.current is None:
+            self._current_round_id()
+            return
+        self.push_screen(PanelScoresModal(self.snapshot, panelist_id, self.show_names), self._panel_entered)
+
+    def _panel_entered(self, entry: PanelEntry | None) -> None:
+        if entry is None:
+            return
+
+        def job() -> str:
+            self.director.score_panel(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id, entry.scores))
+            who = self.snapshot.panel_names.get(entry.panelist_id, entry.panelist_id) if self.snapshot else ""
+            return f"Scores saved for {who}."
+        self._intent("panel-scores", job)
+
