@@ -6,6 +6,10 @@ finalists' prompt settings; it learns of the console's commits by polling
 `PRAGMA data_version` every 50 ms and then re-reading the show. Store calls run
 in two dedicated threads (one reader, one writer, each with its own
 connection) so the event loop never waits on the disk. See PROTOCOL.md.
+
+This module holds the lifecycle, the HTTP side and the state flow; what each
+connection and message does is in audience.handlers, the options and allowed
+origins in audience.options (HubOptions is re-exported here).
 """
 
 from __future__ import annotations
@@ -17,106 +21,32 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from audience import protocol, state
 from audience.broadcast import broadcast_sliced
+from audience.handlers import Client, HubHandlers, peer_address
+from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
-from finale.config import EventConfig
-from finale.core.model import PanelScore
-from finale.core.panel import panel_score_refusal
-from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote, voting_open
-from finale.core.show import finalist_for_label
-from finale.core.tuning import SettingsError
-from finale.store import ChangeWatcher, Store, StoreError, VoteIn
+from finale.core.poll import voting_open
+from finale.store import ChangeWatcher, Store
+
+__all__ = ["Hub", "HubOptions", "run_hub"]
 
 log = logging.getLogger("finale.hub")
 T = TypeVar("T")
 WS_PATH = "/ws"
-# A connection refused this many messages within REFUSAL_WINDOW_S is closed (1008): it is a flood, not a phone.
-MAX_REFUSALS = 50
-REFUSAL_WINDOW_S = 10.0
 
 
-@dataclass(frozen=True)
-class HubOptions:
-    """How the hub listens and what it tolerates; defaults suit a venue of a few thousand phones."""
-
-    host: str = "127.0.0.1"
-    port: int = 8765
-    public_url: str = "http://127.0.0.1:8765"
-    allowed_origins: tuple[str, ...] = ()
-    max_connections_per_ip: int = 2000
-    device_messages_per_s: float = 5.0
-    ip_messages_per_s: float = 2000.0
-    token_tries_per_min: int = 10
-    max_size: int = 32 * 1024
-    ping_interval: float = 10.0
-    ping_timeout: float = 10.0
-    poll_interval: float = 0.05
-    tally_interval: float = 0.25
-    hello_timeout: float = 15.0
-
-    @classmethod
-    def from_config(cls, config: EventConfig, *, host: str | None = None, port: int | None = None,
-                    public_url: str | None = None) -> HubOptions:
-        """The event file's [hub] section, with command-line overrides."""
-        h = config.hub
-        return cls(host=host or h.host, port=port if port is not None else h.port,
-                   public_url=public_url or config.event.public_url, allowed_origins=h.allowed_origins,
-                   max_connections_per_ip=h.max_connections_per_ip, device_messages_per_s=h.device_messages_per_s,
-                   ip_messages_per_s=h.ip_messages_per_s, token_tries_per_min=h.token_tries_per_min)
-
-    @property
-    def join_url(self) -> str:
-        return self.public_url.rstrip("/") + "/"
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def allowed_origins(options: HubOptions, port: int) -> list[Origin | None]:
-    """The public URL's origin, the listening host:port itself, and the configured extras.
-
-    `None` (no Origin header) is accepted: browsers always send one, so only
-    non-browser clients omit it, and they could forge any value anyway.
-    """
-    hosts = {options.host}
-    if options.host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
-        hosts |= {"127.0.0.1", "localhost"}
-    found: list[Origin | None] = [Origin(_origin(options.public_url))]
-    found += [Origin(f"{scheme}://{h}:{port}") for h in sorted(hosts) for scheme in ("http", "https")]
-    found += [Origin(o.rstrip("/")) for o in options.allowed_origins]
-    return [*dict.fromkeys(found), None]
-
-
-@dataclass(eq=False)
-class Client:
-    """One open WebSocket and who it said it is."""
-
-    ws: ServerConnection
-    address: str
-    opened: float = field(default_factory=time.monotonic)
-    role: str | None = None
-    device_id: str | None = None
-    who: str | None = None  # panelist or finalist id
-    refusals: list[float] = field(default_factory=list)
-
-
-class Hub:
+class Hub(HubHandlers):
     """The running hub: connections by role, the store threads, the watcher, the writer and the tally."""
 
     def __init__(self, db_path: str | Path, options: HubOptions) -> None:
@@ -209,7 +139,7 @@ class Hub:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
-        address = _address(connection)
+        address = peer_address(connection)
         if path != WS_PATH:
             return self.pages.respond(path, address)
         origin = request.headers.get("Origin")
@@ -221,166 +151,6 @@ class Hub:
             return text_response(HTTPStatus.SERVICE_UNAVAILABLE, "too many connections from this address; "
                                  "try again shortly")
         return None
-
-    # -- connections ----------------------------------------------------------
-
-    async def _handler(self, ws: ServerConnection) -> None:
-        client = Client(ws, _address(ws))
-        self.counter.add(client.address)
-        self.pending.add(client)
-        try:
-            async for raw in ws:
-                await self._on_frame(client, raw)
-        except ConnectionClosed:
-            pass
-        finally:
-            self.counter.remove(client.address)
-            self._forget(client)
-
-    def _forget(self, c: Client) -> None:
-        self.pending.discard(c)
-        self.audience.discard(c)
-        self.stage.discard(c)
-        for groups in (self.judges, self.finalists):
-            if c.who in groups:
-                groups[c.who].discard(c)
-                if not groups[c.who]:
-                    del groups[c.who]
-
-    async def _send(self, c: Client, message: dict[str, Any]) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await c.ws.send(protocol.encode(message))
-
-    async def _refuse(self, c: Client, code: str, message: str, msg_id: str | None = None) -> None:
-        await self._send(c, protocol.error(code, message, msg_id))
-
-    def _allowed(self, c: Client) -> bool:
-        device_ok = self.device_limit.allow(c.device_id or f"conn:{id(c)}")
-        return device_ok and self.ip_limit.allow(c.address)
-
-    async def _on_frame(self, c: Client, raw: str | bytes) -> None:
-        if not self._allowed(c):
-            now = time.monotonic()
-            c.refusals = [t for t in c.refusals if now - t < REFUSAL_WINDOW_S] + [now]
-            if len(c.refusals) > MAX_REFUSALS:
-                await c.ws.close(1008, "rate limit exceeded")
-                return
-            await self._refuse(c, "rate_limited", f"too many messages; at most {self.options.device_messages_per_s:g}"
-                               " per second per device; slow down and resend")
-            return
-        try:
-            msg = protocol.parse(raw, protocol.frame_limit(c.role))
-        except protocol.ProtocolError as exc:
-            await self._refuse(c, exc.code, exc.message, exc.msg_id)
-            return
-        if isinstance(msg, protocol.Ping):
-            await self._send(c, protocol.pong(msg.t, time.time()))
-        elif isinstance(msg, protocol.Hello):
-            await self._hello(c, msg)
-        elif c.role is None:
-            await self._refuse(c, "hello_first", "send hello (role, device_id) before anything else")
-        elif type(msg).__name__.lower() not in protocol.ALLOWED[c.role]:
-            await self._refuse(c, "not_allowed", f"the {c.role} role cannot send {type(msg).__name__.lower()}",
-                               getattr(msg, "id", None))
-        elif isinstance(msg, protocol.Vote):
-            await self._vote(c, msg)
-        elif isinstance(msg, protocol.Scores):
-            await self._scores(c, msg)
-        elif isinstance(msg, protocol.Settings):
-            await self._settings(c, msg)
-
-    async def _hello(self, c: Client, msg: protocol.Hello) -> None:
-        if c.role is not None:
-            await self._refuse(c, "bad_message", "hello was already sent on this connection")
-            return
-        who = None
-        if msg.role in ("judge", "finalist"):
-            table = "panelists" if msg.role == "judge" else "finalists"
-            if self.guard.blocked(c.address):
-                await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute")
-                await c.ws.close(1008, "too many wrong links")
-                return
-            who = self._token_owner(table, msg.token or "")
-            if who is None:
-                self.guard.failed(c.address, f"{msg.role} token on the WebSocket")
-                await self._refuse(c, "bad_token", "this private link is not valid; ask the organisers for yours")
-                await c.ws.close(1008, "invalid link")
-                return
-        c.role, c.device_id, c.who = msg.role, msg.device_id, who
-        self.pending.discard(c)
-        if msg.role == "audience":
-            self.audience.add(c)
-        elif msg.role == "stage":
-            self.stage.add(c)
-        elif msg.role == "judge" and who is not None:
-            self.judges.setdefault(who, set()).add(c)
-        elif who is not None:
-            self.finalists.setdefault(who, set()).add(c)
-        view = self._view(c)
-        if msg.role == "audience" and self.snap and self.snap.round:
-            view["my_vote"] = await self._read(self.store_r.device_vote, self.snap.round.id, msg.device_id)
-        await self._send(c, {**view, "server_time": time.time()})
-        if msg.role == "stage":
-            await self._send_tally({c}, force=True)
-
-    def _view(self, c: Client) -> dict[str, Any]:
-        assert self.snap is not None
-        now = time.time()
-        if c.role == "audience":
-            return state.audience_view(self.snap, now)
-        if c.role == "stage":
-            return state.stage_view(self.snap, now, self.options.join_url)
-        if c.role == "judge" and c.who:
-            return state.judge_view(self.snap, c.who, now)
-        assert c.who is not None
-        return state.finalist_view(self.snap, c.who, now)
-
-    # -- writes ---------------------------------------------------------------
-
-    async def _vote(self, c: Client, msg: protocol.Vote) -> None:
-        rnd = self.snap.round if self.snap else None
-        now = time.time()
-        ballot = Ballot(msg.round, msg.label, msg.id, now)
-        decision = decide_vote(rnd, ballot)
-        if decision.code in MAY_BE_REPLAY and c.device_id is not None:
-            # a resend of a vote stored before the close (or the pause), whose ack was lost
-            decision = decide_vote(rnd, ballot, await self._read(self.store_r.counted_vote, msg.round, c.device_id))
-        why = decision.refusal
-        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None and c.device_id is not None:
-            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now))
-        if why is not None:
-            await self._refuse(c, why[0], why[1], msg.id)
-            return
-        await self._send(c, protocol.ack(msg.id, round=msg.round, label=msg.label))
-
-    async def _scores(self, c: Client, msg: protocol.Scores) -> None:
-        rnd = self.snap.round if self.snap else None
-        fid = finalist_for_label(rnd.labels, msg.label) if rnd is not None else None
-        refused = panel_score_refusal(rnd, msg.round, fid)
-        if refused is not None or rnd is None or fid is None or c.who is None:
-            code, message = refused or ("bad_label", "this answer is not in the round")
-            await self._refuse(c, code, message, msg.id)
-            return
-        try:  # the store asks the same rule again inside its transaction
-            await self._write(self.store_w.save_panel_score, PanelScore(rnd.id, fid, c.who, msg.scores),
-                              f"judge:{c.who}")
-        except StoreError as exc:
-            await self._refuse(c, exc.code, str(exc), msg.id)
-            return
-        await self._send(c, protocol.ack(msg.id, round=rnd.id, label=msg.label, scores=msg.scores))
-
-    async def _settings(self, c: Client, msg: protocol.Settings) -> None:
-        assert c.who is not None
-        try:
-            saved = await self._write(self.store_w.save_settings, c.who, msg.system_prompt, msg.temperature,
-                                      msg.max_tokens, f"finalist:{c.who}")
-        except SettingsError as exc:
-            await self._refuse(c, "bad_settings", str(exc), msg.id)
-            return
-        except StoreError as exc:
-            await self._refuse(c, "locked", str(exc), msg.id)
-            return
-        await self._send(c, protocol.ack(msg.id, version=saved.version))
 
     # -- state flow -----------------------------------------------------------
 
@@ -459,11 +229,6 @@ class Hub:
                 await self._send_tally(set(self.stage))
             except Exception:
                 log.exception("tally failed")
-
-
-def _address(connection: ServerConnection) -> str:
-    remote = connection.remote_address
-    return str(remote[0]) if remote else "unknown"
 
 
 async def run_hub(db_path: str | Path, options: HubOptions, ready: Callable[[Hub], None] | None = None) -> None:

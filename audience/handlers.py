@@ -1,0 +1,242 @@
+"""What the hub does with each WebSocket: hello and roles, the rate limits, and each message a client may send.
+
+A mixin of `Hub` (audience.server), kept apart so the server module holds only the
+lifecycle, the HTTP side and the state flow. A vote, a panel score or a settings
+change is checked here against the core's rules and then written through the
+store (votes through the single batch writer); the store asks the same rules
+again inside its transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from audience import protocol, state
+from audience.options import HubOptions
+from audience.pages import TokenGuard
+from audience.ratelimit import ConnectionCounter, TokenBucket
+from audience.writer import VoteWriter
+from finale.core.model import PanelScore
+from finale.core.panel import panel_score_refusal
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.core.show import finalist_for_label
+from finale.core.tuning import SettingsError
+from finale.store import Store, StoreError, VoteIn
+
+T = TypeVar("T")
+# A connection refused this many messages within REFUSAL_WINDOW_S is closed (1008): it is a flood, not a phone.
+MAX_REFUSALS = 50
+REFUSAL_WINDOW_S = 10.0
+
+
+@dataclass(eq=False)
+class Client:
+    """One open WebSocket and who it said it is."""
+
+    ws: ServerConnection
+    address: str
+    opened: float = field(default_factory=time.monotonic)
+    role: str | None = None
+    device_id: str | None = None
+    who: str | None = None  # panelist or finalist id
+    refusals: list[float] = field(default_factory=list)
+
+
+def peer_address(connection: ServerConnection) -> str:
+    """The client's IP address as the rate limits and the connection counter key it."""
+    remote = connection.remote_address
+    return str(remote[0]) if remote else "unknown"
+
+
+class HubHandlers:
+    """The per-connection and per-message half of `Hub`: who is connected, and what their messages do."""
+
+    # set by Hub.__init__
+    options: HubOptions
+    store_r: Store
+    store_w: Store
+    writer: VoteWriter
+    device_limit: TokenBucket
+    ip_limit: TokenBucket
+    counter: ConnectionCounter
+    guard: TokenGuard
+    audience: set[Client]
+    stage: set[Client]
+    judges: dict[str, set[Client]]
+    finalists: dict[str, set[Client]]
+    pending: set[Client]
+    snap: state.Snapshot | None
+
+    if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
+        async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
+        async def _write(self, fn: Callable[..., T], *args: Any) -> T: ...
+        def _token_owner(self, table: str, token: str) -> str | None: ...
+        async def _send_tally(self, clients: set[Client], force: bool = False) -> None: ...
+
+    # -- connections ----------------------------------------------------------
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        client = Client(ws, peer_address(ws))
+        self.counter.add(client.address)
+        self.pending.add(client)
+        try:
+            async for raw in ws:
+                await self._on_frame(client, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.counter.remove(client.address)
+            self._forget(client)
+
+    def _forget(self, c: Client) -> None:
+        self.pending.discard(c)
+        self.audience.discard(c)
+        self.stage.discard(c)
+        for groups in (self.judges, self.finalists):
+            if c.who in groups:
+                groups[c.who].discard(c)
+                if not groups[c.who]:
+                    del groups[c.who]
+
+    async def _send(self, c: Client, message: dict[str, Any]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await c.ws.send(protocol.encode(message))
+
+    async def _refuse(self, c: Client, code: str, message: str, msg_id: str | None = None) -> None:
+        await self._send(c, protocol.error(code, message, msg_id))
+
+    def _allowed(self, c: Client) -> bool:
+        device_ok = self.device_limit.allow(c.device_id or f"conn:{id(c)}")
+        return device_ok and self.ip_limit.allow(c.address)
+
+    async def _on_frame(self, c: Client, raw: str | bytes) -> None:
+        if not self._allowed(c):
+            now = time.monotonic()
+            c.refusals = [t for t in c.refusals if now - t < REFUSAL_WINDOW_S] + [now]
+            if len(c.refusals) > MAX_REFUSALS:
+                await c.ws.close(1008, "rate limit exceeded")
+                return
+            await self._refuse(c, "rate_limited", f"too many messages; at most {self.options.device_messages_per_s:g}"
+                               " per second per device; slow down and resend")
+            return
+        try:
+            msg = protocol.parse(raw, protocol.frame_limit(c.role))
+        except protocol.ProtocolError as exc:
+            await self._refuse(c, exc.code, exc.message, exc.msg_id)
+            return
+        if isinstance(msg, protocol.Ping):
+            await self._send(c, protocol.pong(msg.t, time.time()))
+        elif isinstance(msg, protocol.Hello):
+            await self._hello(c, msg)
+        elif c.role is None:
+            await self._refuse(c, "hello_first", "send hello (role, device_id) before anything else")
+        elif type(msg).__name__.lower() not in protocol.ALLOWED[c.role]:
+            await self._refuse(c, "not_allowed", f"the {c.role} role cannot send {type(msg).__name__.lower()}",
+                               getattr(msg, "id", None))
+        elif isinstance(msg, protocol.Vote):
+            await self._vote(c, msg)
+        elif isinstance(msg, protocol.Scores):
+            await self._scores(c, msg)
+        elif isinstance(msg, protocol.Settings):
+            await self._settings(c, msg)
+
+    async def _hello(self, c: Client, msg: protocol.Hello) -> None:
+        if c.role is not None:
+            await self._refuse(c, "bad_message", "hello was already sent on this connection")
+            return
+        who = None
+        if msg.role in ("judge", "finalist"):
+            table = "panelists" if msg.role == "judge" else "finalists"
+            if self.guard.blocked(c.address):
+                await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute")
+                await c.ws.close(1008, "too many wrong links")
+                return
+            who = self._token_owner(table, msg.token or "")
+            if who is None:
+                self.guard.failed(c.address, f"{msg.role} token on the WebSocket")
+                await self._refuse(c, "bad_token", "this private link is not valid; ask the organisers for yours")
+                await c.ws.close(1008, "invalid link")
+                return
+        c.role, c.device_id, c.who = msg.role, msg.device_id, who
+        self.pending.discard(c)
+        if msg.role == "audience":
+            self.audience.add(c)
+        elif msg.role == "stage":
+            self.stage.add(c)
+        elif msg.role == "judge" and who is not None:
+            self.judges.setdefault(who, set()).add(c)
+        elif who is not None:
+            self.finalists.setdefault(who, set()).add(c)
+        view = self._view(c)
+        if msg.role == "audience" and self.snap and self.snap.round:
+            view["my_vote"] = await self._read(self.store_r.device_vote, self.snap.round.id, msg.device_id)
+        await self._send(c, {**view, "server_time": time.time()})
+        if msg.role == "stage":
+            await self._send_tally({c}, force=True)
+
+    def _view(self, c: Client) -> dict[str, Any]:
+        assert self.snap is not None
+        now = time.time()
+        if c.role == "audience":
+            return state.audience_view(self.snap, now)
+        if c.role == "stage":
+            return state.stage_view(self.snap, now, self.options.join_url)
+        if c.role == "judge" and c.who:
+            return state.judge_view(self.snap, c.who, now)
+        assert c.who is not None
+        return state.finalist_view(self.snap, c.who, now)
+
+    # -- writes ---------------------------------------------------------------
+
+    async def _vote(self, c: Client, msg: protocol.Vote) -> None:
+        rnd = self.snap.round if self.snap else None
+        now = time.time()
+        ballot = Ballot(msg.round, msg.label, msg.id, now)
+        decision = decide_vote(rnd, ballot)
+        if decision.code in MAY_BE_REPLAY and c.device_id is not None:
+            # a resend of a vote stored before the close (or the pause), whose ack was lost
+            decision = decide_vote(rnd, ballot, await self._read(self.store_r.counted_vote, msg.round, c.device_id))
+        why = decision.refusal
+        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None and c.device_id is not None:
+            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now))
+        if why is not None:
+            await self._refuse(c, why[0], why[1], msg.id)
+            return
+        await self._send(c, protocol.ack(msg.id, round=msg.round, label=msg.label))
+
+    async def _scores(self, c: Client, msg: protocol.Scores) -> None:
+        rnd = self.snap.round if self.snap else None
+        fid = finalist_for_label(rnd.labels, msg.label) if rnd is not None else None
+        refused = panel_score_refusal(rnd, msg.round, fid)
+        if refused is not None or rnd is None or fid is None or c.who is None:
+            code, message = refused or ("bad_label", "this answer is not in the round")
+            await self._refuse(c, code, message, msg.id)
+            return
+        try:  # the store asks the same rule again inside its transaction
+            await self._write(self.store_w.save_panel_score, PanelScore(rnd.id, fid, c.who, msg.scores),
+                              f"judge:{c.who}")
+        except StoreError as exc:
+            await self._refuse(c, exc.code, str(exc), msg.id)
+            return
+        await self._send(c, protocol.ack(msg.id, round=rnd.id, label=msg.label, scores=msg.scores))
+
+    async def _settings(self, c: Client, msg: protocol.Settings) -> None:
+        assert c.who is not None
+        try:
+            saved = await self._write(self.store_w.save_settings, c.who, msg.system_prompt, msg.temperature,
+                                      msg.max_tokens, f"finalist:{c.who}")
+        except SettingsError as exc:
+            await self._refuse(c, "bad_settings", str(exc), msg.id)
+            return
+        except StoreError as exc:
+            await self._refuse(c, "locked", str(exc), msg.id)
+            return
+        await self._send(c, protocol.ack(msg.id, version=saved.version))
+
