@@ -62,8 +62,8 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
 
     try:
         asyncio.run(run_hub(db_path, options, ready))
-    except OSError as exc:
-        raise click.UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
+    except OSError as exc:  # the port is taken or the address is not this machine's: no usage banner, exit 1
+        raise click.ClickException(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
 
 
 def _links_db(db_path: Path | None, event_file: Path | None) -> Path:

@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.table import Table
+from rich.text import Text
 
 from finale.autopilot.judges import PanelStats
 from finale.autopilot.phones import CrowdStats
-from finale.core.model import AnswerStatus, JudgmentStatus
+from finale.core.model import AnswerStatus
+from finale.core.scoring import score_round
+from finale.runner import waived_line
 from finale.store import Store
 
 
@@ -29,6 +32,16 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class FailedJudgment:
+    """One answer the LLM judge could not score, even when re-judged."""
+
+    round_id: int
+    finalist: str  # the finalist's name
+    reason: str
+    waived: bool  # the LLM component was waived on the record
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class Health:
     judgments_failed: int
     overrides: int
     refused: dict[str, int] = field(default_factory=dict)
+    failed_judgments: tuple[FailedJudgment, ...] = ()
 
     @property
     def votes_match(self) -> bool:
@@ -67,12 +81,39 @@ class Health:
         panel_ok = self.panel_sent == self.panel_acked and not any(k.startswith("panel:") for k in self.refused)
         return self.votes_match and panel_ok and self.joined == self.phones
 
+    @property
+    def passed(self) -> bool:
+        """`ok`, and the judge scored every answer: nothing had to be waived."""
+        return self.ok and self.judgments_failed == 0
+
+
+def verdict(h: Health) -> str | None:
+    """One line saying why the rehearsal did not pass, or None when it did."""
+    problems: list[str] = []
+    if h.failed_judgments:
+        waived = [f.round_id for f in h.failed_judgments if f.waived]
+        unwaived = len(h.failed_judgments) - len(waived)
+        problems += [waived_line(waived)] if waived else []
+        problems += [f"{unwaived} failed judgments were not waived"] if unwaived else []
+    if h.joined != h.phones:
+        problems.append(f"only {h.joined} of {h.phones} phones joined")
+    if not h.votes_match:
+        problems.append(f"votes sent {h.sent}, acknowledged {h.acknowledged}, stored {h.stored}, "
+                        f"counted {h.counted} of {h.expected_counted} ({h.final_mismatches} mismatched)")
+    if h.panel_sent != h.panel_acked or any(k.startswith("panel:") for k in h.refused):
+        problems.append(f"the panel pages had {h.panel_acked} of {h.panel_sent} scores acknowledged")
+    return "autopilot: " + "; ".join(problems) if problems else None
+
 
 def collect(store: Store, round_ids: Sequence[int], crowd: CrowdStats, panel: PanelStats, *,
             connected_at_end: int, overrides: int) -> Health:
     """Compare what the phones saw with what the store holds."""
     in_log: set[str] = set()
-    counted = mismatches = answers_failed = judgments_failed = 0
+    counted = mismatches = answers_failed = 0
+    finalists = store.event_config().finalists
+    names = {f.id: f.name for f in finalists}
+    order = {f.id: i for i, f in enumerate(finalists)}
+    failed: list[FailedJudgment] = []
     for rid in round_ids:
         for ev in store.events(kind="votes.recorded", round_id=rid):
             in_log.update(str(row[2]) for row in ev.payload["votes"])
@@ -82,20 +123,49 @@ def collect(store: Store, round_ids: Sequence[int], crowd: CrowdStats, panel: Pa
                 counted += device in stored_labels
                 mismatches += stored_labels.get(device) != label
         answers_failed += sum(1 for a in store.answers(rid).values() if a.status is not AnswerStatus.OK)
-        judgments_failed += sum(1 for j in store.judgments(rid).values() if j.status is JudgmentStatus.FAILED)
+        scored = score_round(store.event(), store.round_record(rid))
+        failed += [FailedJudgment(rid, names.get(fid, fid), j.reason or "no reason given",
+                                  fid in scored and scored[fid].llm.waived)
+                   for fid, j in sorted(store.judgments(rid).items(), key=lambda kv: order.get(kv[0], 0))
+                   if j.failed]
     return Health(
         phones=crowd.phones, joined=crowd.joined, connected_at_end=connected_at_end, reconnects=crowd.reconnects,
         resent=crowd.resent, sent=len(crowd.sent), acknowledged=len(crowd.acked & crowd.sent),
         stored=len(crowd.sent & in_log), counted=counted, expected_counted=len(crowd.final),
         final_mismatches=mismatches, p50_ms=percentile(crowd.ack_ms, 50), p99_ms=percentile(crowd.ack_ms, 99),
         panel_sent=panel.sent, panel_acked=panel.acked, answers_failed=answers_failed,
-        judgments_failed=judgments_failed, overrides=overrides,
+        judgments_failed=len(failed), overrides=overrides,
         refused={**crowd.refused, **{f"panel:{k}": v for k, v in panel.refused.items()}},
+        failed_judgments=tuple(failed),
     )
+
+
+def _judgments_failed(h: Health) -> str:
+    waived = sum(1 for f in h.failed_judgments if f.waived)
+    if not h.judgments_failed:
+        return "0"
+    return f"{h.judgments_failed}, {'all' if waived == h.judgments_failed else waived} waived on the record"
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
+
+
+def _failed_rows(failed: Sequence[FailedJudgment]) -> list[tuple[str, str | Text]]:
+    """Who the judge failed, round by round (and whether it was waived), then each distinct reason once."""
+    by_round: dict[int, list[FailedJudgment]] = {}
+    for f in failed:
+        by_round.setdefault(f.round_id, []).append(f)
+    rows: list[tuple[str, str | Text]] = []
+    for rid, group in by_round.items():
+        names = ", ".join(f"{f.finalist}{'' if f.waived else ' (NOT waived)'}" for f in group)
+        rows.append((f"  round {rid}", names))
+    reasons: dict[str, int] = {}
+    for f in failed:
+        reasons[f.reason] = reasons.get(f.reason, 0) + 1
+    for reason, n in reasons.items():
+        rows.append((f"  the judge's reason ({n}x)", Text(reason, justify="left")))
+    return rows
 
 
 def health_table(h: Health) -> Table:
@@ -103,7 +173,7 @@ def health_table(h: Health) -> Table:
     table = Table(title="Autopilot health", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
-    rows = [
+    rows: list[tuple[str, str | Text]] = [
         ("phones connected", f"{h.joined} of {h.phones} joined, {h.connected_at_end} still connected at the end"),
         ("reconnects / votes resent", f"{h.reconnects} / {h.resent}"),
         ("votes sent", str(h.sent)),
@@ -113,7 +183,8 @@ def health_table(h: Health) -> Table:
         ("ack latency p50 / p99", f"{_ms(h.p50_ms)} / {_ms(h.p99_ms)}"),
         ("panel scores sent / acknowledged", f"{h.panel_sent} / {h.panel_acked}"),
         ("answers failed", str(h.answers_failed)),
-        ("judgments failed", str(h.judgments_failed)),
+        ("judgments failed", _judgments_failed(h)),
+        *_failed_rows(h.failed_judgments),
         ("overrides applied", str(h.overrides)),
         ("refusals", ", ".join(f"{k}: {v}" for k, v in sorted(h.refused.items())) or "none"),
     ]
@@ -121,4 +192,5 @@ def health_table(h: Health) -> Table:
         table.add_row(what, value)
     table.add_row("sent == acknowledged == stored", f"[bold]{'yes' if h.votes_match else 'NO'}[/bold]")
     table.add_row("every phone joined, every panel page scored", f"[bold]{'yes' if h.ok else 'NO'}[/bold]")
+    table.add_row("the judge scored every answer", f"[bold]{'yes' if not h.judgments_failed else 'NO'}[/bold]")
     return table

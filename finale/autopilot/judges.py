@@ -30,8 +30,13 @@ class Panelist:
         self.client = HubClient(url, "judge", f"autopilot-judge-{panelist_id}", token=token)
         self.stats = stats
 
-    async def join(self) -> None:
-        await self.client.connect()
+    async def join(self) -> bool:
+        """Open the judge page; a page that cannot connect now is retried when it has scores to send."""
+        try:
+            await self.client.connect()
+        except Disconnected:
+            return False
+        return True
 
     async def score(self, round_id: int, by_label: Mapping[str, Mapping[str, float]], wait_s: float = 30.0) -> bool:
         """Score every label of a round once its answers are on this judge's page; False if the page never could."""

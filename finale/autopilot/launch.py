@@ -21,13 +21,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _check_free(host: str, port: int) -> None:
-    """Refuse a port another program listens on: its /healthz would pass for our hub's."""
+    """Refuse a port another program listens on: its /healthz would pass for our hub's.
+
+    A RuntimeError, not a ValueError: the arguments are fine, the machine's state is in the way.
+    """
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the hub binds: TIME_WAIT is no obstacle
         try:
             s.bind((host, port))
         except OSError:
-            raise ValueError(f"{host}:{port} is already in use (another hub?); stop it, change hub.port in the "
+            raise RuntimeError(f"{host}:{port} is already in use (another hub?); stop it, change hub.port in the "
                              "event file, or pass --hub-url to use a hub that is already running") from None
 
 

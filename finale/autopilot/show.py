@@ -1,17 +1,17 @@
 """The unattended show: the Director drives every round while simulated phones and panelists use the real hub.
 
-For each deck question: new round, ask, LLM judge, the panel scores through
+Each deck question runs through finale/runner.py's round sequence (the same as
+the headless demo's); here only how its parts arrive: the panel scores through
 the judge pages (panelists without a simulated device are typed in by the MC),
-the poll opens, the phones vote until the deadline, the poll closes, the head
-judge overrides the judge where the checker says it was wrong (the strawberry
-round of the demo script), the round is revealed and finalised.
+and the votes from the phones, the poll staying open until its deadline. A
+judgment that fails twice is waived on the record by "autopilot", so the show
+always reaches its standings and the health table says what was waived.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,8 @@ from finale.core.model import PanelScore, Round
 from finale.demo import simulate
 from finale.demo.script import Script, load_script
 from finale.director import Director, build_endpoints
-from finale.headless import ShowResult, override_misjudged
+from finale.headless import ShowResult, result_of
+from finale.runner import Hooks, ShowRunner
 from finale.store import Store
 
 MIN_WINDOW_S = 2.0  # the shortest poll the phones are given, whatever the --speed
@@ -88,35 +89,29 @@ async def run_autopilot(store: Store, config: EventConfig, event_dir: Path, hub_
     crowd = Crowd(ws_url(hub_url), phones, seed, host=urlsplit(hub_url).hostname or "")
     endpoints = build_endpoints(config, event_dir, seed=seed, time_scale=time_scale)
     director = Director(store, endpoints, actor="autopilot")
-    round_ids: list[int] = []
-    overrides = 0
+
+    async def panel(rnd: Round) -> None:
+        scores = simulate.panel_scores(event, rnd, script, seed)
+        by_panelist = scores_by_label(scores, rnd)
+        scored = await asyncio.gather(*(p.score(rnd.id, by_panelist[p.panelist_id]) for p in online))
+        typed = set(by_device) - {p.panelist_id for p, ok in zip(online, scored, strict=True) if ok}
+        for score in [s for s in scores if s.panelist_id not in by_device or s.panelist_id in typed]:
+            # read out and typed in by the MC: panelists without a device, and any whose page failed
+            await asyncio.to_thread(director.score_panel, score)
+
+    async def votes(rnd: Round) -> None:
+        await crowd.vote_round(rnd.id, taste(script, rnd), wait_s=window + 10)
+
+    runner = ShowRunner(director, Hooks(panel=panel, votes=votes, window_s=window, wait_for_deadline=True))
     try:
         await crowd.join()
         await asyncio.gather(*(p.join() for p in online))
-        for i, question in enumerate(event.questions):
-            rnd = director.new_round(question.id, seed=seed * 1000 + i)
-            round_ids.append(rnd.id)
-            await director.ask(rnd.id)
-            await director.judge(rnd.id)
-            rnd = store.round(rnd.id)
-            panel = simulate.panel_scores(event, rnd, script, seed)
-            by_panelist = scores_by_label(panel, rnd)
-            scored = await asyncio.gather(*(p.score(rnd.id, by_panelist[p.panelist_id]) for p in online))
-            typed = set(by_device) - {p.panelist_id for p, ok in zip(online, scored, strict=True) if ok}
-            for score in [s for s in panel if s.panelist_id not in by_device or s.panelist_id in typed]:
-                # read out and typed in by the MC: panelists without a device, and any whose page failed
-                await asyncio.to_thread(store.save_panel_score, score, f"mc-typed:{score.panelist_id}")
-            opened = await asyncio.to_thread(director.open_poll, rnd.id, window)
-            await crowd.vote_round(rnd.id, taste(script, opened), wait_s=window + 10)
-            await asyncio.sleep(max(0.0, (opened.vote_deadline or 0) - time.time()))
-            await asyncio.to_thread(director.close_poll, rnd.id)
-            overrides += await asyncio.to_thread(override_misjudged, director, rnd.id)
-            await asyncio.to_thread(director.reveal_round, rnd.id)
-            await asyncio.to_thread(director.finalize, rnd.id)
+        await runner.run_deck(seed)
         connected = crowd.connected
     finally:
         await crowd.leave()
         await asyncio.gather(*(p.client.close() for p in online))
         await endpoints.aclose()
-    health = collect(store, round_ids, crowd.stats, panel_stats, connected_at_end=connected, overrides=overrides)
-    return AutopilotResult(ShowResult(director.standings(), dict(director.names()), overrides, store.path), health)
+    health = collect(store, runner.round_ids, crowd.stats, panel_stats, connected_at_end=connected,
+                     overrides=runner.overrides)
+    return AutopilotResult(result_of(runner), health)
