@@ -27,16 +27,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the drills share their code with the tests (tests/drill_helpers.py)
+sys.path.insert(0, str(ROOT))  # the drills share their code with the tests (tests/drills/)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
-from tests.drill_helpers import (  # noqa: E402
-    console_kill_drill,
-    endpoint_fault_drill,
-    fuzz_drill,
-    hub_kill_drill,
-    new_event_db,
-)
+from tests.drills.console_kill import console_kill_drill  # noqa: E402
+from tests.drills.endpoint_faults import endpoint_fault_drill  # noqa: E402
+from tests.drills.fuzz import fuzz_drill  # noqa: E402
+from tests.drills.hub import new_event_db  # noqa: E402
+from tests.drills.hub_kill import hub_kill_drill  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -54,7 +52,7 @@ def main() -> None:
     parser.add_argument("--fuzz-frames", type=int, default=100_000, help="fuzz frames (20 per connection)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--phone-client", choices=["minimal", "autopilot"], default="minimal",
-                        help="phones of the hub kill drill: tests/drill_helpers.Phone or finale.autopilot's")
+                        help="phones of the hub kill drill: tests/drills/phone.py's own loop or finale.autopilot's")
     args = parser.parse_args()
     started = time.perf_counter()
     out: dict[str, Any] = {}

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.drill_helpers import console_kill_drill, new_event_db
+from tests.drills.console_kill import console_kill_drill
+from tests.drills.hub import new_event_db
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -40,7 +41,9 @@ def test_phones_keep_voting_through_a_console_crash_and_its_restart(tmp_path: Pa
     import sys
 
     from finale.store import Store
-    from tests.drill_helpers import PhoneLog, check_phone_votes, connect_phones, voting_db
+    from tests.drills.checks import check_phone_votes
+    from tests.drills.hub import voting_db
+    from tests.drills.phone import PhoneLog, connect_phones
     from tests.hub_helpers import free_port
 
     db = tmp_path / "event.db"
@@ -50,7 +53,7 @@ def test_phones_keep_voting_through_a_console_crash_and_its_restart(tmp_path: Pa
     env = {**os.environ, "PYTHONPATH": str(root)}
 
     def console(log: str) -> tuple[subprocess.Popen[str], int]:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.drill_helpers", "console", str(db), str(port),
+        proc = subprocess.Popen([sys.executable, "-m", "tests.drills", "console", str(db), str(port),
                                  str(tmp_path / log)], stdout=subprocess.PIPE, text=True, env=env, cwd=root)
         assert proc.stdout is not None
         words = proc.stdout.readline().split()

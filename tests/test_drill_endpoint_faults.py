@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.drill_helpers import endpoint_fault_drill
+from tests.drills.endpoint_faults import endpoint_fault_drill
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -7,13 +7,15 @@ every acknowledged vote exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
 from finale.store import Store, VoteIn
-from tests.drill_helpers import hub_kill_drill
+from tests.drills.hub_kill import hub_kill_drill
+from tests.hub_helpers import director_for, voting_round
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -33,14 +35,15 @@ def test_killed_hub_restarts_and_every_acknowledged_vote_is_stored_once(tmp_path
 
 def test_a_vote_resent_after_a_lost_ack_is_stored_and_logged_once(store: Store) -> None:
     """The hub can die between the commit and the ack; the phone then resends the same message."""
-    rnd = store.create_round("q", None, 1, {"ray": "A", "mia": "B"}, "test")
+    rnd = asyncio.run(voting_round(director_for(store), window_s=600))  # the store takes votes in an open poll
+    a, b = sorted(rnd.labels.values())[:2]
     now = time.time()
-    first = VoteIn(rnd.id, "phone-0001", "A", "phone-0001-1", now)
+    first = VoteIn(rnd.id, "phone-0001", a, "phone-0001-1", now)
     assert store.record_votes([first]) == 1
-    again = VoteIn(rnd.id, "phone-0001", "A", "phone-0001-1", now + 2)  # resent: arrives later
+    again = VoteIn(rnd.id, "phone-0001", a, "phone-0001-1", now + 2)  # resent: arrives later
     assert store.record_votes([again, again]) == 0
-    changed = VoteIn(rnd.id, "phone-0001", "B", "phone-0001-2", now + 3)
+    changed = VoteIn(rnd.id, "phone-0001", b, "phone-0001-2", now + 3)
     assert store.record_votes([changed]) == 1
     logged = [v for e in store.events(kind="votes.recorded", round_id=rnd.id) for v in e.payload["votes"]]
     assert [v[2] for v in logged] == ["phone-0001-1", "phone-0001-2"]
-    assert [(v["label"], v["client_msg_id"]) for v in store.votes(rnd.id)] == [("B", "phone-0001-2")]
+    assert [(v["label"], v["client_msg_id"]) for v in store.votes(rnd.id)] == [(b, "phone-0001-2")]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.drill_helpers import fuzz_drill
+from tests.drills.fuzz import fuzz_drill
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

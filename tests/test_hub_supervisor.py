@@ -70,7 +70,7 @@ def _gone(pid: int) -> bool:
 def _orphan_hub(db_path: Path, port: int, log: Path) -> Iterator[int]:
     """A real console stand-in (supervisor + hub child) killed with SIGKILL: its hub lives on, as after a crash."""
     root = Path(__file__).resolve().parents[1]
-    console = subprocess.Popen([sys.executable, "-m", "tests.drill_helpers", "console", str(db_path), str(port),
+    console = subprocess.Popen([sys.executable, "-m", "tests.drills", "console", str(db_path), str(port),
                                 str(log)], stdout=subprocess.PIPE, text=True, cwd=root,
                                env={**os.environ, "PYTHONPATH": str(root)})
     assert console.stdout is not None

@@ -38,7 +38,8 @@ from finale.demo.simulate import panel_scores
 from finale.director import Director, build_endpoints
 from finale.store import Store
 from finale.supervisor import HubSupervisor
-from tests.drill_helpers import Phone, new_event_db, voting_db
+from tests.drills.hub import new_event_db, voting_db
+from tests.drills.phone import Phone
 from tests.hub_helpers import HubProcess, free_port, recv_type, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]

@@ -2,7 +2,8 @@
 
 Phones and simulated panelists are both built on it. A reader task keeps the
 latest `state` (and wakes whoever waits for a particular one) and resolves each
-request's future when the hub answers with the same message id. A lost
+request's future when the hub answers with the same message id (a ping's, when
+its pong echoes the same `t`). A lost
 connection fails every open request with `Disconnected`, so the caller decides
 whether to reconnect and resend, as the real pages do.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 State = dict[str, Any]
+
+
+def _pong_key(t: object) -> str:
+    """Where a ping's pong is filed: its `t`, which no request id can look like."""
+    return f"pong:{t!r}"
 
 
 class Disconnected(Exception):
@@ -75,9 +82,10 @@ class HubClient:
                     async with self._changed:
                         self.state = msg
                         self._changed.notify_all()
-                elif kind in ("ack", "error") and msg.get("id") in self._pending:
-                    fut = self._pending.pop(msg["id"])
-                    if not fut.done():
+                elif kind in ("ack", "error", "pong"):
+                    key = _pong_key(msg.get("t")) if kind == "pong" else msg.get("id")
+                    fut = self._pending.pop(key, None) if isinstance(key, str) else None
+                    if fut is not None and not fut.done():
                         fut.set_result(msg)
         except ConnectionClosed:
             pass
@@ -106,14 +114,26 @@ class HubClient:
         `drop_after_send` cuts the connection right after the frame leaves, as a phone
         losing its signal does: the answer never arrives and `Disconnected` is raised.
         """
+        return await self._exchange(message["id"], message, timeout, drop_after_send)
+
+    async def ping(self, timeout: float = 10.0) -> float:
+        """One ping round trip in milliseconds: how responsive the hub is, as a phone feels it."""
+        t = time.time()
+        started = time.perf_counter()
+        await self._exchange(_pong_key(t), {"type": "ping", "t": t}, timeout)
+        return (time.perf_counter() - started) * 1000
+
+    async def _exchange(self, key: str, message: dict[str, Any], timeout: float, drop_after_send: bool = False
+                        ) -> dict[str, Any]:
+        """Send a frame and wait for the reply the reader files under `key`."""
         if self.ws is None or not self.connected:
             raise Disconnected(f"{self.device_id}: not connected")
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[message["id"]] = fut
+        self._pending[key] = fut
         try:
             await self.ws.send(json.dumps(message))
         except (ConnectionClosed, OSError):
-            self._pending.pop(message["id"], None)
+            self._pending.pop(key, None)
             await self.abort()  # else `connected` stays true and a caller retrying at once spins without yielding
             raise Disconnected(f"{self.device_id}: connection lost while sending") from None
         if drop_after_send:
@@ -121,7 +141,7 @@ class HubClient:
         try:
             return await asyncio.wait_for(fut, timeout)
         finally:
-            self._pending.pop(message["id"], None)
+            self._pending.pop(key, None)
 
     async def abort(self) -> None:
         """Drop the TCP connection without a closing handshake (a phone going out of range)."""
