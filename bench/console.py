@@ -36,7 +36,7 @@ from textual.widgets import Input  # noqa: E402
 from finale.demo import DEMO_EVENT  # noqa: E402
 from finale.store import Store  # noqa: E402
 from finale.tui.app import FinaleApp, create_app  # noqa: E402
-from tests.test_tui_support import T0, build_show  # noqa: E402
+from tests.tui_support import T0, build_show  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TARGET_MS = 100.0
@@ -100,7 +100,7 @@ async def run(samples: int, rate: float) -> dict[str, object]:
         async with app.run_test(size=(120, 40)):
             await asyncio.sleep(0.5)
             quiet = await sample(app, samples, rng)
-            writer = subprocess.Popen([sys.executable, "-m", "tests.test_tui_support", "storm", str(db), "2",
+            writer = subprocess.Popen([sys.executable, "-m", "tests.tui_support", "storm", str(db), "2",
                                        str(rate), "600"], cwd=ROOT, stdout=subprocess.DEVNULL)
             try:
                 await asyncio.sleep(1.0)

@@ -11,7 +11,7 @@ from finale.demo import DEMO_EVENT
 from finale.tui.app import create_app
 from finale.tui.widgets.answer_pane import AnswerPane
 from tests.test_tui_controls import failing_event, text_of
-from tests.test_tui_support import phase_is, wait_until
+from tests.tui_support import phase_is, wait_until
 
 
 async def test_a_failed_answer_is_flagged_from_asking_to_judging(tmp_path: Path) -> None:

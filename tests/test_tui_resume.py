@@ -10,7 +10,7 @@ from finale.core.model import Phase
 from finale.demo import DEMO_EVENT
 from finale.store import Store
 from finale.tui.app import create_app
-from tests.test_tui_support import finish_round, phase_is, play_round, record_panel_and_votes, wait_until
+from tests.tui_support import finish_round, phase_is, play_round, record_panel_and_votes, wait_until
 
 T0 = 1_900_000_000.0
 

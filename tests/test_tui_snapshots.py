@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 from finale.demo import DEMO_EVENT
 from finale.tui.app import FinaleApp, create_app
-from tests.test_tui_support import T0, build_show, wait_until
+from tests.tui_support import T0, build_show, wait_until
 
 SIZE = (120, 40)
 

@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 from finale.demo import DEMO_EVENT
 from finale.store import Store
 from finale.tui.app import create_app
-from tests.test_tui_support import T0, build_show, wait_until
+from tests.tui_support import T0, build_show, wait_until
 
 RATE = 2000
 SECONDS = 120.0  # an upper bound: the writer is stopped once the keys are done
@@ -29,7 +29,7 @@ async def test_vote_storm_never_drops_or_reorders_keys(tmp_path: Path) -> None:
     db = tmp_path / "storm.db"
     await asyncio.to_thread(build_show, db)  # round 2 is open for voting
     app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, clock=lambda: T0 + 12, cursor_blink=False)
-    writer = subprocess.Popen([sys.executable, "-m", "tests.test_tui_support", "storm", str(db), "2", str(RATE),
+    writer = subprocess.Popen([sys.executable, "-m", "tests.tui_support", "storm", str(db), "2", str(RATE),
                                str(SECONDS)], stdout=subprocess.DEVNULL, cwd=Path(__file__).parent.parent)
     try:
         async with app.run_test(size=(120, 40)) as pilot:

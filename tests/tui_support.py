@@ -211,7 +211,7 @@ def vote_storm(db: Path, round_id: int, rate: float, seconds: float, batch_s: fl
         return written, time.monotonic() - start
 
 
-if __name__ == "__main__":  # python -m tests.test_tui_support storm DB ROUND RATE SECONDS (a separate process)
+if __name__ == "__main__":  # python -m tests.tui_support storm DB ROUND RATE SECONDS (a separate process)
     _, command, db_arg, round_arg, rate_arg, seconds_arg = sys.argv
     assert command == "storm"
     count, took = vote_storm(Path(db_arg), int(round_arg), float(rate_arg), float(seconds_arg))
