@@ -1,15 +1,31 @@
-"""Shared fixtures: throwaway databases holding the bundled demo event."""
+"""Shared fixtures: throwaway databases holding the bundled demo event; the one Chromium launch."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from finale.config import EventConfig, load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+# Every browser test runs Debian's chromium (`make browsers`), headless, with these switches.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync")
+
+
+def launch_chromium(pw: Playwright) -> Browser:
+    """The one Chromium launch of the browser tests; a clear failure when the browser is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browsers` (installs Debian chromium and chromium-driver)")
+    return pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
 
 
 @pytest.fixture

@@ -15,12 +15,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from finale.store import Store
+from tests.conftest import launch_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 def _finale(*args: str) -> str:
@@ -41,7 +39,7 @@ def test_report_of_an_autopilot_show_renders_offline_with_its_charts(tmp_path: P
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("request", lambda r: requests.append(r.url))
         page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -16,15 +16,13 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, 
 
 from finale.core.scoring import standings
 from finale.store import Store
+from tests.conftest import launch_chromium
 from tests.test_report import XSS_ANSWER, XSS_PROMPT, XSS_RATIONALE, XSS_REASON, HostileShow, hostile_show
 
 __all__ = ["hostile_show"]  # the module-scoped show fixture, shared with the text-level tests
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
@@ -32,7 +30,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 def browser(hostile_show: HostileShow) -> Iterator[Browser]:
     """Chromium, started after the show is built: sync Playwright keeps an event loop running meanwhile."""
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(pw)
         yield b
         b.close()
 

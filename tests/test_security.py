@@ -38,15 +38,13 @@ from finale.demo.simulate import panel_scores
 from finale.director import Director, build_endpoints
 from finale.store import Store
 from finale.supervisor import HubSupervisor
+from tests.conftest import launch_chromium
 from tests.drills.hub import new_event_db, voting_db
 from tests.drills.phone import Phone
 from tests.hub_helpers import HubProcess, free_port, recv_type, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 FAKE_SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIAFINALELEAKTEST77",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/finaleLEAKtestKEY9",
@@ -317,10 +315,8 @@ def test_the_hub_binds_where_the_event_says_and_prints_the_join_url(tmp_path: Pa
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browsers`")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(pw)
         yield b
         b.close()
 

@@ -26,13 +26,11 @@ from finale.demo.script import load_script
 from finale.demo.simulate import panel_scores
 from finale.director import Director
 from finale.store import Store, VoteIn
+from tests.conftest import launch_chromium
 from tests.hub_helpers import XSS, HubProcess, answered_round, director_for, free_port, plant_answer, set_switches
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "hub"
 PHONE = {"width": 390, "height": 844}
 T = TypeVar("T")
@@ -58,11 +56,9 @@ def run_async(make: Callable[[], Awaitable[T]]) -> T:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browsers` (installs Debian chromium and chromium-driver)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(pw)
         yield b
         b.close()
 
