@@ -29,6 +29,7 @@ from textual.screen import Screen
 from finale.config import EventConfig, load_event
 from finale.core.model import Answer, AnswerStatus, Phase
 from finale.core.poll import poll_due
+from finale.core.text import inert, one_line
 from finale.director import Director, Endpoints, build_endpoints
 from finale.store import ChangeWatcher, EventRow, Store
 from finale.tui.hub import HubStatus, HubWatch, check_hub
@@ -115,8 +116,8 @@ class FinaleApp(MCIntents, App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Toasts show text as written: errors and names may hold brackets that are not markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Toasts show text as written and inert: errors and names may hold brackets or escapes that are not ours."""
+        super().notify(inert(message), title=one_line(title), severity=severity, timeout=timeout, markup=markup)
 
     # -- lifecycle ------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
+from finale.core.text import inert, one_line
 from finale.store import EventRow
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.tables import Cell, fill_table, selected_key
@@ -71,7 +72,7 @@ class AuditScreen(ConsoleScreen):
         text = Text()
         if row is not None:
             text.append(f"#{row.seq} {row.kind} by {row.actor}: ", style="bold")
-            text.append(json.dumps(dict(row.payload), ensure_ascii=False, sort_keys=True))
+            text.append(inert(json.dumps(dict(row.payload), ensure_ascii=False, sort_keys=True)))
             if row.kind == "override.added":
                 text.append("\nu reverts this override (reason required)", style="yellow")
         self.query_one("#audit-detail", Static).update(text)
@@ -113,5 +114,5 @@ def _summary(row: EventRow) -> str:
     payload = dict(row.payload)
     if row.kind == "votes.recorded":
         return f"{len(payload.get('votes', []))} votes"
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    text = one_line(json.dumps(payload, ensure_ascii=False, sort_keys=True))
     return text if len(text) <= 90 else text[:89] + "…"

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from finale.core.model import AnswerStatus, Component, JudgmentStatus
+from finale.core.text import inert, one_line
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import mark
 from finale.tui.screens.tables import Cell, fill_table, selected_key
@@ -97,11 +98,11 @@ class JudgingScreen(ConsoleScreen):
             detail.append("Not judged yet. Press j to run the judge.", style="dim")
         elif j.status is JudgmentStatus.FAILED:
             detail.append("Judgment failed: ", style="bold black on yellow")
-            detail.append(j.reason or "no reason given")
+            detail.append(one_line(j.reason or "no reason given"))
             detail.append("\nPress e to re-judge this answer or h to score it by hand.", style="yellow")
         else:
             detail.append("Rationale: ", style="bold")
-            detail.append(j.rationale)
+            detail.append(inert(j.rationale))
         answer = snapshot.current.answers.get(fid)
         if answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT):
             detail.append(f"\nThis answer failed ({answer.status}): judged as an empty answer. ", style="bold yellow")

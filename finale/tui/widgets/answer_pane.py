@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from finale.core.model import Answer, AnswerStatus
+from finale.core.text import inert, one_line
 from finale.director import REFERENCE_ID
 
 STATUS_STYLE = {
@@ -75,15 +76,15 @@ class AnswerPane(VerticalScroll, can_focus=True):
             return
         self._key = key
         self.border_title = title
-        failed = answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT)
+        failed = answer is not None and answer.failed
         self.set_class(failed, "-failed")
         body = timing_line(answer, waited_s)
         if answer is not None and answer.error:
-            body.append("\n" + answer.error, style="bold red")
+            body.append("\n" + one_line(answer.error), style="bold red")
         if failed and self.finalist_id != REFERENCE_ID:
             body.append("\nfix: e re-asks this one (select it with ←/→) · r re-asks every failed one",
                         style="bold yellow")
         if answer is not None and answer.text:
             body.append("\n")
-            body.append(answer.text)
+            body.append(inert(answer.text))  # inert at the fan-out too; a database from elsewhere may not be
         self.body.update(body)
