@@ -12,12 +12,32 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from finale.core import model as core
 from finale.core.scoring import ScoringError, validate_weights
+from finale.core.text import one_line
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+def _plain_name(value: str) -> str:
+    if one_line(value) != value:
+        raise ValueError("a name is one line of plain text: no control characters, escape sequences or "
+                         "bidirectional overrides")
+    return value
+
+
+# Names are shown on the console, the stage and every phone: one line of plain text.
+Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_plain_name)]
 
 
 class ConfigError(ValueError):
@@ -111,7 +131,7 @@ JudgeConfig = Annotated[BedrockJudge | OpenAIJudge | RehearsalJudge, Field(discr
 
 
 class EventSection(_Strict):
-    name: str = Field(min_length=1)
+    name: Name
     public_url: str = "http://127.0.0.1:8765"
 
 
@@ -168,19 +188,19 @@ class GenerationSection(_Strict):
 
 class FinalistSection(_Strict):
     id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1)
+    name: Name
     endpoint: Endpoint
     system_prompt: str = ""
 
 
 class ReferenceSection(_Strict):
-    name: str = Field(min_length=1)
+    name: Name
     endpoint: Endpoint
 
 
 class PanelistSection(_Strict):
     id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1)
+    name: Name
 
 
 class QuestionSection(_Strict):

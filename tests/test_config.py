@@ -75,6 +75,12 @@ BAD_FILES = [
      "got 'lots'"),
     ("sagemaker without name", _set(["finalists", 1, "endpoint"], {"kind": "sagemaker"}),
      "event.toml: finalists[1].endpoint.endpoint_name: required key missing"),
+    ("escape in a name", _set(["finalists", 0, "name"], "Ray\x1b]0;pwned\x07"),
+     "event.toml: finalists[0].name: a name is one line of plain text: no control characters, escape sequences "
+     "or bidirectional overrides"),
+    ("bidi in a panelist", _set(["panelists", 0, "name"], "\u202eevil"),
+     "event.toml: panelists[0].name: a name is one line of plain text: no control characters, escape sequences "
+     "or bidirectional overrides"),
 ]
 
 
