@@ -31,7 +31,11 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port to listen on (default: hub.port; 0 picks a free one).")
 @URL_OPTION
-def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str | None) -> None:
+@click.option("--down-since", type=float, default=None, hidden=True,
+              help="For the supervisor: the last heartbeat (epoch seconds) of the hub this one replaces, so votes "
+                   "cast while no hub ran still count within voting.late_grace_seconds.")
+def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str | None,
+            down_since: float | None) -> None:
     """Run the audience hub: phone voting, judges' and finalists' pages, the stage page."""
     import asyncio
     import time
@@ -43,7 +47,7 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
 
     with open_event_db(db_path) as store:
         config = store.event_config()
-    options = HubOptions.from_config(config, host=host, port=port, public_url=public_url)
+    options = HubOptions.from_config(config, host=host, port=port, public_url=public_url, down_since=down_since)
     config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
         "hub": config.hub.model_copy(update={"host": options.host, "port": options.port or config.hub.port}),
         "event": config.event.model_copy(update={"public_url": options.public_url})})

@@ -19,13 +19,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from audience import protocol, state
+from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
 from finale.core.model import PanelScore
 from finale.core.panel import panel_score_refusal
-from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.core.poll import MAY_BE_REPLAY, Arrival, Ballot, VoteOutcome, decide_vote
 from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
 from finale.store import Store, StoreError, VoteIn
@@ -73,6 +74,7 @@ class HubHandlers:
     finalists: dict[str, set[Client]]
     pending: set[Client]
     snap: state.Snapshot | None
+    heartbeat: Heartbeat
 
     if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
         async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
@@ -197,15 +199,17 @@ class HubHandlers:
 
     async def _vote(self, c: Client, msg: protocol.Vote) -> None:
         rnd = self.snap.round if self.snap else None
-        now = time.time()
-        ballot = Ballot(msg.round, msg.label, msg.id, now)
+        now = time.time()  # when the hub read it; the phone's cast time counts only across a stall (core.poll)
+        arrival = None if msg.cast_at is None else \
+            Arrival(msg.cast_at, self.heartbeat.before(now, msg.cast_at), self.options.late_grace_s)
+        ballot = Ballot(msg.round, msg.label, msg.id, now, arrival)
         decision = decide_vote(rnd, ballot)
         if decision.code in MAY_BE_REPLAY and c.device_id is not None:
             # a resend of a vote stored before the close (or the pause), whose ack was lost
             decision = decide_vote(rnd, ballot, await self._read(self.store_r.counted_vote, msg.round, c.device_id))
         why = decision.refusal
         if decision.outcome is VoteOutcome.ACCEPT and rnd is not None and c.device_id is not None:
-            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now))
+            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now, arrival))
         if why is not None:
             await self._refuse(c, why[0], why[1], msg.id)
             return

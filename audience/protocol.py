@@ -57,11 +57,12 @@ class Hello:
 
 @dataclass(frozen=True)
 class Vote:
-    """An audience vote for one anonymised answer."""
+    """An audience vote for one anonymised answer; `cast_at` is when the phone says it was tapped (server clock)."""
 
     round: int
     label: str
     id: str
+    cast_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ Message = Hello | Vote | Scores | Settings | Ping
 
 _FIELDS: dict[str, frozenset[str]] = {
     "hello": frozenset({"type", "role", "device_id", "token"}),
-    "vote": frozenset({"type", "round", "label", "id"}),
+    "vote": frozenset({"type", "round", "label", "id", "cast_at"}),
     "scores": frozenset({"type", "round", "label", "scores", "id"}),
     "settings": frozenset({"type", "system_prompt", "temperature", "max_tokens", "id"}),
     "ping": frozenset({"type", "t"}),
@@ -126,6 +127,16 @@ def _label(obj: dict[str, Any], msg_id: str | None) -> str:
     if not isinstance(value, str) or not LABEL.match(value):
         raise ProtocolError("bad_label", f"{obj['type']}: label must be one capital letter; got {value!r}", msg_id)
     return value
+
+
+def _cast_at(obj: dict[str, Any], msg_id: str | None) -> float | None:
+    value = obj.get("cast_at")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ProtocolError("bad_message", f"vote: cast_at must be the server-clock time the vote was tapped "
+                            f"(seconds since 1970); got {value!r}", msg_id)
+    return float(value)
 
 
 def _id(obj: dict[str, Any]) -> str:
@@ -184,7 +195,7 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     if kind == "hello":
         return _hello(obj)
     if kind == "vote":
-        return Vote(_round(obj, msg_id), _label(obj, msg_id), _id(obj))
+        return Vote(_round(obj, msg_id), _label(obj, msg_id), _id(obj), _cast_at(obj, msg_id))
     if kind == "scores":
         return Scores(_round(obj, msg_id), _label(obj, msg_id), _scores(obj, msg_id), _id(obj))
     if kind == "settings":

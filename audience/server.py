@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from websockets.typing import Origin
 from audience import protocol, state
 from audience.broadcast import broadcast_sliced
 from audience.handlers import Client, HubHandlers, peer_address
+from audience.heartbeat import Heartbeat
 from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
@@ -78,11 +80,16 @@ class Hub(HubHandlers):
         self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health)
         self.longest_broadcast_slice_s = 0.0
         self._origins: list[Origin | None] = []
+        self.heartbeat = Heartbeat(options.down_since, options.late_grace_s)
+        self.served = _file_id(self.db_path)  # (device, inode) of the file opened, whatever the path names later
+        self.event_id: str | None = None
 
     # -- lifecycle ------------------------------------------------------------
 
     async def start(self) -> None:
         """Read the show, start listening, start the writer, watcher and tally tasks."""
+        self._tasks.append(asyncio.create_task(self.heartbeat.run()))
+        self.event_id = await self._read(self.store_r.event_id)
         await self._read(self.change_filter.relevant, self.store_r)
         await self.refresh()
         self.server = await serve(
@@ -130,7 +137,15 @@ class Hub(HubHandlers):
                 "connections": self.counter.total(), "audience": len(self.audience), "stage": len(self.stage),
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
                 "slowest_commit_ms": round(s.slowest_commit_ms, 2), "queued_votes": self.writer.pending(),
-                "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2)}
+                "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2),
+                "heartbeat": self.heartbeat.last, "database": self.database()}
+
+    def database(self) -> dict[str, Any]:
+        """Which database this hub serves, so a console adopts only a hub on its own (finale.hub_port)."""
+        dev, ino = self.served or (None, None)
+        return {"event_id": self.event_id, "event": self.snap.event.name if self.snap else None,
+                "path": str(self.db_path.resolve()), "dev": dev, "ino": ino,
+                "deleted": self.served is None or _file_id(self.db_path) != self.served}
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -229,6 +244,15 @@ class Hub(HubHandlers):
                 await self._send_tally(set(self.stage))
             except Exception:
                 log.exception("tally failed")
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 async def run_hub(db_path: str | Path, options: HubOptions, ready: Callable[[Hub], None] | None = None) -> None:

@@ -171,6 +171,9 @@ class ScoringSection(_Strict):
 
 class VotingSection(_Strict):
     window_seconds: float = Field(default=45.0, gt=0, le=3600)
+    # A vote cast before the close that reaches a stalled or restarting hub late counts if it arrives
+    # within this long after the close (core.poll.stalled_across); 0 turns the grace off.
+    late_grace_seconds: float = Field(default=30.0, ge=0, le=120)
 
 
 class CriterionSection(_Strict):

@@ -6,6 +6,11 @@ is refused. `decide_vote` is the one rule for a vote, used by the hub when a
 phone sends it, by the store when it commits it and when it filters resends,
 so a vote is judged the same everywhere: by when it was cast, not when it was
 written.
+
+A vote is timed when it reaches the hub. One exception (`Arrival`): a vote that
+reaches the hub after the close because the hub itself was not running (stopped,
+or restarted by its supervisor) counts by the phone's own cast time, within a
+short grace, and only where the hub can vouch for the gap: see `stalled_across`.
 """
 
 from __future__ import annotations
@@ -101,14 +106,51 @@ class VoteOutcome(StrEnum):
     REFUSE = "refuse"
 
 
+# How far before the hub's last heartbeat a phone's cast time may be (clock estimate and network delay).
+STALL_MARGIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the hub knows of how a ballot reached it, beyond the moment it read it.
+
+    `sent_at` is the phone's own cast time on the server's clock (its estimate,
+    unverifiable); `heartbeat_at` is the hub's last heartbeat before it read the
+    ballot (the hub knows when it was not running); `grace_s` is the event's
+    `voting.late_grace_seconds`.
+    """
+
+    sent_at: float
+    heartbeat_at: float
+    grace_s: float
+
+
 @dataclass(frozen=True)
 class Ballot:
-    """A vote as a phone cast it: the round it names, the label, its message id and the server's time."""
+    """A vote as a phone cast it: the round it names, the label, its message id and the server's time.
+
+    `cast_at` is when the hub read it; `arrival` what the hub knows beyond that.
+    """
 
     round_id: int
     label: object
     client_msg_id: str | None
     cast_at: float
+    arrival: Arrival | None = None
+
+
+def stalled_across(ballot: Ballot, moment: float) -> bool:
+    """A ballot the hub read after `moment` (the close, or a pause) that counts as cast before it.
+
+    Only when the hub itself was stalled across the moment (its last heartbeat
+    before reading the ballot is before it), the phone's cast time is before the
+    moment and not before that heartbeat less STALL_MARGIN_S, and the hub read it
+    within the grace after the moment. A client that backdates gains nothing
+    while the hub runs: its heartbeat is then at most one beat old.
+    """
+    a = ballot.arrival
+    return a is not None and a.heartbeat_at < moment < ballot.cast_at <= moment + a.grace_s \
+        and a.heartbeat_at - STALL_MARGIN_S <= a.sent_at < moment
 
 
 @dataclass(frozen=True)
@@ -143,7 +185,8 @@ def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, st
     (client message id, label) of the device's vote already counted in that
     round. A resend of the counted vote is a replay whatever the poll's state
     now (its ack was lost); a vote cast before the close counts even when it
-    is committed after it; a vote cast during a pause does not.
+    is committed after it, or read late by a stalled hub (`stalled_across`); a
+    vote cast during a pause does not.
     """
     if counted is not None and ballot.client_msg_id is not None and counted == (ballot.client_msg_id, ballot.label):
         return REPLAY
@@ -154,10 +197,11 @@ def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, st
                        "voting is only for the current round")
     if rnd.phase not in (Phase.VOTING, Phase.CLOSED) or rnd.vote_deadline is None:
         return _refuse("poll_closed", f"voting is not open in round {rnd.id}")
-    if rnd.vote_paused_at is not None and ballot.cast_at >= rnd.vote_paused_at:
+    if rnd.vote_paused_at is not None and ballot.cast_at >= rnd.vote_paused_at \
+            and not stalled_across(ballot, rnd.vote_paused_at):
         return _refuse("poll_paused", f"voting in round {rnd.id} is paused by the MC; this vote was not counted; "
                        "vote again when the countdown resumes")
-    if ballot.cast_at > rnd.vote_deadline:
+    if ballot.cast_at > rnd.vote_deadline and not stalled_across(ballot, rnd.vote_deadline):
         return _refuse("poll_closed", f"voting closed in round {rnd.id}")
     if not isinstance(ballot.label, str) or ballot.label not in rnd.labels.values():
         labels = ", ".join(sorted(rnd.labels.values()))

@@ -138,6 +138,10 @@ class PageWriter(Protocol):
 class AudienceStore(SnapshotReader, ChangeSource, VoteStore, PageWriter, Protocol):
     """Everything the audience hub asks of the store, and nothing more."""
 
+    def event_id(self) -> str | None:
+        """The database's identity, made at setup (the hub reports it on /healthz for adoption)."""
+        ...
+
     def close(self) -> None:
         """Release the connection; the hub calls it once, at shutdown."""
         ...

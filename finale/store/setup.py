@@ -27,6 +27,8 @@ class SetupMixin(AuditMixin):
         existing = self._meta("event_config")
         new_json = config.model_dump_json()
         with self.transaction():
+            if self._meta("event_id") is None:  # who this database is, whatever its path (see `event_id`)
+                self._set_meta("event_id", secrets.token_hex(8))
             if existing is not None and existing == new_json:
                 return
             self._set_meta("event_config", new_json)
@@ -64,6 +66,11 @@ class SetupMixin(AuditMixin):
     def _set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                           (key, value))
+
+    def event_id(self) -> str | None:
+        """This database's identity, made at setup: a hub reports it so a console adopts only its own database's hub
+        (a file deleted and set up again at the same path has another)."""
+        return self._meta("event_id")
 
     def event_config(self) -> EventConfig:
         """The event file as it was set up in this database."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finale.core.model import Round
-from finale.core.poll import Ballot, VoteDecision, VoteOutcome, decide_vote, votes_per_finalist
+from finale.core.poll import Arrival, Ballot, VoteDecision, VoteOutcome, decide_vote, votes_per_finalist
 from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
 
@@ -21,6 +21,7 @@ class VoteIn:
     label: str
     client_msg_id: str | None
     cast_at: float
+    arrival: Arrival | None = None  # what the hub knew of a late arrival (core.poll.stalled_across)
 
 
 class VotesMixin(RoundsMixin):
@@ -84,8 +85,8 @@ class VotesMixin(RoundsMixin):
                 except StoreError:
                     rounds[v.round_id] = None
             key = (v.round_id, v.device_id)
-            decision = decide_vote(rounds[v.round_id], Ballot(v.round_id, v.label, v.client_msg_id, v.cast_at),
-                                   counted.get(key))
+            ballot = Ballot(v.round_id, v.label, v.client_msg_id, v.cast_at, v.arrival)
+            decision = decide_vote(rounds[v.round_id], ballot, counted.get(key))
             if decision.outcome is VoteOutcome.ACCEPT:
                 counted[key] = (v.client_msg_id, v.label)
             decisions.append(decision)

@@ -1,0 +1,79 @@
+"""The hub's heartbeat: the event loop notes the time every beat, so the hub knows when it was not running.
+
+A hub that was stopped (SIGSTOP, a frozen VM, a swap storm) reads the votes
+that waited in the kernel all at once when it runs again, after the deadline.
+The core (`finale.core.poll.stalled_across`) counts such a vote by the phone's
+own cast time, but only across a gap the hub can vouch for: this heartbeat says
+what the last beat before a vote was read is.
+
+- While the loop runs, the last beat is at most one beat old, so a client that
+  backdates its cast time gains nothing.
+- A gap longer than `stall_s` is kept as a stall (since, until). A frame read in
+  the first `settle_s` after it whose phone says it was cast before `until` had
+  waited through it (queued in the kernel), so its heartbeat is the stall's start.
+- A hub started by its supervisor in place of one that stopped answering or died
+  starts with that outage as its stall (`down_since` to its own start), held for
+  the grace (phones must reconnect first): a phone may claim a cast time in the
+  outage for that long, and the core still needs a close inside the gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+log = logging.getLogger("finale.hub")
+
+BEAT_S = 0.1  # how often the loop notes the time
+STALL_S = 1.0  # a gap between beats longer than this is a stall (the loop was not running)
+SETTLE_S = 1.0  # frames read this soon after a stall had waited through it
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A time the hub was not running: `since` its last beat `until` its first beat after."""
+
+    since: float
+    until: float
+    settle_s: float
+
+
+class Heartbeat:
+    """The loop's beat and its last stall; `run` is one of the hub's tasks."""
+
+    def __init__(self, down_since: float | None = None, grace_s: float = 0.0, beat_s: float = BEAT_S,
+                 stall_s: float = STALL_S, settle_s: float = SETTLE_S) -> None:
+        now = time.time()
+        self.beat_s, self.stall_s, self.settle_s = beat_s, stall_s, settle_s
+        self.last = now
+        self.stall: Stall | None = None
+        if down_since is not None and down_since < now:  # the outage this hub was started to end
+            self.stall = Stall(down_since, now, grace_s)
+
+    def before(self, read_at: float, sent_at: float) -> float:
+        """The last beat before a frame read at `read_at`: a stall's start for a frame that waited through it."""
+        stall = self.stall
+        if stall is not None and sent_at < stall.until and stall.since <= read_at <= stall.until + stall.settle_s:
+            return stall.since
+        return min(self.last, read_at)
+
+    def beat(self, now: float) -> Stall | None:
+        """Note one beat; the stall it ends, if the gap since the last one was long."""
+        gap = now - self.last
+        ended = None
+        if gap > self.stall_s:
+            ended = Stall(self.last, now, self.settle_s)
+            self.stall = ended
+        self.last = now
+        return ended
+
+    async def run(self) -> None:
+        """Beat every `beat_s` for as long as the hub runs; log each stall."""
+        while True:
+            await asyncio.sleep(self.beat_s)
+            ended = self.beat(time.time())
+            if ended is not None:
+                log.warning("the hub was not running for %.1f s (its event loop stalled); votes cast in that time "
+                            "count by the phone's cast time within the grace", ended.until - ended.since)
