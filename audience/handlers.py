@@ -134,6 +134,8 @@ class HubHandlers:
             await self._refuse(c, exc.code, exc.message, exc.msg_id)
             return
         if isinstance(msg, protocol.Ping):
+            if exc.wrong_token and c.role is None:  # a token that is not even text is a wrong one
+                self.guard.wrong(c.address, "token on the WebSocket (not valid text)")
             await self._send(c, protocol.pong(msg.t, time.time()))
         elif isinstance(msg, protocol.Hello):
             await self._hello(c, msg)
@@ -156,15 +158,15 @@ class HubHandlers:
         who = None
         if msg.role in ("judge", "finalist"):
             table = "panelists" if msg.role == "judge" else "finalists"
-            if self.guard.blocked(c.address):
-                await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute")
-                await c.ws.close(1008, "too many wrong links")
-                return
-            who = self._token_owner(table, msg.token or "")
+            who = self._token_owner(table, msg.token or "")  # first: others' guesses never refuse a valid token
             if who is None:
-                self.guard.failed(c.address, f"{msg.role} token on the WebSocket")
-                await self._refuse(c, "bad_token", "this private link is not valid; ask the organisers for yours")
-                await c.ws.close(1008, "invalid link")
+                if self.guard.wrong(c.address, f"{msg.role} token on the WebSocket"):
+                    await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute "
+                                       "and check the link you were given")
+                    await c.ws.close(1008, "too many wrong links")
+                else:
+                    await self._refuse(c, "bad_token", "this private link is not valid; ask the organisers for yours")
+                    await c.ws.close(1008, "invalid link")
                 return
         c.role, c.device_id, c.who = msg.role, msg.device_id, who
         self.pending.discard(c)

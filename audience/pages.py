@@ -5,7 +5,8 @@ and the WebSocket (`/ws`). Every response carries a Content-Security-Policy
 that allows only the hub's own scripts and styles (no inline script), so an
 answer that slipped into the DOM as HTML could still not run. Private-link
 pages (`/judge/<token>`, `/finalist/<token>`) answer a wrong token exactly like
-a missing page, and an address that keeps guessing is refused for a while.
+a missing page, and an address that keeps guessing is refused for a while
+(its wrong guesses only: a valid link always works, see TokenGuard).
 """
 
 from __future__ import annotations
@@ -64,30 +65,47 @@ NOT_FOUND = "not found"
 
 @dataclass
 class TokenGuard:
-    """Counts wrong private-link tokens per address; too many and the address is refused for a while."""
+    """Wrong private-link tokens per address: an address that keeps guessing is refused for a while.
+
+    Callers look the token up first (constant time, store.token_owner) and ask the guard only about
+    a wrong one, so a valid link always works: a judge behind the same address (venue NAT) as a bad
+    typist or a guesser is never refused. The log gets each counted wrong link (at most the allowance
+    per minute per address), the block, and one summary of what was refused during it; never a token.
+    """
 
     tries_per_min: int
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        self._bucket = TokenBucket(self.tries_per_min / 60.0, float(self.tries_per_min))
+        self._bucket = TokenBucket(self.tries_per_min / 60.0, float(self.tries_per_min), self.clock)
         self._blocked: dict[str, float] = {}
+        self._refused: dict[str, int] = {}  # wrong links refused during the current block, per address
 
     def blocked(self, address: str) -> bool:
+        """True while `address` is refused for guessing."""
         until = self._blocked.get(address)
         if until is None:
             return False
-        if time.monotonic() >= until:
-            del self._blocked[address]
-            return False
-        return True
+        if self.clock() < until:
+            return True
+        del self._blocked[address]
+        refused = self._refused.pop(address, 0)
+        if refused:
+            log.warning("%d more wrong private links from %s were refused while it was blocked", refused, address)
+        return False
 
-    def failed(self, address: str, where: str = "link") -> None:
-        """Record a wrong token and log it (never the token); the address is blocked once its allowance is used up."""
+    def wrong(self, address: str, where: str = "link") -> bool:
+        """Count a wrong token from `address`; True when the address was already refused (answer 429, not 404)."""
+        if self.blocked(address):
+            self._refused[address] = self._refused.get(address, 0) + 1
+            return True
         if not self._bucket.allow(address) or self._bucket.remaining(address) < 1:
-            self._blocked[address] = time.monotonic() + BLOCK_S
-            log.warning("wrong private %s from %s: too many in a minute, refused for %d s", where, address, BLOCK_S)
+            self._blocked[address] = self.clock() + BLOCK_S
+            log.warning("wrong private %s from %s: too many in a minute, refused for %d s (valid links still work)",
+                        where, address, BLOCK_S)
         else:
             log.warning("wrong private %s from %s", where, address)
+        return False
 
 
 class Pages:
@@ -128,11 +146,12 @@ class Pages:
         return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
 
     def _private(self, kind: str, token: str, address: str) -> Response:
-        if self.guard.blocked(address):
-            return text_response(HTTPStatus.TOO_MANY_REQUESTS, "too many wrong links from this address; "
-                                 "wait a minute and check the link you were given")
         table, page = PRIVATE[kind]
-        if self.token_owner(table, token) is None:
-            self.guard.failed(address, f"{kind} link")
-            return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
-        return self._file(page, cache="no-store")
+        if self.token_owner(table, token) is not None:  # looked up first: others' guesses never refuse a valid link
+            return self._file(page, cache="no-store")
+        if self.guard.wrong(address, f"{kind} link"):
+            response = text_response(HTTPStatus.TOO_MANY_REQUESTS, "too many wrong links from this address; "
+                                     "wait a minute and check the link you were given")
+            response.headers["Retry-After"] = str(int(BLOCK_S))
+            return response
+        return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)

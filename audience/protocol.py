@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finale.core.ranges import SCORE_RANGE_TEXT, ScoreError, check_score
+from finale.core.text import one_line
 
 ROLES = ("audience", "judge", "finalist", "stage")
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -25,6 +26,7 @@ MAX_TOKEN_CHARS = 128
 MAX_FRAME_CHARS = 2048
 MAX_SETTINGS_FRAME_CHARS = 24_000
 MAX_INT_DIGITS = 15  # integers beyond this are not exact as JSON doubles; no field needs them
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What each role may send besides `hello` and `ping`.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -37,13 +39,18 @@ TYPES = ("hello", "vote", "scores", "settings", "ping")
 
 
 class ProtocolError(ValueError):
-    """A client frame the hub refuses; `code` is machine-readable, `message` for people."""
+    """A client frame the hub refuses; `code` is machine-readable, `message` for people.
 
-    def __init__(self, code: str, message: str, msg_id: str | None = None) -> None:
+    `wrong_token` is set for a judge's or finalist's hello whose token can be no one's (it is not
+    text): the hub counts it as a wrong private link, like any other wrong token.
+    """
+
+    def __init__(self, code: str, message: str, msg_id: str | None = None, *, wrong_token: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.msg_id = msg_id
+        self.wrong_token = wrong_token
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,39 @@ def _constant(name: str) -> float:
     raise _BadNumber(name)  # NaN, Infinity, -Infinity: Python reads them, JSON has no such numbers
 
 
+def _lone_surrogate(obj: dict[str, Any]) -> str | None:
+    """The top-level field holding a lone UTF-16 surrogate somewhere (in a value or a key), else None.
+
+    JSON may spell one (`"\\ud800"`); Python keeps it, but no UTF-8 encoder takes it, so it would
+    fail later in a store look-up, an error frame or the database. Walked without recursion.
+    """
+    for key, value in obj.items():
+        stack: list[Any] = [key, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                if _SURROGATE.search(item):
+                    return f"the field {key!r}" if not _SURROGATE.search(key) else "a field name"
+            elif isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None
+
+
+def _check_text(obj: dict[str, Any], kind: str, msg_id: str | None) -> None:
+    """Refuse (bad_message) a frame whose text holds a lone surrogate; a private-link token that does is a wrong one."""
+    where = _lone_surrogate(obj)
+    if where is None:
+        return
+    if kind == "hello" and where == "the field 'token'" and obj.get("role") in ("judge", "finalist"):
+        raise ProtocolError("bad_message", "hello: the token is not valid text (it holds a lone UTF-16 surrogate); "
+                            "expected the token from your private link", wrong_token=True)
+    raise ProtocolError("bad_message", f"{kind}: {where} holds a lone UTF-16 surrogate (half of a pair), which is "
+                        "not text; expected valid Unicode", msg_id)
+
+
 def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     """One client frame to one message, or `ProtocolError` saying what is wrong."""
     if isinstance(raw, bytes | bytearray | memoryview):
@@ -190,8 +230,9 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     msg_id = _msg_id(obj)
     extra = sorted(set(obj) - _FIELDS[kind])
     if extra:
-        raise ProtocolError("bad_message", f"{kind}: unknown field(s) {', '.join(extra)}; expected only "
+        raise ProtocolError("bad_message", f"{kind}: unknown field(s) {', '.join(map(repr, extra))}; expected only "
                             f"{', '.join(sorted(_FIELDS[kind]))}", msg_id)
+    _check_text(obj, kind, msg_id)
     if kind == "hello":
         return _hello(obj)
     if kind == "vote":
@@ -246,7 +287,8 @@ def encode(message: dict[str, Any]) -> str:
 
 def error(code: str, message: str, msg_id: str | None = None) -> dict[str, Any]:
     """The `error` message; `id` echoes the refused message's id when it had one."""
-    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    # one_line: a message may quote what the client sent; it must encode (no lone surrogate) and stay one line
+    out: dict[str, Any] = {"type": "error", "code": code, "message": one_line(message)}
     if msg_id is not None:
         out["id"] = msg_id
     return out

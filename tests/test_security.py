@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
+from audience.hublog import REPEAT_BURST
 from finale.config import BedrockEndpoint, EventConfig, OpenAIEndpoint
 from finale.demo import DEMO_EVENT
 from finale.demo.script import load_script
@@ -87,26 +88,28 @@ def _tokens(db: Path) -> dict[str, str]:
 
 
 def test_token_guessing_is_rate_limited_and_logged_without_the_tokens(voting_hub: HubProcess) -> None:
+    """The guessing address is refused its wrong guesses; its right link still works (tests/test_hub_tokens.py)."""
     with Store(voting_hub.db_path) as store:
         right = store.tokens("panelists")["panel-1"]
     guesses = [f"guess{i:03d}{'x' * 20}" for i in range(12)]
     codes = [_get(f"{voting_hub.base}/judge/{g}")[0] for g in guesses]
     assert codes[:10] == [404] * 10 and codes[10:] == [429, 429], codes
-    assert _get(f"{voting_hub.base}/judge/{right}")[0] == 429, "a blocked address is refused even the right link"
+    assert _get(f"{voting_hub.base}/judge/{right}")[0] == 200, "others' guesses never refuse the right link"
 
     async def hello_with_right_token() -> dict[str, object]:
         from websockets.asyncio.client import connect
 
         async with connect(f"ws://127.0.0.1:{voting_hub.port}/ws") as ws:
             await ws.send(json.dumps({"type": "hello", "role": "judge", "device_id": "judge-dev-1", "token": right}))
-            return await recv_type(ws, "error")
+            return json.loads(await ws.recv())
 
     import asyncio
 
-    assert asyncio.run(hello_with_right_token())["code"] == "rate_limited"
+    assert asyncio.run(hello_with_right_token())["type"] == "state"
     time.sleep(0.3)
     log = voting_hub.log_path.read_text()
-    assert log.count("wrong private judge link from 127.0.0.1") >= 10, log[-2000:]
+    # logged, but a repeated line only a few times a minute (audience/hublog.py), then counted
+    assert 1 <= log.count("wrong private judge link from 127.0.0.1") <= REPEAT_BURST + 1, log[-2000:]
     assert "too many in a minute, refused for 60 s" in log
     for token in [*guesses, *_tokens(voting_hub.db_path).values()]:
         assert token not in log
