@@ -219,6 +219,8 @@ def run_fuzz(url: str, examples: int, frames_per_example: int = 20, seed: int = 
 
     random.seed(seed)
     one()
+    # Whatever hypothesis drew (its choices shift with what ran before in the process), always try the hard cap.
+    fuzz_connection(url, [json.dumps({"type": "ping", "pad": "x" * (HARD_CAP + 100)})], stats, "audience", None)
     return stats
 
 
