@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from finale.core.model import Component, Phase, Round
+from finale.core.phases import answers_pending
 from finale.core.scoring import score_round
 from finale.director import Director
 from finale.store import StoreError
@@ -182,7 +183,7 @@ class ShowRunner:
 
     async def _step(self, rnd: Round) -> Step:
         d = self.director
-        if rnd.phase in (Phase.DRAFT, Phase.ASKING):
+        if answers_pending(rnd.phase):
             await self._ask(rnd)
             return Step.ASKED
         if rnd.phase is Phase.ANSWERED or (rnd.phase is Phase.JUDGING and self._unjudged(rnd)):

@@ -12,6 +12,7 @@ from finale.core.model import Phase
 
 _SETTLED = frozenset({Phase.FINAL, Phase.VOID})
 _ANSWERS_IN = frozenset({Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED, Phase.FINAL})
+_ANSWERS_PENDING = frozenset({Phase.DRAFT, Phase.ASKING})
 _PANEL_OPEN = frozenset({Phase.ANSWERED, Phase.JUDGING, Phase.VOTING, Phase.CLOSED})
 _BALLOT_SHOWN = frozenset({Phase.VOTING, Phase.CLOSED, Phase.FINAL})
 _REVEALABLE = frozenset({Phase.CLOSED, Phase.FINAL})
@@ -35,6 +36,11 @@ def can_start_round(current: Phase | None) -> bool:
 def answers_in(phase: Phase | None) -> bool:
     """The answers have all arrived: the anonymised answers may be shown to the panel and scored."""
     return phase in _ANSWERS_IN
+
+
+def answers_pending(phase: Phase | None) -> bool:
+    """The round has been drafted or is being asked: the answers are not all in yet."""
+    return phase in _ANSWERS_PENDING
 
 
 def accepts_panel_scores(phase: Phase | None) -> bool:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from finale.core.blockers import BlockerKind
 from finale.core.model import AnswerStatus, JudgmentStatus, Phase
+from finale.core.phases import answers_pending
 from finale.director import REFERENCE_ID
 from finale.tui.state import ShowSnapshot
 
@@ -46,7 +47,7 @@ def next_step(snapshot: ShowSnapshot | None) -> Text:
                               if j.status is JudgmentStatus.FAILED and fid in snapshot.scored
                               and not snapshot.scored[fid].llm.present)
     open_disputes = [f"{labels.get(d.finalist_id, '?')} {d.kind}" for d in snapshot.disputes if not d.resolved]
-    if phase in (Phase.DRAFT, Phase.ASKING):
+    if answers_pending(phase):
         return _steps(text, "answers are streaming on the round screen (", "2", "); wait for them, then ", "j",
                       " to judge")
     if failed_answers and phase is Phase.ANSWERED:
