@@ -44,6 +44,12 @@ const Finale = (() => {
     return node;
   }
 
+  /* The token of a private link (/judge/<token>): a malformed %-escape must not stop the page's script. */
+  function linkToken() {
+    const raw = location.pathname.split("/")[2] || "";
+    try { return decodeURIComponent(raw); } catch (e) { return raw; }
+  }
+
   function setText(id, text) {
     const node = document.getElementById(id);
     if (node) node.textContent = text === null || text === undefined ? "" : String(text);
@@ -96,7 +102,17 @@ const Finale = (() => {
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
-  /* The link to the hub: hello on every (re)connect, heartbeat, backoff, server clock offset. */
+  /* Text the hub can take: a lone UTF-16 surrogate (half of an emoji cut by a paste or a maxlength)
+     becomes U+FFFD, since the hub refuses a frame holding one. */
+  function wellFormed(text) {
+    return typeof text === "string" ? text.replace(/[\uD800-\uDFFF]/gu, "\uFFFD") : text;
+  }
+  function frame(msg) { return JSON.stringify(msg, (key, value) => wellFormed(value)); }
+
+  /* The link to the hub: hello on every (re)connect, heartbeat, backoff, server clock offset.
+     Only "invalid link" (a private link that is no one's) stops it for good; a rate limit
+     ("too many wrong links" from this network, a message flood) is said and retried, slower. */
+  const LIMITED_RETRY_MS = 6000;  // at least 3-6 s before trying again
   class Link {
     constructor(options) {
       this.hello = options.hello;             // () => hello message
@@ -109,6 +125,8 @@ const Finale = (() => {
       this.ws = null;
       this.lastSeen = 0;
       this.heartbeat = null;
+      this.limited = false;                   // the hub refused this connection's hello: rate_limited
+      this.welcomed = false;                  // the hub answered this connection's hello with a state
       this.connect();
     }
 
@@ -123,9 +141,10 @@ const Finale = (() => {
       try { ws = new WebSocket(this.url()); } catch (e) { this.retry(); return; }
       this.ws = ws;
       ws.addEventListener("open", () => {
-        this.attempt = 0;
         this.lastSeen = Date.now();
-        ws.send(JSON.stringify(this.hello()));
+        this.limited = false;
+        this.welcomed = false;
+        ws.send(frame(this.hello()));
         this.onStatus("connected");
         this.startHeartbeat();
         this.onOpen();
@@ -143,24 +162,31 @@ const Finale = (() => {
           this.offset = msg.server_time - Date.now() / 1000;
         }
         this.onMessage(msg);
+        if (msg.type === "state") { this.attempt = 0; this.welcomed = true; }  // the next outage backs off afresh
+        if (msg.type === "error" && msg.code === "rate_limited" && !this.welcomed) {
+          this.limited = true;  // the hello was dropped: say so, and say it again later on a new connection
+          this.onStatus("limited");
+          ws.close(1000, "rate limited");
+        }
       });
       ws.addEventListener("close", (event) => {
         this.stopHeartbeat();
         if (this.ws !== ws) return;
         this.ws = null;
-        if (event.code === 1008 && /link/.test(event.reason || "")) {
+        if (event.code === 1008 && event.reason === "invalid link") {
           this.stopped = true;
           this.onStatus("refused");
           return;
         }
-        this.retry();
+        const limited = this.limited || (event.code === 1008 && /too many|rate limit/.test(event.reason || ""));
+        this.retry(limited);
       });
     }
 
-    retry() {
+    retry(limited) {
       if (this.stopped) return;
-      this.onStatus("reconnecting");
-      const base = Math.min(10000, 500 * Math.pow(2, this.attempt));
+      this.onStatus(limited ? "limited" : "reconnecting");
+      const base = Math.max(limited ? LIMITED_RETRY_MS : 0, Math.min(10000, 500 * Math.pow(2, this.attempt)));
       this.attempt += 1;
       setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
     }
@@ -170,7 +196,7 @@ const Finale = (() => {
       this.heartbeat = setInterval(() => {
         if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
         if (Date.now() - this.lastSeen > 15000) { this.ws.close(); return; }
-        this.ws.send(JSON.stringify({ type: "ping", t: Date.now() / 1000 }));
+        this.ws.send(frame({ type: "ping", t: Date.now() / 1000 }));
       }, 5000);
     }
 
@@ -181,7 +207,7 @@ const Finale = (() => {
 
     send(msg) {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-      this.ws.send(JSON.stringify(msg));
+      this.ws.send(frame(msg));
       return true;
     }
 
@@ -191,6 +217,7 @@ const Finale = (() => {
   function statusText(status) {
     return { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…",
              refused: "This link is not valid" }[status] || status;
+             limited: "Too many tries from this network: retrying shortly…",
   }
 
   function bindStatus(id) {
@@ -203,5 +230,5 @@ const Finale = (() => {
     };
   }
 
-  return { deviceId, messageId, el, setText, clear, answersKey, answerBody, timingText, formatCountdown, Link, bindStatus };
+  return { deviceId, messageId, wellFormed, linkToken, el, setText, clear, answersKey, answerBody, timingText, formatCountdown, Link, bindStatus };
 })();

@@ -3,7 +3,7 @@
 
 (() => {
   const { el, setText, clear } = Finale;
-  const token = decodeURIComponent(location.pathname.split("/")[2] || "");
+  const token = Finale.linkToken();
   let state = null;
   let shownVersion = null;
   let dirty = false;

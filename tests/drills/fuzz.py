@@ -34,12 +34,17 @@ def frame_strategy() -> Any:
     """Hub frames as a hostile or broken client sends them: mostly wrong, sometimes nearly right."""
     from hypothesis import strategies as st
 
-    text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+    text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)  # a raw text frame must be UTF-8
+    # Inside JSON a client may spell a lone UTF-16 surrogate ("\ud800"): it used to crash a token look-up and
+    # any error frame that quoted it (close 1011). Whole strings of one, or one among other characters.
+    lone = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3) | st.tuples(text, text).map(
+        lambda p: p[0] + "\udc00" + p[1])
+    texts = text | text | lone
     numbers = (st.integers(-5, 15) | st.integers() | st.integers(min_value=10**18, max_value=10**400)
                | st.floats(allow_nan=True, allow_infinity=True))
-    scalars = st.none() | st.booleans() | numbers | text
+    scalars = st.none() | st.booleans() | numbers | texts
     values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                          | st.dictionaries(text, inner, max_size=4), max_leaves=12)
+                          | st.dictionaries(texts, inner, max_size=4), max_leaves=12)
     criteria = st.sampled_from(["generalization", "quality", "efficiency", "speed", ""])
     kinds = st.sampled_from(["hello", "vote", "scores", "settings", "ping", "launch", "", "VOTE", "ack", "error"])
     fields = {"role": st.sampled_from(["audience", "judge", "finalist", "stage", "mc", ""]) | values,
@@ -47,7 +52,7 @@ def frame_strategy() -> Any:
               "token": values, "round": st.integers(-2, 4) | values, "label": st.sampled_from("ABCDEZa") | values,
               "id": st.from_regex(r"[A-Za-z0-9_.:-]{1,64}", fullmatch=True) | values,
               "scores": st.dictionaries(criteria, numbers | values, max_size=4) | values,
-              "t": values, "system_prompt": text | st.text(max_size=3000) | values,
+              "t": values, "system_prompt": texts | st.text(max_size=3000) | values,
               "temperature": numbers | values, "max_tokens": numbers | values, "extra": values}
     shaped = st.fixed_dictionaries({"type": kinds | values}, optional=fields)
     # Nearly valid: each type with exactly its fields, values right more often than not.
@@ -67,12 +72,22 @@ def frame_strategy() -> Any:
                               optional={"token": values}),
         st.fixed_dictionaries({"type": st.just("ping")}, optional={"t": values}),
     )
-    as_json = st.tuples(near | shaped | values, st.booleans()).map(lambda p: json.dumps(p[0], ensure_ascii=p[1]))
+    as_json = st.tuples(near | shaped | values, st.booleans()).map(lambda p: _dumps(p[0], p[1]))
     deep = st.tuples(st.integers(1, 3000), st.sampled_from(["[", "{\"a\":"])).map(
         lambda p: p[1] * p[0] + "1" + ("]" if p[1] == "[" else "}") * p[0])
     oversize = st.integers(2049, HARD_CAP + 4000).map(lambda n: json.dumps({"type": "ping", "pad": "x" * n}))
     return (as_json | as_json | text | deep | st.binary(max_size=64) | oversize
             | as_json.map(lambda f: f[: max(1, len(f) // 2)]))  # truncated JSON
+
+
+def _dumps(value: object, ascii_only: bool) -> str:
+    """JSON as a client sends it; a lone surrogate cannot go out as UTF-8, so that frame spells it as an escape."""
+    out = json.dumps(value, ensure_ascii=ascii_only)
+    try:
+        out.encode()
+    except UnicodeEncodeError:
+        out = json.dumps(value)
+    return out
 
 
 @dataclass
