@@ -74,6 +74,7 @@ class HubHandlers:
     finalists: dict[str, set[Client]]
     pending: set[Client]
     snap: state.Snapshot | None
+    frozen_stage: dict[str, Any] | None
     heartbeat: Heartbeat
 
     if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
@@ -190,8 +191,8 @@ class HubHandlers:
         now = time.time()
         if c.role == "audience":
             return state.audience_view(self.snap, now)
-        if c.role == "stage":
-            return state.stage_view(self.snap, now, self.options.join_url)
+        if c.role == "stage":  # during a freeze, the picture taken at the freeze (Hub.refresh keeps it)
+            return self.frozen_stage or state.stage_view(self.snap, now, self.options.join_url)
         if c.role == "judge" and c.who:
             return state.judge_view(self.snap, c.who, now)
         assert c.who is not None

@@ -38,6 +38,7 @@ from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
+from finale.core.model import Phase
 from finale.core.poll import voting_open
 from finale.store import ChangeWatcher, Store
 
@@ -74,6 +75,8 @@ class Hub(HubHandlers):
         self.refreshes = 0
         self._last: dict[str, str] = {}
         self._last_tally: str | None = None
+        self._stage_shown: dict[str, Any] | None = None  # the stage view the stage pages show now
+        self.frozen_stage: dict[str, Any] | None = None  # taken at the freeze; every stage that connects gets it
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.server: Server | None = None
@@ -185,8 +188,14 @@ class Hub(HubHandlers):
         stage_frozen = bool(self.snap.switches.frozen)
         for key, clients, view_of in groups:
             if key == "stage" and stage_frozen:
-                continue  # a frozen stage keeps what it shows; it catches up when unfrozen
+                # a frozen stage keeps what it shows, and a stage page loaded now gets the same picture
+                # (a hub started during the freeze has none kept: it takes the picture now)
+                if self.frozen_stage is None:
+                    self.frozen_stage = {**(self._stage_shown or view_of(self.snap)), "frozen": True}
+                continue
             view = view_of(self.snap)
+            if key == "stage":
+                self._stage_shown, self.frozen_stage = view, None
             fingerprint = protocol.encode(view)
             if self._last.get(key) == fingerprint:
                 continue
@@ -226,11 +235,17 @@ class Hub(HubHandlers):
 
     async def _send_tally(self, clients: set[Client], force: bool = False) -> None:
         snap = self.snap
-        if not clients or snap is None or snap.round is None or state.results_hidden(snap) \
-                or (snap.switches.frozen and not force):
+        if not clients or snap is None or snap.round is None:
             return
+        if snap.switches.frozen:  # the bars as they were at the freeze, to a stage page that connects now
+            if force and self._last_tally is not None:
+                await broadcast_sliced([c.ws for c in clients], self._last_tally)
+            return
+        hidden = state.results_hidden(snap)
+        if hidden and snap.round.phase is not Phase.VOTING:
+            return  # nothing to count yet; while voting a hidden tally still says how many voted
         counts = await self._read(self.store_r.vote_labels, snap.round.id)
-        frame = protocol.encode(state.tally_view(snap.round, counts))
+        frame = protocol.encode(state.tally_view(snap.round, counts, hidden))
         if force or frame != self._last_tally:
             if not force:
                 self._last_tally = frame

@@ -8,10 +8,12 @@ standings and override marks come from finale.core.scoring.
 The show's switches are the typed core.switches.ShowSwitches the Director
 writes: `paused` (countdowns stand still; a paused poll keeps its time left on
 the round, see core.poll), `frozen` (the stage keeps its picture, see
-server.py), `reveal_step` (the final reveal has shown the last k places, from
-the bottom up) and `winner_revealed` (the overall winner at once). A round's
-own `revealed` flag (Director.reveal_round) reveals its label mapping and its
-round winner (core.ranking, with the declared tie-breaks).
+server.py), `reveal_step` (the standings reveal has shown the last k places,
+from the bottom up), `winner_revealed` (the top at once), what that reveal is
+called (core.switches.reveal_heading: "the winner" only in a final reveal;
+asking the next round ends it) and `spotlight` (one answer fills the stage). A
+round's own `revealed` flag (Director.reveal_round) reveals its label mapping
+and its places (core.ranking, with the declared tie-breaks; ties shown as ties).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import Any
 from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
 from finale.core.phases import accepts_panel_scores, answers_in, ballot_shown, is_settled
 from finale.core.poll import is_paused, remaining, voting_open
-from finale.core.ranking import round_winners
+from finale.core.ranking import round_places
 from finale.core.scoring import FinalistRound, Standing, score_round, standings
-from finale.core.switches import ShowSwitches
+from finale.core.switches import ShowSwitches, reveal_heading, reveal_moment
 from finale.core.tuning import MAX_SYSTEM_PROMPT_CHARS, MAX_TOKENS_RANGE, TEMPERATURE_RANGE
 from finale.store import ChangeSource, SnapshotReader, token_owner
 
@@ -143,15 +145,18 @@ def _reveal(snap: Snapshot) -> dict[str, Any] | None:
     if rnd is None or not rnd.revealed:
         return None
     names = snap.names()
+    places = {p.finalist_id: p for p in round_places(snap.scored)}
     rows = []
     for fid, label in sorted(rnd.labels.items(), key=lambda kv: kv[1]):
         fr = snap.scored.get(fid)
+        at = places.get(fid)
         rows.append({
             "label": label, "name": names.get(fid, fid), "total": fr.total if fr else None,
             "votes": fr.votes if fr else 0, "overridden": bool(fr and fr.overridden),
+            "place": at.rank if at else None, "tied": bool(at and at.tied),
         })
-    winners = [names.get(fid, fid) for fid in round_winners(snap.scored)]
-    return {"mapping": rows, "winners": winners}
+    winners = [names.get(p.finalist_id, p.finalist_id) for p in places.values() if p.rank == 1]
+    return {"mapping": rows, "winners": winners, "tied": len(winners) > 1}
 
 
 def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
@@ -161,7 +166,9 @@ def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
     return {
         "type": "state", "role": "audience", "event": snap.event.name, **head,
         "answers": _answers(snap) if ballot_shown(phase) else [],
-        "reveal": _reveal(snap), "final_reveal": final_reveal(snap), "frozen": snap.switches.frozen,
+        # a phone never shows a winner above a live ballot
+        "reveal": _reveal(snap), "final_reveal": None if head["voting_open"] else final_reveal(snap),
+        "frozen": snap.switches.frozen,
     }
 
 
@@ -194,12 +201,14 @@ def results_hidden(snap: Snapshot) -> bool:
 
 
 def final_reveal(snap: Snapshot) -> dict[str, Any] | None:
-    """The overall winner, once the MC revealed it (at once, or as the last place of the place-by-place reveal)."""
+    """The top of the standings, once the reveal reached it: "the winner" only in a final reveal, else the leader."""
     step = reveal_step(snap)
-    if not snap.standings or not (snap.switches.winner_revealed or (step and step >= len(snap.standings))):
+    sw = snap.switches
+    if not snap.standings or not (sw.winner_revealed or (step and step >= len(snap.standings))):
         return None
     top = [r for r in _leaderboard(snap) if r["rank"] == 1]
-    return {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None}
+    return {"winners": [r["name"] for r in top], "total": top[0]["total"] if top else None,
+            "final": sw.reveal_final, "heading": reveal_heading(sw, 1), "moment": reveal_moment(sw)}
 
 
 def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
@@ -211,7 +220,9 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
     if step and board:
         shown_from = max(0, len(board) - step)
         newest = board[shown_from]
-        place = {"place": newest["rank"], "name": newest["name"], "total": newest["total"]}
+        place = {"place": newest["rank"], "name": newest["name"], "total": newest["total"],
+                 "tied": newest["tied"], "heading": reveal_heading(snap.switches, newest["rank"]),
+                 "moment": reveal_moment(snap.switches)}
         board = [_masked(i + 1) if i < shown_from else row for i, row in enumerate(board)]
     overall = final_reveal(snap)
     return {
@@ -220,8 +231,17 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "join_url": join_url, "results_hidden": results_hidden(snap),
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
         "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
-        "frozen": snap.switches.frozen,
+        "frozen": snap.switches.frozen, "spotlight": _spotlight(snap),
     }
+
+
+def _spotlight(snap: Snapshot) -> str | None:
+    """The label of the answer the MC put in the spotlight, while that round's answers are on the stage."""
+    rnd = snap.round
+    fid = snap.switches.spotlight
+    if rnd is None or fid is None or rnd.phase is Phase.DRAFT:
+        return None
+    return rnd.labels.get(fid)
 
 
 def judge_view(snap: Snapshot, panelist_id: str, now: float) -> dict[str, Any]:
@@ -278,7 +298,8 @@ def finalist_view(snap: Snapshot, finalist_id: str, now: float) -> dict[str, Any
     }
 
 
-def tally_view(rnd: Round, by_label: dict[str, int]) -> dict[str, Any]:
-    """The stage's vote bars: votes per anonymous label."""
+def tally_view(rnd: Round, by_label: dict[str, int], hidden: bool = False) -> dict[str, Any]:
+    """The stage's vote bars: votes per anonymous label; only the total while results are hidden."""
     counts = {label: by_label.get(label, 0) for label in sorted(rnd.labels.values())}
-    return {"type": "tally", "round": rnd.id, "counts": counts, "total": sum(counts.values())}
+    total = sum(counts.values())
+    return {"type": "tally", "round": rnd.id, "counts": {} if hidden else counts, "total": total, "hidden": hidden}

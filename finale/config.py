@@ -167,6 +167,7 @@ class ScoringSection(_Strict):
     dispute_margin: float = Field(default=30.0, ge=0, le=100)
     hide_results_until_close: bool = True
     z_normalise_panel: bool = False
+    reveal_at_close: bool = True  # who was who goes on the stage and phones when the poll closes; false: the MC's l
 
 
 class VotingSection(_Strict):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from finale.config import EventConfig
-from finale.core import poll, show, switches
+from finale.core import poll, show
 from finale.core.blockers import Blocker, blockers
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import (
@@ -35,9 +35,9 @@ from finale.core.model import (
 )
 from finale.core.phases import can_reveal, can_start_round
 from finale.core.scoring import RoundRecord, Standing, score_round, standings
-from finale.core.switches import ShowSwitches
 from finale.core.text import inert, one_line
 from finale.demo.script import Script, load_script
+from finale.director_switches import SwitchIntents
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
 from finale.providers.base import GenerationRequest, Provider
@@ -86,8 +86,8 @@ def build_endpoints(config: EventConfig, event_dir: Path, *, seed: int = 0, time
     return Endpoints(finalists, reference, judge, runtime)
 
 
-class Director:
-    """The show's one driver; every method is one MC intent."""
+class Director(SwitchIntents):
+    """The show's one driver; every method is one MC intent (the show-wide switches: finale.director_switches)."""
 
     def __init__(self, store: Store, endpoints: Endpoints, *, actor: str = "mc",
                  clock: Callable[[], float] = time.time) -> None:
@@ -120,7 +120,9 @@ class Director:
             if current is not None and not can_start_round(current.phase):
                 raise show.IllegalTransition(current.id, current.phase, Phase.DRAFT,
                                              f"round {current.id} is still {current.phase}; finish or void it first")
-            return self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor)
+            created = self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor)
+            self._end_moment(created.id)
+            return created
 
     def _move(self, round_id: int, change: Callable[[Round], Round], kind: str,
               payload: dict[str, Any] | Callable[[Round, Round], dict[str, Any]] | None = None) -> Round:
@@ -139,6 +141,8 @@ class Director:
         asked = await asyncio.to_thread(
             self._move, round_id, lambda r: show.freeze_settings(show.transition(r, Phase.ASKING), versions),
             "round.asked", {"only": only})
+        if only is None:
+            await asyncio.to_thread(self._end_moment, round_id)
         rnd = asked
         targets = only or list(event.finalist_ids)
         providers: dict[str, Provider] = {}
@@ -217,8 +221,14 @@ class Director:
     def close_poll(self, round_id: int, why: str = "closed by the MC") -> Round:
         """Close the poll now; the votes per label at the close go into the audit log."""
         now = self.clock()
-        return self._move(round_id, lambda r: poll.close_poll(r, now), "poll.closed",
-                          lambda _b, _a: {"votes": self.store.vote_labels(round_id), "why": why})
+        with self.store.transaction():
+            closed = self._move(round_id, lambda r: poll.close_poll(r, now), "poll.closed",
+                                lambda _b, _a: {"votes": self.store.vote_labels(round_id), "why": why})
+            return self._reveal_at_close(closed)
+
+    def _reveal_at_close(self, closed: Round) -> Round:
+        """Who was who, revealed as the poll closes unless the event file says `reveal_at_close = false`."""
+        return self.reveal_round(closed.id) if self.config.scoring.reveal_at_close else closed
 
     def close_if_due(self, round_id: int) -> Round | None:
         """Close the poll if its countdown has run out (and it is not paused); None when it is not due.
@@ -232,8 +242,10 @@ class Director:
                 raise NotDue(r.id)
             return poll.close_poll(r, now)
         try:
-            return self._move(round_id, due, "poll.closed",
-                              lambda _b, _a: {"votes": self.store.vote_labels(round_id), "why": "the countdown ended"})
+            with self.store.transaction():
+                closed = self._move(round_id, due, "poll.closed", lambda _b, _a: {
+                    "votes": self.store.vote_labels(round_id), "why": "the countdown ended"})
+                return self._reveal_at_close(closed)
         except NotDue:
             return None
 
@@ -253,64 +265,16 @@ class Director:
                           {"reason": reason.strip()})
 
     def reveal_round(self, round_id: int) -> Round:
-        """Reveal who was who in a round; only once its poll has closed."""
+        """Reveal who was who in a round; only once its poll has closed (a second time changes nothing)."""
+        current = self.store.round(round_id)
+        if current.revealed:
+            return current
+
         def reveal(r: Round) -> Round:
             if not can_reveal(r.phase):
                 raise show.IllegalTransition(r.id, r.phase, r.phase, "labels are revealed only after the close")
             return replace(r, revealed=True)
         return self._move(round_id, reveal, "round.revealed", lambda b, _a: {"labels": b.labels})
-
-    # -- show-wide switches ---------------------------------------------------
-
-    def switches(self) -> ShowSwitches:
-        """The show's switches as stored."""
-        return self.store.switches()
-
-    def pause(self) -> ShowSwitches:
-        """Pause the show; an open poll stops its countdown with the time left kept exactly."""
-        now = self.clock()
-        with self.store.transaction():
-            paused = self.store.save_switches(switches.pause(self.store.switches(), now), self.actor, "show.paused")
-            rnd = self.store.current_round()
-            if rnd is not None and poll.voting_open(rnd, now):
-                self._move(rnd.id, lambda r: poll.pause_poll(r, now), "poll.paused",
-                           lambda _b, a: {"remaining": poll.remaining(a, now)})
-        return paused
-
-    def resume(self) -> ShowSwitches:
-        """Resume the show; a paused poll runs on with the time it had left."""
-        now = self.clock()
-        with self.store.transaction():
-            resumed = self.store.save_switches(switches.resume(self.store.switches()), self.actor, "show.resumed")
-            rnd = self.store.current_round()
-            if rnd is not None and poll.is_paused(rnd):
-                self._move(rnd.id, lambda r: poll.resume_poll(r, now), "poll.resumed",
-                           lambda _b, a: {"remaining": poll.remaining(a, now), "deadline": a.vote_deadline})
-        return resumed
-
-    def toggle_pause(self) -> ShowSwitches:
-        """Pause a running show, resume a paused one (the console's one key)."""
-        return self.resume() if self.store.switches().paused else self.pause()
-
-    def toggle_freeze(self) -> ShowSwitches:
-        """Freeze the stage on its picture, or let it follow the show again."""
-        with self.store.transaction():
-            sw = self.store.switches()
-            if sw.frozen:
-                return self.store.save_switches(switches.unfreeze(sw), self.actor, "show.unfrozen")
-            return self.store.save_switches(switches.freeze(sw), self.actor, "show.frozen")
-
-    def reveal_next_place(self) -> tuple[int, Standing | None]:
-        """Reveal one more place of the standings, from the bottom up: (the place, who holds it)."""
-        places = len(self.config.finalists)
-        with self.store.transaction():
-            sw = switches.reveal_next(self.store.switches(), places)
-            place = switches.reveal_place(sw, places)
-            ranked = self.standings()
-            who = ranked[place - 1] if 0 < place <= len(ranked) else None
-            self.store.save_switches(sw, self.actor, "show.reveal",
-                                     {"place": place, "finalist_id": who.finalist_id if who else None})
-        return place, who
 
     # -- panel ------------------------------------------------------------------
 
