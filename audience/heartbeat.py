@@ -8,9 +8,11 @@ what the last beat before a vote was read is.
 
 - While the loop runs, the last beat is at most one beat old, so a client that
   backdates its cast time gains nothing.
-- A gap longer than `stall_s` is kept as a stall (since, until). A frame read in
-  the first `settle_s` after it whose phone says it was cast before `until` had
-  waited through it (queued in the kernel), so its heartbeat is the stall's start.
+- A gap longer than `stall_s` is kept as a stall (since, until). A frame read
+  before the loop's next beat after it (it has caught up with what waited in the
+  kernel by then, however long that takes) whose phone says it was cast before
+  `until` had waited through it, so its heartbeat is the stall's start. After
+  that, a claimed cast time in the stall is not believed.
 - A hub started by its supervisor in place of one that stopped answering or died
   starts with that outage as its stall (`down_since` to its own start), held for
   the grace (phones must reconnect first): a phone may claim a cast time in the
@@ -21,51 +23,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 log = logging.getLogger("finale.hub")
 
 BEAT_S = 0.1  # how often the loop notes the time
 STALL_S = 1.0  # a gap between beats longer than this is a stall (the loop was not running)
-SETTLE_S = 1.0  # frames read this soon after a stall had waited through it
 
 
 @dataclass(frozen=True)
 class Stall:
-    """A time the hub was not running: `since` its last beat `until` its first beat after."""
+    """A time the hub was not running (`since` its last beat `until` its first beat after), vouched for until
+    `settled`: the loop's next beat after it (infinite until that beat), or the grace after a restart."""
 
     since: float
     until: float
-    settle_s: float
+    settled: float
 
 
 class Heartbeat:
     """The loop's beat and its last stall; `run` is one of the hub's tasks."""
 
     def __init__(self, down_since: float | None = None, grace_s: float = 0.0, beat_s: float = BEAT_S,
-                 stall_s: float = STALL_S, settle_s: float = SETTLE_S) -> None:
+                 stall_s: float = STALL_S) -> None:
         now = time.time()
-        self.beat_s, self.stall_s, self.settle_s = beat_s, stall_s, settle_s
+        self.beat_s, self.stall_s = beat_s, stall_s
         self.last = now
         self.stall: Stall | None = None
         if down_since is not None and down_since < now:  # the outage this hub was started to end
-            self.stall = Stall(down_since, now, grace_s)
+            self.stall = Stall(down_since, now, now + grace_s)
 
     def before(self, read_at: float, sent_at: float) -> float:
         """The last beat before a frame read at `read_at`: a stall's start for a frame that waited through it."""
         stall = self.stall
-        if stall is not None and sent_at < stall.until and stall.since <= read_at <= stall.until + stall.settle_s:
+        if stall is not None and sent_at < stall.until and stall.since <= read_at <= stall.settled:
             return stall.since
         return min(self.last, read_at)
 
     def beat(self, now: float) -> Stall | None:
         """Note one beat; the stall it ends, if the gap since the last one was long."""
-        gap = now - self.last
         ended = None
-        if gap > self.stall_s:
-            ended = Stall(self.last, now, self.settle_s)
-            self.stall = ended
+        if now - self.last > self.stall_s:
+            ended = self.stall = Stall(self.last, now, math.inf)
+        elif self.stall is not None and self.stall.settled == math.inf:
+            self.stall = replace(self.stall, settled=now)  # caught up: what waited in the kernel has been read
         self.last = now
         return ended
 

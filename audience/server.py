@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.writer import VoteWriter
 from finale.core.model import Phase
 from finale.core.poll import voting_open
+from finale.hub_port import file_id
 from finale.store import ChangeWatcher, Store
 
 __all__ = ["Hub", "HubOptions", "run_hub"]
@@ -84,7 +84,7 @@ class Hub(HubHandlers):
         self.longest_broadcast_slice_s = 0.0
         self._origins: list[Origin | None] = []
         self.heartbeat = Heartbeat(options.down_since, options.late_grace_s)
-        self.served = _file_id(self.db_path)  # (device, inode) of the file opened, whatever the path names later
+        self.served = file_id(self.db_path)  # (device, inode) of the file opened, whatever the path names later
         self.event_id: str | None = None
 
     # -- lifecycle ------------------------------------------------------------
@@ -148,7 +148,7 @@ class Hub(HubHandlers):
         dev, ino = self.served or (None, None)
         return {"event_id": self.event_id, "event": self.snap.event.name if self.snap else None,
                 "path": str(self.db_path.resolve()), "dev": dev, "ino": ino,
-                "deleted": self.served is None or _file_id(self.db_path) != self.served}
+                "deleted": self.served is None or file_id(self.db_path) != self.served}
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -259,15 +259,6 @@ class Hub(HubHandlers):
                 await self._send_tally(set(self.stage))
             except Exception:
                 log.exception("tally failed")
-
-
-def _file_id(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of the file at `path`, or None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 async def run_hub(db_path: str | Path, options: HubOptions, ready: Callable[[Hub], None] | None = None) -> None:

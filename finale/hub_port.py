@@ -12,30 +12,41 @@ through /proc/<pid>/fd; the process's command line says whether it is
 `finale hub --db <file>` and which file. Where /proc cannot say (another user's
 process, another OS), a port that accepts connections is reported as held by
 another program.
+
+A path is not an identity: an organiser who deletes `show.db*` and starts again
+gets a new file at the same path while the old hub still serves the deleted
+one. So a hub on our path is adopted only when its /healthz `database` says it
+serves this very file (`check_identity`: the event id made at setup, the
+device and inode); otherwise it is `stale`, named by what it serves.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 LISTEN = "0A"
 
 
 @dataclass(frozen=True)
 class PortHolder:
-    """What listens on the port: `kind` is free, same (a hub on our database) or foreign."""
+    """What listens on the port: `kind` is free, same (a hub on our database), stale (a hub on our path
+    serving another database: `serves` says which) or foreign."""
 
     kind: str
     port: int
     pid: int | None = None
     command: str = ""
     db: str | None = None
+    serves: str | None = None
 
     def short(self) -> str:
         """A few words for the console's header."""
+        if self.kind == "stale":
+            return f"port {self.port}: hub pid {self.pid} on another database"
         return f"port {self.port} taken" + (f" by pid {self.pid}" if self.pid is not None else "")
 
     def describe(self) -> str:
@@ -44,6 +55,8 @@ class PortHolder:
             return f"port {self.port} is free"
         if self.kind == "same":
             return f"port {self.port}: finale hub pid {self.pid} on this database"
+        if self.kind == "stale":
+            return f"port {self.port} is held by a finale hub (pid {self.pid}) that serves {self.serves}"
         if self.db is not None:
             return f"port {self.port} is held by another finale hub (pid {self.pid}, database {self.db})"
         if self.pid is not None:
@@ -121,6 +134,43 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path` now, or None when there is none: what identifies an open file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def served_text(database: dict[str, Any]) -> str:
+    """What a hub's /healthz `database` names: event name, path, and "deleted" when the path no longer is it."""
+    event = database.get("event")
+    where = f"{database.get('path')}" + (" (deleted)" if database.get("deleted") else "")
+    return (f"event {event!r} from " if event else "") + where
+
+
+def check_identity(holder: PortHolder, health: dict[str, Any] | None, db_path: Path,
+                   event_id: str | None) -> PortHolder:
+    """A `same` holder stays `same` only if its /healthz says it serves this very database, else it is `stale`.
+
+    This very database: the same event id (made at setup) and the same device and inode as the file
+    at `db_path` now, and not deleted. A hub that does not say (no answer, an older hub) is stale too.
+    """
+    if holder.kind != "same":
+        return holder
+    database = health.get("database") if isinstance(health, dict) else None
+    if not isinstance(database, dict):
+        why = "no database it can name (it does not answer /healthz)" if health is None else \
+            "a database it does not name (/healthz has no identity)"
+        return replace(holder, kind="stale", serves=why)
+    ours = file_id(db_path)
+    if database.get("event_id") == event_id and not database.get("deleted") and ours is not None \
+            and (database.get("dev"), database.get("ino")) == ours:
+        return holder
+    return replace(holder, kind="stale", serves=f"another database: {served_text(database)}")
 
 
 def _accepts(host: str, port: int) -> bool:

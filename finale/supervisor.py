@@ -20,12 +20,24 @@ connected). Before starting a hub the supervisor asks who holds the port
 (`hub.adopted`; watched by its process id, replaced by our own child when it
 dies, left running when the console quits); any other program is named in
 `hub.blocked_by` and the port is asked again every 2 s.
+
+The same database means the same file, not the same path: the hub's /healthz
+names the event id, device and inode it serves (finale.hub_port.check_identity).
+A hub on our path serving another database (the organiser deleted `show.db*`
+and started again) is named in the log and stopped (SIGTERM, SIGKILL after 5 s),
+and ours starts in its place; one we may not signal is reported as blocking.
+
+A hub that is alive but stops answering /healthz (SIGSTOP, a wedged loop) is
+killed and replaced after 5 missed checks a second apart (finale.hub_health);
+one missed answer is only shown. The new hub is told the old one's last
+heartbeat (`--down-since`), so votes cast meanwhile count within the grace.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -33,11 +45,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from finale.hub_port import PortHolder, hub_database, port_holder, process_args, same_file
+from finale.hub_health import HEALTH_INTERVAL_S, HEALTH_MISSES, HealthWatch, ask_health
+from finale.hub_port import PortHolder, check_identity, hub_database, port_holder, process_args, same_file
 from finale.store import Store
 
 RECHECK_S = 2.0  # how often a blocked port is asked again
 ADOPTED_POLL_S = 0.5  # how often an adopted hub's process is looked at
+STALE_STOP_S = 5.0  # a stale hub gets this long after SIGTERM before SIGKILL
 
 
 class HubSupervisor:
@@ -46,11 +60,13 @@ class HubSupervisor:
     def __init__(self, db_path: str | Path, host: str | None = None, port: int | None = None,
                  public_url: str | None = None, log_path: str | Path | None = None, *,
                  event_file: str | Path | None = None, min_backoff_s: float = 0.5, max_backoff_s: float = 30.0,
-                 stable_after_s: float = 30.0) -> None:
+                 stable_after_s: float = 30.0, health_interval_s: float = HEALTH_INTERVAL_S,
+                 health_misses: int = HEALTH_MISSES) -> None:
         self.db_path = Path(db_path)
         self.event_file = Path(event_file) if event_file is not None else None  # the store holds the event
         with Store(self.db_path) as store:
             config = store.event_config()
+            self.event_id = store.event_id()
         self.host = host or config.hub.host
         self.port = port if port is not None else config.hub.port
         self.public_url = public_url or config.event.public_url
@@ -68,6 +84,9 @@ class HubSupervisor:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.health = HealthWatch(self.url, lambda: self.pid, self._stalled, interval_s=health_interval_s,
+                                  timeout_s=min(1.0, health_interval_s), misses=health_misses)
+        self._stalled_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -104,6 +123,30 @@ class HubSupervisor:
         """`blocked_by` short enough for the console's header."""
         return self._holder.short() if self.blocked_by is not None and self._holder is not None else None
 
+    @property
+    def health_note(self) -> str | None:
+        """For the header: answers being missed now, or a restart of a hub that stopped answering (for a minute)."""
+        if self.health.note is not None:
+            return self.health.note
+        if self._stalled_at is not None and time.monotonic() - self._stalled_at < 60:
+            return "restarted: it stopped answering /healthz"
+        return None
+
+    def _stalled(self, pid: int, why: str) -> None:
+        """The health watch gave up on hub `pid`: kill it (SIGKILL: a stopped process takes nothing else)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._stalled_at = time.monotonic()
+            self._note(f"{why}; killing it, another starts in its place")
+            try:
+                if self._proc is not None and self._proc.pid == pid:
+                    self._proc.kill()
+                elif self._adopted == pid:
+                    os.kill(pid, signal.SIGKILL)
+            except OSError as exc:
+                self._note(f"could not kill hub pid {pid}: {exc}")
+
     def _adopted_alive(self, pid: int) -> bool:
         args = process_args(pid)
         served = hub_database(pid, args) if args is not None else None
@@ -120,8 +163,11 @@ class HubSupervisor:
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            return subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+            beat = self.health.last_heartbeat  # the hub before this one: votes cast since count within the grace
+            down = ["--down-since", repr(beat)] if beat is not None else []
+            return subprocess.Popen(self.command() + down, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                    start_new_session=True)
 
     def start(self) -> None:
         """Start (or adopt) the hub and the watcher thread; returns once the port has been looked at."""
@@ -131,10 +177,15 @@ class HubSupervisor:
         self._place_hub()
         self._thread = threading.Thread(target=self._watch, name="hub-supervisor", daemon=True)
         self._thread.start()
+        self.health.start()
 
     def _place_hub(self) -> None:
-        """Ask who holds the port: start our child if nobody, adopt a hub on our database, else wait."""
-        holder = port_holder(self.port, self.db_path, self.url.split("//", 1)[1].rsplit(":", 1)[0])
+        """Ask who holds the port: start our child if nobody, adopt a hub on our database, else wait.
+
+        A hub on our path that serves another database is stopped first, when we may signal it."""
+        holder = self._holder_now()
+        if holder.kind == "stale" and self._stop_stale(holder):
+            holder = self._holder_now()
         with self._lock:
             if self._stopping.is_set():
                 return
@@ -156,6 +207,37 @@ class HubSupervisor:
                 self._holder = holder
                 self.blocked_by = holder.describe()
                 self._note(f"cannot start the hub: {self.blocked_by}; asking again every {RECHECK_S:.0f}s")
+
+    def _holder_now(self) -> PortHolder:
+        """Who holds the port, a hub on our path judged by the database its /healthz names."""
+        holder = port_holder(self.port, self.db_path, self.url.split("//", 1)[1].rsplit(":", 1)[0])
+        if holder.kind != "same":
+            return holder
+        deadline = time.monotonic() + 3.0  # a hub that is just starting gets a moment to answer
+        health = ask_health(self.url)
+        while health is None and time.monotonic() < deadline and not self._stopping.is_set():
+            time.sleep(0.2)
+            health = ask_health(self.url)
+        return check_identity(holder, health, self.db_path, self.event_id)
+
+    def _stop_stale(self, holder: PortHolder) -> bool:
+        """Stop a hub on our path that serves another database: True once it has gone."""
+        assert holder.pid is not None
+        self._note(f"not adopting: {holder.describe()}; stopping it so this database's hub can start")
+        try:
+            os.kill(holder.pid, signal.SIGTERM)
+            deadline = time.monotonic() + STALE_STOP_S
+            while process_args(holder.pid) is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if process_args(holder.pid) is not None:
+                os.kill(holder.pid, signal.SIGKILL)
+                time.sleep(0.2)
+        except ProcessLookupError:
+            pass
+        except PermissionError as exc:
+            self._note(f"cannot stop hub pid {holder.pid} ({exc.strerror}); it blocks the port")
+            return False
+        return process_args(holder.pid) is None
 
     def _watch(self) -> None:
         backoff = self.min_backoff_s
@@ -204,6 +286,7 @@ class HubSupervisor:
     def detach(self) -> None:
         """Stop watching but leave our hub running (the console lost its terminal; phones stay connected)."""
         self._stopping.set()
+        self.health.stop(wait=False)
         with self._lock:
             pid = self._proc.pid if self._proc is not None else self._adopted
         if pid is not None:
@@ -214,6 +297,7 @@ class HubSupervisor:
 
         An adopted hub is left running: this supervisor did not start it."""
         self._stopping.set()
+        self.health.stop()
         with self._lock:
             proc = self._proc
             if self._adopted is not None and proc is None:

@@ -7,8 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from finale.hub_port import port_holder, process_args
 from finale.store import Store
 from finale.supervisor import HubSupervisor
+from tests.drills.hub import orphan_hub as _orphan_hub
 from tests.hub_helpers import free_port
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
@@ -64,27 +64,6 @@ def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
 
 def _gone(pid: int) -> bool:
     return process_args(pid) is None
-
-
-@contextmanager
-def _orphan_hub(db_path: Path, port: int, log: Path) -> Iterator[int]:
-    """A real console stand-in (supervisor + hub child) killed with SIGKILL: its hub lives on, as after a crash."""
-    root = Path(__file__).resolve().parents[1]
-    console = subprocess.Popen([sys.executable, "-m", "tests.drills", "console", str(db_path), str(port),
-                                str(log)], stdout=subprocess.PIPE, text=True, cwd=root,
-                               env={**os.environ, "PYTHONPATH": str(root)})
-    assert console.stdout is not None
-    words = console.stdout.readline().split()
-    assert words[:2] == ["ready", "True"], (words, log.read_text())
-    orphan = int(words[2])
-    console.kill()
-    console.wait(10)
-    try:
-        assert not _gone(orphan), "the hub child outlives its killed console"
-        yield orphan
-    finally:
-        if not _gone(orphan):
-            os.kill(orphan, signal.SIGKILL)
 
 
 def test_a_restarted_console_adopts_the_hub_left_on_its_database_and_replaces_it_when_it_dies(

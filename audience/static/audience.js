@@ -30,10 +30,23 @@
     return state && state.voting_open && state.deadline !== null && link.serverNow() <= state.deadline;
   }
 
+  /* A vote tapped before the close whose ack never came (the hub was stalled, or restarted) is resent
+     after the close too, with its id and its cast time: the hub counts it within its grace, or says no. */
+  function castBeforeClose() {
+    return typeof pending.cast_at === "number" && state.deadline !== null && pending.cast_at <= state.deadline
+      && !state.paused && ["voting", "closed"].includes(state.phase);
+  }
+
+  function voteFrame(p) {
+    const msg = { type: "vote", round: p.round, label: p.label, id: p.id };
+    if (typeof p.cast_at === "number") msg.cast_at = p.cast_at;
+    return msg;
+  }
+
   function resendPending() {
-    if (pending && state && pending.round === state.round && votingOpen()) {
-      link.send({ type: "vote", round: pending.round, label: pending.label, id: pending.id });
-    } else if (pending && state && (pending.round !== state.round || state.phase !== "voting")) {
+    if (pending && state && pending.round === state.round && (votingOpen() || castBeforeClose())) {
+      link.send(voteFrame(pending));
+    } else if (pending && state && (pending.round !== state.round || state.phase !== "voting" && !castBeforeClose())) {
       if (pending.round === state.round) notice("Your vote for " + pending.label + " did not reach us before the close.");
       savePending(null);
     }
@@ -70,9 +83,9 @@
       notice("The MC paused voting: vote again when the countdown resumes."); return;
     }
     if (!state || !votingOpen()) { notice("Voting is closed."); return; }
-    const p = { round: state.round, label: label, id: Finale.messageId() };
+    const p = { round: state.round, label: label, id: Finale.messageId(), cast_at: link.serverNow() };
     savePending(p);
-    notice(link.send({ type: "vote", round: p.round, label: p.label, id: p.id })
+    notice(link.send(voteFrame(p))
       ? "Sending your vote for " + label + "…" : "Offline: your vote for " + label + " will be sent on reconnect.");
     renderVotes();
   }

@@ -155,7 +155,8 @@ const Finale = (() => {
         try { msg = JSON.parse(event.data); } catch (e) { return; }
         if (msg.type === "pong" && typeof msg.t === "number") {
           const now = Date.now() / 1000;
-          this.offset = msg.server_time - (msg.t + now) / 2;
+          // a long round trip (the hub was stalled) says little about the clock: keep the last estimate
+          if (now - msg.t < 2) this.offset = msg.server_time - (msg.t + now) / 2;
           return;
         }
         if (msg.type === "state" && typeof msg.server_time === "number" && this.offset === 0) {

@@ -32,7 +32,7 @@ from finale.core.poll import poll_due
 from finale.core.text import inert, one_line
 from finale.director import Director, Endpoints, build_endpoints
 from finale.store import ChangeWatcher, EventRow, Store
-from finale.tui.hub import HubStatus, HubWatch, check_hub
+from finale.tui.hub import HubStatus, HubWatch, check_hub, supervisor_note
 from finale.tui.intents import MCIntents
 from finale.tui.messages import HubChecked, SnapshotRead
 from finale.tui.network import NetworkLoop
@@ -262,14 +262,14 @@ class FinaleApp(MCIntents, App[None]):
             elif sup.blocked_by:
                 status = HubStatus("blocked", None, self.hub_url, sup.blocked_short)
             else:
-                status = HubStatus("down", None, self.hub_url)
+                status = HubStatus("down", None, self.hub_url, supervisor_note(sup))
             self.post_message(HubChecked(status))
             return
         status = check_hub(self.hub_url)
         if status.state == "down" and self.hub_status.state == "starting" \
                 and time.monotonic() - self._mounted_at < HUB_START_GRACE_S:
             status = HubStatus("starting", None, self.hub_url)  # a hub just spawned is not down yet
-        self.post_message(HubChecked(status.noted("adopted") if sup is not None and sup.adopted else status))
+        self.post_message(HubChecked(status.noted(supervisor_note(sup)) if sup is not None else status))
 
     def on_hub_checked(self, message: HubChecked) -> None:
         was, was_note = self.hub_status.state, self.hub_status.note

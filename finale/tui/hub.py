@@ -31,6 +31,17 @@ class HubWatch(Protocol):
     @property
     def blocked_short(self) -> str | None: ...
 
+    @property
+    def health_note(self) -> str | None: ...
+
+
+def supervisor_note(sup: HubWatch | None) -> str | None:
+    """The supervisor's words for the header: adopted, and /healthz answers missed or a restart for them."""
+    if sup is None:
+        return None
+    notes = (["adopted"] if sup.adopted else []) + ([sup.health_note] if sup.health_note else [])
+    return "; ".join(notes) or None
+
 
 @dataclass(frozen=True)
 class HubStatus:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +69,42 @@ def console_stand_in(db_path: Path, port: int, log_path: Path) -> None:
         signal.sigwait({signal.SIGTERM, signal.SIGINT})
     finally:
         sup.stop()
+
+
+@contextmanager
+def orphan_hub(db_path: Path, port: int, log: Path) -> Iterator[int]:
+    """A real console stand-in (supervisor + hub child) killed with SIGKILL: its hub lives on, as after a crash.
+
+    Yields the orphan hub's pid; SIGKILLs it at the end if it is still there."""
+    from finale.hub_port import process_args
+
+    root = Path(__file__).resolve().parents[2]
+    console = subprocess.Popen([sys.executable, "-m", "tests.drills", "console", str(db_path), str(port),
+                                str(log)], stdout=subprocess.PIPE, text=True, cwd=root,
+                               env={**os.environ, "PYTHONPATH": str(root)})
+    assert console.stdout is not None
+    words = console.stdout.readline().split()
+    console.stdout.close()
+    assert words[:2] == ["ready", "True"], (words, log.read_text() if log.exists() else "")
+    orphan = int(words[2])
+    console.kill()
+    console.wait(10)
+    try:
+        assert process_args(orphan) is not None, "the hub child outlives its killed console"
+        yield orphan
+    finally:
+        if process_args(orphan) is not None:
+            os.kill(orphan, signal.SIGKILL)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll `check` every 50 ms: True once it holds, False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def with_hub_limits(config: EventConfig, **limits: Any) -> EventConfig:

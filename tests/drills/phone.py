@@ -74,10 +74,11 @@ class Phone:
     async def close(self) -> None:
         await self.client.close()
 
-    async def vote(self, round_id: int, label: str) -> bool:
+    async def vote(self, round_id: int, label: str, cast_at: float | None = None) -> bool:
         """Send one vote and wait for its ack, reconnecting and resending as often as it takes.
 
         True when acknowledged; False when the hub refused it for good (its code is in `log.refused`).
+        `cast_at` (the server-clock time of the tap, as the page sends it) goes with every resend.
         """
         self._n += 1
         msg_id = f"{self.log.device}-{self._n}"
@@ -89,7 +90,7 @@ class Phone:
             self.log.reconnects, self.log.resends = stats.reconnects, stats.resent
             reply: dict[str, Any] = {"type": "ack"} if ok else {"type": "error", "code": _last_refusal(stats)}
         else:
-            reply = await self._send_until_answered(round_id, label, msg_id)
+            reply = await self._send_until_answered(round_id, label, msg_id, cast_at)
         if reply["type"] == "ack":
             self.log.acked.append(msg_id)
             self.log.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -97,9 +98,12 @@ class Phone:
         self.log.refused[msg_id] = str(reply.get("code"))
         return False
 
-    async def _send_until_answered(self, round_id: int, label: str, msg_id: str) -> dict[str, Any]:
-        """The ack, or a refusal that a resend cannot change; the same message id every time."""
-        frame = {"type": "vote", "round": round_id, "label": label, "id": msg_id}
+    async def _send_until_answered(self, round_id: int, label: str, msg_id: str,
+                                   cast_at: float | None = None) -> dict[str, Any]:
+        """The ack, or a refusal that a resend cannot change; the same message id (and cast time) every time."""
+        frame: dict[str, Any] = {"type": "vote", "round": round_id, "label": label, "id": msg_id}
+        if cast_at is not None:
+            frame["cast_at"] = cast_at
         first = True
         while True:
             if not self.client.connected:
