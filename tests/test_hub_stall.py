@@ -16,7 +16,6 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -24,9 +23,9 @@ import pytest
 
 from finale.store import Store
 from finale.supervisor import HubSupervisor
-from tests.drills.hub import new_event_db, wait_until
+from tests.drills.hub import judged_db, wait_until
 from tests.drills.phone import Phone, connect_phones
-from tests.hub_helpers import HubProcess, answered_round, director_for, free_port
+from tests.hub_helpers import HubProcess, director_for, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -35,14 +34,6 @@ STOP_BEFORE_S = 3.5  # the hub stops this long before the close
 VOTE_BEFORE_S = 3.0  # the phones vote this long before it, into the stopped hub
 CONT_AFTER_S = 3.0  # SIGCONT this long after the close (case 1)
 PHONES = 20
-
-
-def _judged_round(db_path: Path) -> tuple[int, list[str]]:
-    """A fresh event database with a round asked and judged, its poll not open yet."""
-    new_event_db(db_path)
-    with Store(db_path) as store, ThreadPoolExecutor(1) as pool:  # its own thread: the test runs a loop
-        rnd = pool.submit(asyncio.run, answered_round(director_for(store))).result()
-    return rnd.id, sorted(rnd.labels.values())
 
 
 def _director_call(db_path: Path, act: Callable[..., object], *args: object) -> None:
@@ -105,7 +96,7 @@ def _read_late(db_path: Path, round_id: int) -> tuple[int, bool]:
 
 async def test_votes_cast_into_a_stopped_hub_before_the_close_count_and_later_ones_do_not(
         db_path: Path, tmp_path: Path) -> None:
-    round_id, labels = _judged_round(db_path)
+    round_id, labels = judged_db(db_path)
     hub = HubProcess(db_path, free_port(), tmp_path / "hub.log")
     hub.start()
     assert hub.proc is not None
@@ -138,7 +129,7 @@ async def test_votes_cast_into_a_stopped_hub_before_the_close_count_and_later_on
 
 async def test_the_supervisor_replaces_a_hub_that_stops_answering_and_the_resends_count(
         db_path: Path, tmp_path: Path) -> None:
-    round_id, labels = _judged_round(db_path)
+    round_id, labels = judged_db(db_path)
     port, log = free_port(), tmp_path / "hub.log"
     sup = HubSupervisor(db_path, "127.0.0.1", port, f"http://127.0.0.1:{port}", log, min_backoff_s=0.1,
                         max_backoff_s=0.5, health_interval_s=0.5, health_misses=8)

@@ -119,6 +119,16 @@ def new_event_db(db_path: Path, config: EventConfig | None = None) -> Path:
     return db_path
 
 
+def judged_db(db_path: Path, config: EventConfig | None = None) -> tuple[int, list[str]]:
+    """A fresh event database whose first round is asked and judged, its poll not open yet; its id and labels."""
+    from tests.hub_helpers import answered_round, director_for
+
+    new_event_db(db_path, config)
+    with Store(db_path) as store, ThreadPoolExecutor(1) as pool:  # its own thread: the caller may run a loop
+        rnd = pool.submit(asyncio.run, answered_round(director_for(store))).result()
+    return rnd.id, sorted(rnd.labels.values())
+
+
 def voting_db(db_path: Path, window_s: float = 3600.0, config: EventConfig | None = None) -> tuple[int, list[str]]:
     """A fresh event database whose first round is asked, judged and open for votes; its id and labels."""
     from tests.hub_helpers import director_for, voting_round
