@@ -13,28 +13,18 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from finale.store import Store
 from finale.supervisor import HubSupervisor
-from tests.conftest import launch_chromium
 from tests.drills.hub import judged_db, wait_until
 from tests.hub_helpers import director_for, free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]  # `browser`: tests/browser/conftest.py
 POLL_S = 12.0
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        yield b
-        b.close()
 
 
 def _sleep_until(moment: float) -> None:
