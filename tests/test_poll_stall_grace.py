@@ -1,6 +1,10 @@
-"""The one vote rule's grace for a stalled hub (core.poll.stalled_across), and the hub's heartbeat that feeds it."""
+"""The one vote rule's grace for a stalled hub (core.poll.stalled_across), the hub's heartbeat that feeds it,
+and what the console's header says about a hub that stops answering /healthz."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +12,8 @@ from audience.heartbeat import Heartbeat
 from audience.protocol import ProtocolError, Vote, parse
 from finale.core.model import Phase, Round
 from finale.core.poll import STALL_MARGIN_S, Arrival, Ballot, VoteOutcome, close_poll, decide_vote, stalled_across
+from finale.hub_health import HealthWatch
+from finale.tui.hub import HubStatus, supervisor_note
 
 DEADLINE = 1000.0
 GRACE = 30.0
@@ -92,3 +98,34 @@ def test_the_vote_frame_takes_an_optional_cast_time() -> None:
         with pytest.raises(ProtocolError) as err:
             parse('{"type":"vote","round":1,"label":"A","id":"m1","cast_at":' + bad + "}")
         assert err.value.code == "bad_message" and err.value.msg_id == "m1"
+
+
+@dataclass
+class _Watch:
+    """What the header reads from the supervisor (finale.tui.hub.HubWatch)."""
+
+    health_note: str | None = None
+    adopted: bool = False
+    log_path: Path = Path("hub.log")
+    blocked_by: str | None = None
+    started: bool = True
+    alive: bool = True
+    blocked_short: str | None = None
+
+
+def test_the_header_says_when_the_hub_misses_health_checks_and_when_it_was_replaced() -> None:
+    silent: list[tuple[int, str]] = []
+    watch = HealthWatch("http://127.0.0.1:9", lambda: 4242, lambda pid, why: silent.append((pid, why)),
+                        timeout_s=0.05, misses=3, startup_s=0)
+    watch.check()
+    note = watch.note
+    assert note == "not answering /healthz: 1 of 3 checks missed" and not silent
+    missing = HubStatus("down", None, "http://127.0.0.1:9").noted(supervisor_note(_Watch(note)))
+    assert missing.label == "hub: down (not answering /healthz: 1 of 3 checks missed)"
+    watch.check()
+    watch.check()
+    assert silent and silent[0][0] == 4242 and "did not answer /healthz 3 times in a row" in silent[0][1]
+    assert watch.note is None, "counted afresh for the hub that replaces it"
+    up = HubStatus("up", 12, "u").noted(supervisor_note(_Watch("restarted: it stopped answering /healthz", True)))
+    assert up.label.startswith("hub: up (adopted; restarted: it stopped answering /healthz)")
+    assert supervisor_note(_Watch()) is None and supervisor_note(None) is None
