@@ -132,11 +132,11 @@ class HubHandlers:
         try:
             msg = protocol.parse(raw, protocol.frame_limit(c.role))
         except protocol.ProtocolError as exc:
+            if exc.wrong_token and c.role is None:  # a token that is not even text is a wrong one
+                self.guard.wrong(c.address, "token on the WebSocket (not valid text)")
             await self._refuse(c, exc.code, exc.message, exc.msg_id)
             return
         if isinstance(msg, protocol.Ping):
-            if exc.wrong_token and c.role is None:  # a token that is not even text is a wrong one
-                self.guard.wrong(c.address, "token on the WebSocket (not valid text)")
             await self._send(c, protocol.pong(msg.t, time.time()))
         elif isinstance(msg, protocol.Hello):
             await self._hello(c, msg)
