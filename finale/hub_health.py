@@ -59,6 +59,7 @@ class HealthWatch:
         self.stalled: str | None = None  # why the last hub was replaced, for the header and the log
         self._watched: int | None = None
         self._since = time.monotonic()
+        self._first_miss = 0.0
         self._answered = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,10 +104,12 @@ class HealthWatch:
         if not self._answered and time.monotonic() - self._since < self.startup_s:
             return  # still starting up
         self.missed += 1
+        if self.missed == 1:
+            self._first_miss = time.monotonic()
         if self.missed >= self.misses_allowed:
-            silent = self.missed * self.interval_s
+            silent = time.monotonic() - self._first_miss + self.timeout_s
             self.stalled = (f"hub pid {pid} did not answer /healthz {self.missed} times in a row "
-                            f"(about {silent:.0f} s, {self.timeout_s:g} s each)")
+                            f"(silent for {silent:.0f} s, {self.timeout_s:g} s each)")
             self.missed = 0
             self._watched = None  # whatever comes next is watched afresh
             self._on_stalled(pid, self.stalled)
