@@ -1,22 +1,31 @@
-"""Keep Python's cyclic garbage collector from stalling the hub's event loop while phones vote.
+"""Keep Python's cyclic garbage collector from stalling the hub's event loop, and give it little to find.
 
-Every connection holds about 90 long-lived Python objects, so with 10,000
+Why: every connection holds about 90 long-lived Python objects, so with 10,000
 phones a full collection walks about 900,000 objects and stops the loop for
-300-600 ms: bench/hub_load.py measured a p99 vote ack of 1,156 ms in a 2 s
-burst of 10,000 votes, with gen-2 pauses of 460-580 ms in the hub's log.
+300-600 ms (bench/hub_load.py: a p99 vote ack of 1,156 ms). The first policy
+froze survivors every 2 s, kept collection off during a poll and reclaimed
+(unfreeze, full collection) after it; but a freeze keeps garbage too, so 60 s of
+connection churn during a poll (41,700 connections, each a reference cycle on
+Python 3.11) left 117 MB that the reclaim at the close found in one 1,107 ms
+stop, as the reveal started (bench/hub_churn.py).
 
-The policy, checked every `every_s`:
-- whatever has survived so far moves to the permanent generation
-  (`gc.freeze()`), so no collection walks the connections again;
-- while a poll is open, automatic collection is off: votes are freed by
-  reference counting, phones joining mid-poll are frozen with the rest, and
-  nothing stops the loop while votes are counted (a young collection of the
-  objects of 2,000 joining phones took 80-225 ms); a poll left open longer
-  than `max_off_s` gets collection back, so garbage stays bounded;
-- while no poll is open, collection is on, and once every `reclaim_every_s`
-  the frozen objects are unfrozen and collected in full (cyclic garbage of
-  closed connections), when a pause delays nothing that is being counted.
-Collections slower than SLOW_PAUSE_MS are logged with their generation.
+Now:
+- closed connections leave no cycles (audience.connection), so reference
+  counting frees them at once, frozen or not: the cause;
+- at start-up one full collection, then `gc.freeze()`: the start-up heap is
+  never walked again, and its cost per object is measured;
+- collection stays on; every step the objects allocated since the last step
+  are collected (`gc.collect(2)` walks only what is not frozen) and the
+  survivors frozen, so no collection, automatic or ours, walks more than one
+  step's worth of objects. The step interval halves while a step takes longer
+  than `step_budget_ms` (phones joining fast), and grows back to `every_s`;
+- what became garbage after it was frozen is reclaimed (unfreeze, full
+  collection) at most every `reclaim_every_s`, never while a poll is open nor
+  in the `settle_s` after one (the close and the reveal), and only when the
+  highest cost per object measured so far says it fits `reclaim_budget_ms`;
+  otherwise it waits, and says so in the log.
+Every collection's pause goes to /healthz (`report`); slower than SLOW_PAUSE_MS
+it is logged with its generation.
 
 Used by the `finale hub` process only: a hub run inside another program
 (tests) leaves that program's collector alone.
@@ -29,58 +38,127 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
+
+from audience.looplag import PeakHistory
 
 log = logging.getLogger("finale.hub")
 SLOW_PAUSE_MS = 50.0
 
 
 class PauseLog:
-    """A `gc.callbacks` hook that logs every collection slower than SLOW_PAUSE_MS (with its generation)."""
+    """A `gc.callbacks` hook: each collection's pause into a PeakHistory, slow ones logged with their generation."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: GcPolicy | None = None) -> None:
+        self.policy = policy
         self.started = 0.0
-        self.longest_ms = 0.0
+        self.pauses = PeakHistory()
+        self.by_generation = [0, 0, 0]
+
+    @property
+    def longest_ms(self) -> float:
+        return self.pauses.longest
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self.started = time.perf_counter()
             return
         took = (time.perf_counter() - self.started) * 1000
-        self.longest_ms = max(self.longest_ms, took)
+        self.pauses.note(took)
+        self.by_generation[info["generation"]] += 1
         if took > SLOW_PAUSE_MS:
             log.warning("garbage collection of generation %d paused the hub for %.0f ms", info["generation"], took)
 
 
-def _timed(what: str, collect: Callable[[], int]) -> None:
-    started = time.perf_counter()
-    found = collect()
-    log.info("%s: %d unreachable objects in %.0f ms", what, found, (time.perf_counter() - started) * 1000)
+class GcPolicy:
+    """The policy above; `run` until cancelled, `voting_open()` says whether a poll is open now."""
+
+    def __init__(self, voting_open: Callable[[], bool], every_s: float = 1.0, min_every_s: float = 0.05,
+                 step_budget_ms: float = 10.0, reclaim_every_s: float = 60.0, settle_s: float = 20.0,
+                 reclaim_budget_ms: float = 20.0) -> None:
+        self.voting_open = voting_open
+        self.every_s, self.min_every_s, self.step_budget_ms = every_s, min_every_s, step_budget_ms
+        self.reclaim_every_s, self.settle_s, self.reclaim_budget_ms = reclaim_every_s, settle_s, reclaim_budget_ms
+        self.interval = min(every_s, 0.25)
+        self.ms_per_object = 0.0
+        self.steps = 0
+        self.last_step_ms = 0.0
+        self.reclaims = 0
+        self.reclaims_waiting = 0
+        self.log = PauseLog(self)
+
+    async def run(self) -> None:
+        gc.callbacks.append(self.log)
+        walked = len(gc.get_objects())  # once, at start-up: after this the frozen count says how many
+        self._full("start-up collection", walked)
+        last_reclaim = last_open = time.monotonic()
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                self._step()
+                now = time.monotonic()
+                if self.voting_open():
+                    last_open = now
+                elif now - last_reclaim >= self.reclaim_every_s and now - last_open >= self.settle_s:
+                    last_reclaim = now
+                    await asyncio.sleep(0)  # the step and the reclaim are two stops, not one
+                    self._reclaim()
+        finally:
+            gc.enable()
+            gc.callbacks.remove(self.log)
+
+    def _step(self) -> None:
+        """Collect what is not frozen (allocated since the last step), freeze the survivors, adapt the interval."""
+        started = time.perf_counter()
+        gc.collect(2)
+        gc.freeze()
+        took = self.last_step_ms = (time.perf_counter() - started) * 1000
+        self.steps += 1
+        if took > self.step_budget_ms:
+            self.interval = max(self.min_every_s, self.interval / 2)
+        elif took < self.step_budget_ms / 4:
+            self.interval = min(self.every_s, self.interval * 1.5)
+
+    def _reclaim(self) -> None:
+        frozen = gc.get_freeze_count()
+        estimate = self.ms_per_object * frozen
+        if estimate > self.reclaim_budget_ms:
+            self.reclaims_waiting += 1
+            log.info("frozen objects not reclaimed: %d would take about %.0f ms, over the %.0f ms budget",
+                     frozen, estimate, self.reclaim_budget_ms)
+            return
+        gc.unfreeze()
+        self._full("full collection (no poll open)", frozen)
+        self.reclaims += 1
+
+    def _full(self, what: str, walked: int) -> None:
+        """One full collection of everything not frozen (`walked` objects); then freeze the survivors.
+
+        The cost per object kept is the highest seen: the estimate must not let a reclaim run long.
+        """
+        started = time.perf_counter()
+        found = gc.collect()
+        took = (time.perf_counter() - started) * 1000
+        self.ms_per_object = max(self.ms_per_object, took / max(1, walked))
+        gc.freeze()
+        log.info("%s: %d unreachable of %d objects in %.0f ms", what, found, walked, took)
+
+    def report(self) -> dict[str, Any]:
+        return {"policy": True, "frozen": gc.get_freeze_count(), "pauses": self.log.pauses.report(),
+                "collections": self.log.by_generation, "steps": self.steps, "step_interval_s": round(self.interval, 3),
+                "last_step_ms": round(self.last_step_ms, 2), "reclaims": self.reclaims,
+                "reclaims_waiting": self.reclaims_waiting,
+                "us_per_object": round(self.ms_per_object * 1000, 4)}
 
 
-async def keep_collections_short(voting_open: Callable[[], bool], every_s: float = 2.0,
-                                 reclaim_every_s: float = 60.0, max_off_s: float = 300.0) -> None:
-    """Run the policy above until cancelled; `voting_open()` says whether a poll is open now."""
-    gc.callbacks.append(PauseLog())
-    gc.freeze()
-    last_reclaim = time.monotonic()
-    off_since: float | None = None
-    try:
-        while True:
-            await asyncio.sleep(every_s)
-            if voting_open():
-                off_since = off_since if off_since is not None else time.monotonic()
-                if time.monotonic() - off_since < max_off_s:
-                    gc.disable()
-                elif not gc.isenabled():
-                    log.warning("a poll open for over %.0f s: garbage collection is back on", max_off_s)
-                    gc.enable()
-            else:
-                off_since = None
-                gc.enable()
-                if time.monotonic() - last_reclaim >= reclaim_every_s:
-                    gc.unfreeze()
-                    _timed("full collection (no poll open)", gc.collect)
-                    last_reclaim = time.monotonic()
-            gc.freeze()
-    finally:
-        gc.enable()
+async def keep_collections_short(voting_open: Callable[[], bool], **options: Any) -> None:
+    """Run the policy above until cancelled (the `finale hub` process; see GcPolicy for the options)."""
+    await GcPolicy(voting_open, **options).run()
+
+
+def report() -> dict[str, Any]:
+    """For /healthz: the running policy's figures (found in gc.callbacks, where it hooks in), or just the freeze."""
+    for callback in gc.callbacks:
+        if isinstance(callback, PauseLog) and callback.policy is not None:
+            return callback.policy.report()
+    return {"policy": False, "frozen": gc.get_freeze_count()}

@@ -27,6 +27,12 @@ class HubOptions:
     ip_messages_per_s: float = 2000.0
     token_tries_per_min: int = 10
     max_size: int = 32 * 1024
+    # a connection that stops reading costs at most: the kernel's queue (SO_SNDBUF, doubled by the kernel), the
+    # transport's buffer up to its high-water mark (websockets' write_limit) or one frame, and is dropped (1013)
+    # after slow_reader_s behind (audience.broadcast.Outbox, audience.connection)
+    send_buffer: int = 64 * 1024
+    write_limit: int = 32 * 1024
+    slow_reader_s: float = 5.0
     ping_interval: float = 10.0
     ping_timeout: float = 10.0
     poll_interval: float = 0.05

@@ -30,9 +30,12 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from audience import protocol, state
-from audience.broadcast import broadcast_sliced
+from audience.broadcast import Outbox, broadcast_sliced
+from audience.connection import connection_class
+from audience.gcpolicy import report as gc_report
 from audience.handlers import Client, HubHandlers, peer_address
 from audience.heartbeat import Heartbeat
+from audience.looplag import LoopLag
 from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
@@ -82,6 +85,8 @@ class Hub(HubHandlers):
         self.server: Server | None = None
         self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health)
         self.longest_broadcast_slice_s = 0.0
+        self.outbox = Outbox(options.slow_reader_s)  # the newest frame owed to each connection behind (slow readers)
+        self.lag = LoopLag()  # the loop's own stalls, per second, for /healthz and bench/hub_churn.py
         self._origins: list[Origin | None] = []
         self.heartbeat = Heartbeat(options.down_since, options.late_grace_s)
         self.served = file_id(self.db_path)  # (device, inode) of the file opened, whatever the path names later
@@ -92,6 +97,7 @@ class Hub(HubHandlers):
     async def start(self) -> None:
         """Read the show, start listening, start the writer, watcher and tally tasks."""
         self._tasks.append(asyncio.create_task(self.heartbeat.run()))
+        self._tasks.append(asyncio.create_task(self.lag.run()))
         self.event_id = await self._read(self.store_r.event_id)
         await self._read(self.change_filter.relevant, self.store_r)
         await self.refresh()
@@ -99,6 +105,7 @@ class Hub(HubHandlers):
             self._handler, self.options.host, self.options.port, process_request=self._process_request,
             compression=None, max_size=self.options.max_size, max_queue=8, ping_interval=self.options.ping_interval,
             ping_timeout=self.options.ping_timeout, close_timeout=2, server_header="finale-hub",
+            create_connection=connection_class(self.options.send_buffer), write_limit=self.options.write_limit,
         )
         self._origins = allowed_origins(self.options, self.port)  # needs the bound port (0 picks one)
         for coro in (self.writer.run(), self._watch(), self._tally()):
@@ -141,6 +148,7 @@ class Hub(HubHandlers):
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
                 "slowest_commit_ms": round(s.slowest_commit_ms, 2), "queued_votes": self.writer.pending(),
                 "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2),
+                "loop": self.lag.report(), "gc": gc_report(), "slow_readers": self.outbox.report(),
                 "heartbeat": self.heartbeat.last, "database": self.database()}
 
     def database(self) -> dict[str, Any]:
@@ -202,7 +210,7 @@ class Hub(HubHandlers):
             self._last[key] = fingerprint
             if clients:
                 frame = protocol.encode({**view, "server_time": now})
-                slice_s = await broadcast_sliced([c.ws for c in list(clients)], frame)
+                slice_s = await broadcast_sliced([c.ws for c in list(clients)], frame, outbox=self.outbox)
                 self.longest_broadcast_slice_s = max(self.longest_broadcast_slice_s, slice_s)
 
     async def _watch(self) -> None:
@@ -217,6 +225,7 @@ class Hub(HubHandlers):
                     await self.refresh()
                     was_open = voting_open(self.snap.round if self.snap else None, time.time())
                 await self._drop_silent()
+                await self.outbox.catch_up()  # slow readers that drained get the newest frame
             except Exception:  # keep watching whatever one refresh hit; the next one retries
                 log.exception("state refresh failed")
 
@@ -239,7 +248,7 @@ class Hub(HubHandlers):
             return
         if snap.switches.frozen:  # the bars as they were at the freeze, to a stage page that connects now
             if force and self._last_tally is not None:
-                await broadcast_sliced([c.ws for c in clients], self._last_tally)
+                await broadcast_sliced([c.ws for c in clients], self._last_tally, kind="tally", outbox=self.outbox)
             return
         hidden = state.results_hidden(snap)
         if hidden and snap.round.phase is not Phase.VOTING:
@@ -249,7 +258,7 @@ class Hub(HubHandlers):
         if force or frame != self._last_tally:
             if not force:
                 self._last_tally = frame
-            await broadcast_sliced([c.ws for c in clients], frame)
+            await broadcast_sliced([c.ws for c in clients], frame, kind="tally", outbox=self.outbox)
 
     async def _tally(self) -> None:
         """The stage's vote bars, at most once per tally interval (4 per second), only when they change."""

@@ -16,43 +16,29 @@ the autopilot (finale/autopilot) uses the full websockets client instead.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import resource
 import struct
+import sys
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the frames are the tests' (tests/raw_ws.py)
+
 from finale.autopilot.phones import source_address
+from tests.raw_ws import CLOSE, PING, PONG, TEXT, frame, upgrade_request
 
 HANDSHAKES_AT_ONCE = 100
-TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
-
-
-def frame(opcode: int, payload: bytes) -> bytes:
-    """A final, masked client frame; the mask key is random per frame, as RFC 6455 asks."""
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-    elif n < 65536:
-        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    key = os.urandom(4)
-    masked = (int.from_bytes(payload, "big") ^ int.from_bytes((key * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
-    return head + key + masked
 
 
 class PhoneProtocol(asyncio.Protocol):
     """One phone's connection: upgrade, then text frames in and out; the server's frames are unmasked."""
 
     def __init__(self, host: str, path: str) -> None:
-        self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        self.request = upgrade_request(host, path)
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.upgraded = False

@@ -9,52 +9,81 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from audience.gcpolicy import keep_collections_short
+from audience import gcpolicy
+from audience.gcpolicy import GcPolicy
+
+
+class Node:
+    """A reference cycle: only the cyclic collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
 
 
 @asynccontextmanager
-async def policy(voting_open: Callable[[], bool], **options: Any) -> AsyncIterator[None]:
+async def policy(voting_open: Callable[[], bool], **options: Any) -> AsyncIterator[GcPolicy]:
     """The policy running in this loop; the test process's collector is restored afterwards."""
-    task = asyncio.create_task(keep_collections_short(voting_open, every_s=0.01, **options))
+    running = GcPolicy(voting_open, **{"every_s": 0.01, "min_every_s": 0.01, "settle_s": 0.0, **options})
+    task = asyncio.create_task(running.run())
+    await asyncio.sleep(0.05)
     try:
-        yield
+        yield running
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         gc.unfreeze()
-        gc.callbacks[:] = [cb for cb in gc.callbacks if type(cb).__name__ != "PauseLog"]
+    assert running.log not in gc.callbacks and gc.isenabled()
 
 
-async def test_collection_is_off_while_a_poll_is_open_and_back_on_after() -> None:
+async def test_collection_stays_on_and_survivors_are_frozen_step_by_step() -> None:
     voting = {"open": False}
-    seen: list[tuple[bool, bool]] = []
-    async with policy(lambda: voting["open"], reclaim_every_s=0.05):
-        for is_open in (False, True, True, False):
+    async with policy(lambda: voting["open"]) as running:
+        for is_open in (False, True, False):
             voting["open"] = is_open
+            steps = running.steps
             await asyncio.sleep(0.1)
-            seen.append((is_open, gc.isenabled()))
+            assert gc.isenabled() and running.steps > steps
             assert gc.get_freeze_count() > 0  # survivors are out of the collector's way
-    assert seen == [(False, True), (True, False), (True, False), (False, True)]
-    assert gc.isenabled()
+        report = gcpolicy.report()
+        assert report["policy"] is True and report["steps"] >= running.steps - 1 and report["frozen"] > 0
+        assert report["pauses"]["count"] > 0 and report["us_per_object"] > 0
+    assert gcpolicy.report()["policy"] is False
 
 
-async def test_frozen_cyclic_garbage_is_reclaimed_when_no_poll_is_open() -> None:
-    class Node:
-        def __init__(self) -> None:
-            self.me = self
-
-    async with policy(lambda: False, reclaim_every_s=0.05):
-        await asyncio.sleep(0.03)
+async def test_garbage_made_during_a_poll_is_collected_by_the_next_step_not_frozen() -> None:
+    async with policy(lambda: True, reclaim_every_s=0.0):
         cycle = Node()
         gone = weakref.ref(cycle)
         del cycle
-        await asyncio.sleep(0.2)  # frozen, then a reclaim (unfreeze + full collection) has run
+        await asyncio.sleep(0.1)  # a few steps, no reclaim (the poll is open)
         assert gone() is None
 
 
-async def test_a_poll_left_open_too_long_gets_collection_back() -> None:
-    async with policy(lambda: True, max_off_s=0.1):
-        await asyncio.sleep(0.05)
-        assert not gc.isenabled()
-        await asyncio.sleep(0.2)
-        assert gc.isenabled()
+async def test_frozen_cyclic_garbage_is_reclaimed_only_when_no_poll_is_open() -> None:
+    voting = {"open": True}
+    async with policy(lambda: voting["open"], reclaim_every_s=0.0, reclaim_budget_ms=10_000) as running:
+        cycle = Node()
+        gone = weakref.ref(cycle)
+        await asyncio.sleep(0.05)  # alive at a step: frozen with the survivors
+        del cycle
+        await asyncio.sleep(0.1)
+        assert gone() is not None and running.reclaims == 0, "no full collection while a poll is open"
+        voting["open"] = False
+        await asyncio.sleep(0.1)
+        assert gone() is None and running.reclaims > 0
+
+
+async def test_no_reclaim_in_the_settle_time_after_a_poll() -> None:
+    voting = {"open": True}
+    async with policy(lambda: voting["open"], reclaim_every_s=0.0, reclaim_budget_ms=10_000, settle_s=0.3) as running:
+        voting["open"] = False
+        await asyncio.sleep(0.15)
+        assert running.reclaims == 0, "the close and the reveal are not the time for a full collection"
+        await asyncio.sleep(0.3)
+        assert running.reclaims > 0
+
+
+async def test_a_reclaim_that_would_stop_the_loop_too_long_waits() -> None:
+    async with policy(lambda: False, reclaim_every_s=0.0, reclaim_budget_ms=0.0) as running:
+        await asyncio.sleep(0.1)
+        assert running.reclaims == 0 and running.reclaims_waiting > 0
