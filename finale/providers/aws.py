@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import boto3
 import botocore.eventstream
@@ -33,11 +33,20 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from finale.providers.errors import is_html, readable_message, single_line, throttled
+
 T = TypeVar("T")
 
 _END = object()
 _MAX_REASON = 300
 _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+
+
+class Opened:
+    """The marker `AwsPool.iterate` yields once the stream is open: the endpoint accepted the request."""
+
+
+OPENED: Final = Opened()
 
 
 class AwsPool:
@@ -70,9 +79,10 @@ class AwsPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, **kwargs))
 
-    async def iterate(self, open_stream: Callable[[], Iterable[T]]) -> AsyncGenerator[T, None]:
+    async def iterate(self, open_stream: Callable[[], Iterable[T]]) -> AsyncGenerator[T | Opened, None]:
         """Open and drain a blocking stream in the pool, yielding its items on the loop as they arrive.
 
+        `OPENED` comes first, once the request was accepted (botocore's retries are over).
         Leaving the `async for` early (cap, idle timeout, cancel) tells the worker
         to stop at its next item and close the HTTP body.
         """
@@ -94,6 +104,7 @@ class AwsPool:
             try:
                 stream = open_stream()
                 opened.append(stream)
+                put(None, OPENED)
                 for item in stream:
                     if stop.is_set():
                         break
@@ -143,8 +154,11 @@ def _interrupt(stream: object) -> None:
             pass
 
 
-def describe_error(exc: BaseException, what: str) -> str:
-    """One readable line for a boto3/botocore failure; never includes credentials."""
+def describe_error(exc: BaseException, what: str, *, stream: bool = False) -> str:
+    """One readable line for a boto3/botocore failure; never includes credentials.
+
+    `stream` says the request was a streaming one, for the hint when a web page answers it.
+    """
     if isinstance(exc, EventStreamError):
         err = exc.response.get("Error", {})
         message = scrub(str(err.get("Message", "")))
@@ -154,9 +168,15 @@ def describe_error(exc: BaseException, what: str) -> str:
         meta = exc.response.get("ResponseMetadata", {})
         status = meta.get("HTTPStatusCode")
         retries = meta.get("RetryAttempts") or 0
-        reason = f"{what}: {err.get('Code', 'error')}" + (f" (HTTP {status})" if status else "")
-        if err.get("Message"):
-            reason += f": {scrub(str(err['Message']))}"
+        code = str(err.get("Code", "error"))
+        message = str(err.get("Message") or "")
+        reason = f"{what}: " + ("throttled: " if throttled(status, code) else "")
+        # botocore names an unmodelled error (a gateway's page) by its status alone: say it once
+        reason += (f"HTTP {status}" if code == str(status) else code + (f" (HTTP {status})" if status else ""))
+        if is_html(message):
+            reason += f": {readable_message(message, status, stream)}"
+        elif message:
+            reason += f": {scrub(message)}"
         if retries:
             reason += f" [after {retries} retr{'y' if retries == 1 else 'ies'}]"
     elif isinstance(exc, EndpointConnectionError):
@@ -184,7 +204,7 @@ def scrub(message: str) -> str:
     """A server's error message made safe to show: its first line only (AWS signature errors go on to
     quote the canonical request, which can hold a session token), with access key ids masked."""
     first = message.strip().splitlines()[0] if message.strip() else ""
-    return _KEY_ID.sub("[key id]", first)
+    return _KEY_ID.sub("[key id]", single_line(first, _MAX_REASON))
 
 
 def _root(exc: BaseException) -> str:

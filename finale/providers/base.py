@@ -34,12 +34,28 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class Usage:
-    """The endpoint's own count of generated tokens, when it reports one."""
+    """The endpoint's own count of generated tokens; 0 when a whole reply came without one (unknown)."""
 
     output_tokens: int
 
 
-StreamEvent = TextDelta | Usage
+@dataclass(frozen=True)
+class Started:
+    """The endpoint accepted the request (its reply began): the idle timer runs from here, not before.
+
+    Until then the request may be retried (throttling, a server busy); that runs on
+    the answer's overall deadline, never on the idle timer.
+    """
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """An attempt was refused in a way worth another (throttled, unavailable); `reason` says how."""
+
+    reason: str
+
+
+StreamEvent = TextDelta | Usage | Started | Retrying
 
 
 class ProviderError(Exception):
@@ -47,7 +63,11 @@ class ProviderError(Exception):
 
 
 class Provider(Protocol):
-    """A finalist endpoint. `stream` raises ProviderError for failures it can name."""
+    """A finalist endpoint. `stream` raises ProviderError for failures it can name.
+
+    A provider whose stream yields `Started` says so with `announces_start = True`; the
+    fan-out then holds it to the idle timeout only from that event on (others from the start).
+    """
 
     name: str
 

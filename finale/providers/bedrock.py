@@ -7,8 +7,8 @@ from contextlib import aclosing
 from typing import Any
 
 from finale.config import BedrockEndpoint
-from finale.providers.aws import AWS_ERRORS, describe_error
-from finale.providers.base import GenerationRequest, ProviderError, StreamEvent, TextDelta, Usage
+from finale.providers.aws import AWS_ERRORS, Opened, describe_error
+from finale.providers.base import GenerationRequest, ProviderError, Started, StreamEvent, TextDelta, Usage
 from finale.providers.runtime import Runtime
 
 
@@ -27,6 +27,8 @@ def converse_args(model_id: str, request: GenerationRequest) -> dict[str, Any]:
 class BedrockProvider:
     """Streams with ConverseStream (or one Converse call when streaming is off)."""
 
+    announces_start = True
+
     def __init__(self, name: str, spec: BedrockEndpoint, runtime: Runtime) -> None:
         self.name = name
         self.spec = spec
@@ -39,6 +41,7 @@ class BedrockProvider:
         try:
             if not self.spec.stream:
                 reply = await self.pool.call(self.client.converse, **args)
+                yield Started()
                 content = reply.get("output", {}).get("message", {}).get("content", [])
                 yield TextDelta("".join(block.get("text", "") for block in content))
                 yield Usage(int(reply.get("usage", {}).get("outputTokens", 0)))
@@ -49,7 +52,9 @@ class BedrockProvider:
 
             async with aclosing(self.pool.iterate(open_stream)) as events:
                 async for event in events:
-                    if "contentBlockDelta" in event:
+                    if isinstance(event, Opened):
+                        yield Started()
+                    elif "contentBlockDelta" in event:
                         text = event["contentBlockDelta"].get("delta", {}).get("text")
                         if text:
                             yield TextDelta(text)
@@ -58,7 +63,7 @@ class BedrockProvider:
                         if tokens is not None:
                             yield Usage(int(tokens))
         except AWS_ERRORS as exc:
-            raise ProviderError(describe_error(exc, self.what)) from None
+            raise ProviderError(describe_error(exc, self.what, stream=self.spec.stream)) from None
 
     async def aclose(self) -> None:
         return None

@@ -1,7 +1,10 @@
 """Ask every finalist at once and hold each to the same clock.
 
 Each finalist runs in its own task with an overall deadline and an idle
-timeout between chunks; a slow or failing one never delays the others.
+timeout between chunks; a slow or failing one never delays the others. The
+idle timer starts once the endpoint has accepted the request (`Started`):
+retries of a throttled request run on the deadline, and a deadline that ends
+them says why the endpoint kept refusing.
 Timings (time to first token, total) are measured here, around the provider,
 so every kind of endpoint is measured the same way. The MC can stop one
 finalist (its answer ends as an error "stopped by the MC") and re-ask it alone.
@@ -18,7 +21,16 @@ from typing import Any
 
 from finale.core.model import Answer, AnswerStatus
 from finale.core.text import inert, one_line
-from finale.providers.base import GenerationRequest, Provider, ProviderError, StreamEvent, TextDelta, Usage
+from finale.providers.base import (
+    GenerationRequest,
+    Provider,
+    ProviderError,
+    Retrying,
+    Started,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 
 OnUpdate = Callable[[Answer], None]
 log = logging.getLogger(__name__)
@@ -41,8 +53,9 @@ class _Idle(Exception):
     """No chunk within the idle timeout (distinct from any TimeoutError a client library raises)."""
 
 
-async def _next(stream: AsyncIterator[StreamEvent], idle_s: float, stop: asyncio.Event | None) -> StreamEvent | None:
-    """The next event; None at the end. Raises _Idle for our idle timeout, _Stopped for the MC."""
+async def _next(stream: AsyncIterator[StreamEvent], idle_s: float | None,
+                stop: asyncio.Event | None) -> StreamEvent | None:
+    """The next event; None at the end. Raises _Idle for our idle timeout (None: no idle timer), _Stopped."""
     step = asyncio.ensure_future(anext(stream))
     waits: set[asyncio.Future[Any]] = {step}
     stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
@@ -77,6 +90,9 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
     ttft: float | None = None
     tokens_reported: int | None = None
     deltas = 0
+    # the idle timer runs once the endpoint accepted the request; retries before that run on the deadline
+    started = not getattr(provider, "announces_start", False)
+    refused: str | None = None  # why the last attempt was refused (throttled...), while it is being retried
     status = AnswerStatus.OK
     error: str | None = None
 
@@ -101,12 +117,18 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
         async with deadline:
             while True:
                 try:
-                    event = await _next(stream, limits.idle_timeout_s, stop)
+                    event = await _next(stream, limits.idle_timeout_s if started else None, stop)
                 except _Idle:
                     status, error = AnswerStatus.TIMEOUT, f"no output for {limits.idle_timeout_s:g} s (idle timeout)"
                     break
                 if event is None:
                     break
+                if isinstance(event, Started):
+                    started, refused = True, None
+                    continue
+                if isinstance(event, Retrying):
+                    refused = event.reason
+                    continue
                 if isinstance(event, Usage):
                     tokens_reported = event.output_tokens
                     continue
@@ -125,6 +147,8 @@ async def run_one(finalist_id: str, provider: Provider, request: GenerationReque
     except TimeoutError as exc:
         if deadline.expired():
             status, error = AnswerStatus.TIMEOUT, f"no complete answer within {limits.timeout_s:g} s"
+            if refused is not None:  # still being retried: say why (throttled, unavailable)
+                error += f"; the endpoint kept refusing the request: {refused}"
         else:  # a client library's own timeout: an endpoint fault like any other
             status, error = AnswerStatus.ERROR, f"TimeoutError: {exc}"
     except _Stopped:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from finale.config import NetworkSettings, OpenAIEndpoint
-from finale.providers.base import GenerationRequest, ProviderError, StreamEvent, TextDelta, Usage
+from finale.providers.base import GenerationRequest, ProviderError, Retrying, Started, StreamEvent, TextDelta, Usage
+from finale.providers.errors import readable_message, single_line, throttled
 from finale.providers.runtime import Runtime
 from finale.providers.sse import LineEvents
 
@@ -56,28 +58,37 @@ def make_client(base_url: str, spec: NetworkSettings, read_timeout_s: float) -> 
     return httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", timeout=timeout)
 
 
-def http_reason(what: str, response_status: int, body: bytes) -> str:
-    """`<what>: HTTP 500: <the server's own message>` from an OpenAI-style error body."""
-    message = ""
+def http_reason(what: str, response_status: int, body: bytes, stream: bool = False) -> str:
+    """`<what>: HTTP 500: <the server's own message>` on one line, from an OpenAI-style error body.
+
+    A 429 says `throttled`; a web page (a gateway's) is summarised with a hint at the cause.
+    """
+    text = body.decode("utf-8", "replace")
+    message = text
     try:
         obj = json.loads(body)
         err = obj.get("error") if isinstance(obj, dict) else None
-        message = str(err.get("message") if isinstance(err, dict) else err or obj.get("message") or "")
+        message = str(err.get("message") if isinstance(err, dict) else err or obj.get("message")
+                      or obj.get("detail") or "")
     except (ValueError, AttributeError):
-        message = body[:120].decode("utf-8", "replace").strip()
-    return f"{what}: HTTP {response_status}" + (f": {message[:200]}" if message else "")
+        pass
+    shown = readable_message(message, response_status, stream) if message.strip() else ""
+    return (f"{what}: " + ("throttled: " if throttled(response_status) else "") + f"HTTP {response_status}"
+            + (f": {shown}" if shown else ""))
 
 
-def transport_reason(what: str, exc: httpx.HTTPError) -> str:
-    """A readable line for a connection-level failure."""
+def transport_reason(what: str, exc: httpx.HTTPError, *, replying: bool = True) -> str:
+    """A readable line for a connection-level failure; `replying` says whether the reply had begun."""
     detail = str(exc).strip()
     if isinstance(exc, httpx.ConnectError):
         return f"{what}: cannot connect ({detail or 'connection refused'})"
     if isinstance(exc, httpx.TimeoutException):
+        if not replying:
+            return f"{what}: no reply within the read timeout, it never answered ({type(exc).__name__})"
         return f"{what}: the server stopped sending ({type(exc).__name__})"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return f"{what}: connection broken mid-stream ({detail or 'connection reset or closed by the server'})"
-    return f"{what}: {type(exc).__name__}: {exc}"
+    return f"{what}: {type(exc).__name__}: {single_line(str(exc))}"
 
 
 def retry_wait(response: httpx.Response, attempt: int) -> float:
@@ -90,34 +101,50 @@ def retry_wait(response: httpx.Response, attempt: int) -> float:
     return min(max(wait, 0.0), MAX_RETRY_WAIT_S)
 
 
-async def send_with_retry(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str],
-                          attempts: int, what: str, stream: bool) -> httpx.Response:
-    """POST chat/completions, retrying throttling and transient errors; the caller closes the response."""
-    for attempt in range(attempts):
+async def attempts(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str], tries: int,
+                   what: str, stream: bool) -> AsyncGenerator[Retrying | httpx.Response, None]:
+    """POST chat/completions, retrying throttling and transient errors: a `Retrying` before each retry,
+    then the accepted response (the caller closes it), or HTTPStatusError / ProviderError."""
+    for attempt in range(tries):
         request = client.build_request("POST", "chat/completions", json=body, headers=headers)
         try:
             response = await client.send(request, stream=stream)
         except httpx.ConnectError as exc:
-            if attempt + 1 < attempts:
+            if attempt + 1 < tries:
+                yield Retrying(transport_reason(what, exc))
                 await asyncio.sleep(0.1 * 2**attempt)
                 continue
             raise ProviderError(transport_reason(what, exc)) from None
         except httpx.HTTPError as exc:
-            raise ProviderError(transport_reason(what, exc)) from None
+            raise ProviderError(transport_reason(what, exc, replying=False)) from None
         if response.status_code < 400:
-            return response
+            yield response
+            return
         data = await response.aread()
         await response.aclose()
-        if response.status_code in RETRY_STATUS and attempt + 1 < attempts:
+        reason = http_reason(what, response.status_code, data, stream)
+        if response.status_code in RETRY_STATUS and attempt + 1 < tries:
+            yield Retrying(reason)
             await asyncio.sleep(retry_wait(response, attempt))
             continue
-        tries = f" [after {attempt} retr{'y' if attempt == 1 else 'ies'}]" if attempt else ""
-        raise HTTPStatusError(http_reason(what, response.status_code, data) + tries, response.status_code)
-    raise AssertionError("unreachable")
+        retried = f" [after {attempt} retr{'y' if attempt == 1 else 'ies'}]" if attempt else ""
+        raise HTTPStatusError(reason + retried, response.status_code)
+
+
+async def send_with_retry(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str],
+                          tries: int, what: str, stream: bool) -> httpx.Response:
+    """`attempts` for a caller that does not report retries: the accepted response (the caller closes it)."""
+    async with aclosing(attempts(client, body, headers, tries, what, stream)) as items:
+        async for item in items:
+            if isinstance(item, httpx.Response):
+                return item
+    raise AssertionError("unreachable: attempts ends with a response or an error")
 
 
 class OpenAIProvider:
     """Streams `/v1/chat/completions` with `stream: true` (or one JSON reply when streaming is off)."""
+
+    announces_start = True
 
     def __init__(self, name: str, spec: OpenAIEndpoint, runtime: Runtime) -> None:
         self.name = name
@@ -136,20 +163,35 @@ class OpenAIProvider:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def _send(self, request: GenerationRequest, headers: dict[str, str]) -> httpx.Response:
+    async def _responses(self, request: GenerationRequest,
+                         headers: dict[str, str]) -> AsyncGenerator[Retrying | httpx.Response, None]:
+        """`attempts`, asked again without stream_options when an older server rejects them."""
         try:
-            return await send_with_retry(self.client, self._body(request), headers, self.spec.max_attempts,
-                                         self.what, self.spec.stream)
+            async with aclosing(attempts(self.client, self._body(request), headers, self.spec.max_attempts,
+                                         self.what, self.spec.stream)) as items:
+                async for item in items:
+                    yield item
+            return
         except HTTPStatusError as exc:
             if not (self.include_usage and exc.status in (400, 422) and "stream_options" in str(exc)):
                 raise
         self.include_usage = False  # an older server: count tokens from the deltas instead
-        return await send_with_retry(self.client, self._body(request), headers, self.spec.max_attempts,
-                                     self.what, self.spec.stream)
+        async with aclosing(attempts(self.client, self._body(request), headers, self.spec.max_attempts,
+                                     self.what, self.spec.stream)) as items:
+            async for item in items:
+                yield item
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         headers = api_headers(self.spec.api_key_env, self.what)
-        response = await self._send(request, headers)
+        response: httpx.Response | None = None
+        async with aclosing(self._responses(request, headers)) as items:
+            async for item in items:
+                if isinstance(item, Retrying):
+                    yield item
+                else:
+                    response = item
+        if response is None:
+            raise ProviderError(f"{self.what}: no reply")
         try:
             if not self.spec.stream:
                 try:
@@ -157,17 +199,18 @@ class OpenAIProvider:
                     text = obj["choices"][0]["message"].get("content") or ""
                 except (ValueError, KeyError, IndexError, TypeError):
                     raise ProviderError(f"{self.what}: the reply is not a chat completion") from None
+                yield Started()
                 yield TextDelta(str(text))
                 tokens = (obj.get("usage") or {}).get("completion_tokens")
-                if tokens is not None:
-                    yield Usage(int(tokens))
+                yield Usage(int(tokens) if tokens is not None else 0)  # none given: unknown, never "1 token"
                 return
+            yield Started()
             lines = LineEvents(self.what)
             async for data in response.aiter_bytes():
-                for item in lines.feed(data):
-                    yield item
-            for item in lines.finish():
-                yield item
+                for event in lines.feed(data):
+                    yield event
+            for event in lines.finish():
+                yield event
         except httpx.HTTPError as exc:
             raise ProviderError(transport_reason(self.what, exc)) from None
         finally:

@@ -14,8 +14,8 @@ from contextlib import aclosing
 from typing import Any
 
 from finale.config import SageMakerEndpoint
-from finale.providers.aws import AWS_ERRORS, describe_error
-from finale.providers.base import GenerationRequest, ProviderError, StreamEvent, TextDelta, Usage
+from finale.providers.aws import AWS_ERRORS, Opened, describe_error
+from finale.providers.base import GenerationRequest, ProviderError, Started, StreamEvent, TextDelta, Usage
 from finale.providers.runtime import Runtime
 from finale.providers.sse import LineEvents
 
@@ -40,7 +40,8 @@ def payload(fmt: str, request: GenerationRequest, stream: bool) -> dict[str, Any
         body: dict[str, Any] = {"messages": messages, "max_tokens": request.max_tokens,
                                 "temperature": request.temperature, "stream": stream}
         return body
-    params: dict[str, Any] = {"max_new_tokens": request.max_tokens, "stop": LLAMA3_STOP, "details": False,
+    # a whole reply counts its tokens only in `details` (streamed ones count one event per token)
+    params: dict[str, Any] = {"max_new_tokens": request.max_tokens, "stop": LLAMA3_STOP, "details": not stream,
                               "return_full_text": False}
     if request.temperature > 0:  # TGI rejects temperature 0; greedy decoding is do_sample false
         params.update(temperature=request.temperature, do_sample=True)
@@ -59,7 +60,9 @@ def whole_text(body: bytes, what: str) -> tuple[str, int | None]:
         obj = obj[0]
     if isinstance(obj, dict):
         if "generated_text" in obj:
-            return str(obj["generated_text"]), None
+            details = obj.get("details")
+            tokens = details.get("generated_tokens") if isinstance(details, dict) else None
+            return str(obj["generated_text"]), int(tokens) if isinstance(tokens, int | float) else None
         choices = obj.get("choices") or []
         if choices:
             msg = choices[0].get("message") or {}
@@ -71,6 +74,8 @@ def whole_text(body: bytes, what: str) -> tuple[str, int | None]:
 
 class SageMakerProvider:
     """One finalist's SageMaker endpoint (optionally an inference component on it)."""
+
+    announces_start = True
 
     def __init__(self, name: str, spec: SageMakerEndpoint, runtime: Runtime) -> None:
         self.name = name
@@ -95,10 +100,10 @@ class SageMakerProvider:
             if not self.spec.stream:
                 reply = await self.pool.call(self.client.invoke_endpoint, Accept="application/json", **args)
                 body = await self.pool.call(reply["Body"].read)
+                yield Started()
                 text, tokens = whole_text(body, self.what)
                 yield TextDelta(text)
-                if tokens is not None:
-                    yield Usage(tokens)
+                yield Usage(tokens or 0)  # a whole reply without a count: unknown (0), never "1 token"
                 return
 
             def open_stream() -> Iterable[dict[str, Any]]:
@@ -107,6 +112,9 @@ class SageMakerProvider:
             lines = LineEvents(self.what)
             async with aclosing(self.pool.iterate(open_stream)) as events:
                 async for event in events:
+                    if isinstance(event, Opened):
+                        yield Started()
+                        continue
                     part = event.get("PayloadPart")
                     if part and part.get("Bytes"):
                         for item in lines.feed(part["Bytes"]):
@@ -114,7 +122,7 @@ class SageMakerProvider:
             for item in lines.finish():
                 yield item
         except AWS_ERRORS as exc:
-            raise ProviderError(describe_error(exc, self.what)) from None
+            raise ProviderError(describe_error(exc, self.what, stream=self.spec.stream)) from None
 
     async def aclose(self) -> None:
         return None

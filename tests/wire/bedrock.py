@@ -13,16 +13,13 @@ from tests.wire.server import Reply, WireHandler
 _CONTENT = "application/vnd.amazon.eventstream"
 
 
-def throttled(h: WireHandler, reply: Reply, nth: int) -> bool:
+def throttled(h: WireHandler, reply: Reply, nth: int, streaming: bool = False) -> bool:
     """Answer a modelled AWS error if the reply's script says so; True when it did."""
-    if nth <= reply.throttle_first:
-        h.send_json(429, {"message": "Too many requests, please wait before trying again."},
-                    {"x-amzn-ErrorType": "ThrottlingException"})
-        return True
-    if reply.fail_status is not None:
-        h.send_json(reply.fail_status, {"message": reply.fail_message}, {"x-amzn-ErrorType": reply.fail_code})
-        return True
-    return False
+    return h.fault(reply, nth, streaming,
+                   lambda: h.send_json(429, {"message": "Too many requests, please wait before trying again."},
+                                       {"x-amzn-ErrorType": "ThrottlingException"}),
+                   lambda: h.send_json(reply.fail_status or 500, {"message": reply.fail_message},
+                                       {"x-amzn-ErrorType": reply.fail_code}))
 
 
 def handle(h: WireHandler, body: bytes) -> None:
@@ -33,7 +30,7 @@ def handle(h: WireHandler, body: bytes) -> None:
     model_id = unquote(model_id)
     reply, nth = h.script.take(model_id, h.record(body))
     request: dict[str, Any] = json.loads(body or b"{}")
-    if throttled(h, reply, nth):
+    if throttled(h, reply, nth, op == "converse-stream"):
         return
     tools = request.get("toolConfig")
     if tools and reply.refuse_tool_choice and "toolChoice" in tools:
@@ -41,18 +38,22 @@ def handle(h: WireHandler, body: bytes) -> None:
                     {"x-amzn-ErrorType": "ValidationException"})
         return
     if op == "converse":
-        converse(h, reply, tools)
+        converse(h, reply, tools, request)
     elif op == "converse-stream":
         converse_stream(h, reply)
     else:
         h.send_json(404, {"message": f"unknown operation {op}"}, {"x-amzn-ErrorType": "UnknownOperationException"})
 
 
-def converse(h: WireHandler, reply: Reply, tools: Any) -> None:
+def converse(h: WireHandler, reply: Reply, tools: Any, request: dict[str, Any]) -> None:
     h.pause(reply.total_s or reply.ttft_s)
-    if tools and reply.tool_input is not None:
+    tool_input = reply.tool_input
+    if reply.decide is not None:
+        tool_input = reply.decide(request["messages"][0]["content"][0]["text"])
+    if tools and tool_input is not None:
+        name = tools["tools"][0]["toolSpec"]["name"]
         content: list[dict[str, Any]] = [
-            {"toolUse": {"toolUseId": "tooluse_1", "name": "record_scores", "input": reply.tool_input}}]
+            {"toolUse": {"toolUseId": "tooluse_1", "name": name, "input": tool_input}}]
         stop = "tool_use"
     else:
         content, stop = [{"text": reply.text * reply.repeat}], "end_turn"

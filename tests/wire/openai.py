@@ -34,13 +34,12 @@ class OpenAIHandler(WireHandler):
             return
         request = json.loads(body or b"{}")
         reply, nth = self.script.take(str(request.get("model")), self.record(body))
-        if nth <= reply.throttle_first:
-            self.send_json(429, {"error": {"message": "Rate limit reached for requests", "type": "rate_limit"}},
-                           {"Retry-After": "0"})
-            return
-        if reply.fail_status is not None:
-            self.send_json(reply.fail_status, {"error": {"message": "The server had an error while processing "
-                                                                    "your request.", "type": "server_error"}})
+        if self.fault(reply, nth, bool(request.get("stream")),
+                      lambda: self.send_json(429, {"error": {"message": "Rate limit reached for requests",
+                                                             "type": "rate_limit"}}, {"Retry-After": "0"}),
+                      lambda: self.send_json(reply.fail_status or 500, {"error": {
+                          "message": "The server had an error while processing your request.",
+                          "type": "server_error"}})):
             return
         if request.get("tool_choice") and reply.refuse_tool_choice:
             self.send_json(400, {"error": {"message": "tool_choice is not supported by this server",
@@ -53,15 +52,19 @@ class OpenAIHandler(WireHandler):
         if request.get("stream"):
             self.sse(reply)
         else:
-            self.complete(reply, bool(request.get("tools")))
+            self.complete(reply, request)
 
-    def complete(self, reply: Reply, tools: bool) -> None:
+    def complete(self, reply: Reply, request: dict[str, Any]) -> None:
         self.pause(reply.total_s or reply.ttft_s)
         message: dict[str, Any] = {"role": "assistant", "content": reply.text * reply.repeat}
-        if tools and reply.tool_input is not None:
+        tool_input = reply.tool_input
+        if reply.decide is not None:
+            tool_input = reply.decide(request["messages"][-1]["content"])
+        tools = request.get("tools")
+        if tools and tool_input is not None:
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "call_1", "type": "function",
-                 "function": {"name": "record_scores", "arguments": json.dumps(reply.tool_input)}}]}
+                 "function": {"name": tools[0]["function"]["name"], "arguments": json.dumps(tool_input)}}]}
         self.send_json(200, {"id": "chatcmpl-1", "object": "chat.completion", "model": "m",
                              "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                              "usage": {"prompt_tokens": 12, "completion_tokens": len(reply.chunks())}})

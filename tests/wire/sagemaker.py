@@ -47,7 +47,7 @@ def handle_runtime(h: WireHandler, body: bytes) -> None:
     _, _, name, op = h.path.split("?")[0].split("/", 3)
     name = unquote(name)
     reply, nth = h.script.take(name, h.record(body))
-    if throttled(h, reply, nth):
+    if throttled(h, reply, nth, op == "invocations-response-stream"):
         return
     request: dict[str, Any] = json.loads(body or b"{}")
     chat = "messages" in request
@@ -58,7 +58,11 @@ def handle_runtime(h: WireHandler, body: bytes) -> None:
             h.send_json(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
                               "usage": {"completion_tokens": len(reply.chunks())}})
         else:
-            h.send_json(200, [{"generated_text": text}])
+            generated: dict[str, Any] = {"generated_text": text}
+            if reply.tgi_details and request.get("parameters", {}).get("details"):
+                generated["details"] = {"finish_reason": "eos_token", "generated_tokens": len(reply.chunks()),
+                                        "seed": None}
+            h.send_json(200, [generated])
         return
     h.start_chunked("application/vnd.amazon.eventstream",
                     {"X-Amzn-SageMaker-Content-Type": "text/event-stream"})

@@ -41,6 +41,12 @@ class Reply:
     refuse_tool_choice: bool = False      # judge: reject a forced tool choice with a 400
     reject_stream_options: bool = False   # an older OpenAI-compatible server: 422 on stream_options
     endpoint_status: str = "InService"    # SageMaker DescribeEndpoint
+    throttle_delay_s: float = 0.0         # each 429 of `throttle_first` comes after this long (a slow gateway)
+    fail_body: str | None = None          # with fail_status: this raw body (an HTML page, a multi-line error)
+    fail_content_type: str = "text/html; charset=utf-8"
+    no_stream: bool = False               # a gateway without the streaming route: an HTML 404 page for it
+    tgi_details: bool = True              # TGI honours `details: true` (generated_tokens) on whole replies
+    decide: Callable[[str], dict[str, Any]] | None = None  # judge: the tool input, from the prompt it was shown
 
     def chunks(self) -> list[str]:
         """The answer cut into `pieces` chunks (never empty ones)."""
@@ -51,6 +57,11 @@ class Reply:
 
     def gap_s(self) -> float:
         return max(0.0, self.total_s - self.ttft_s) / max(1, len(self.chunks()) - 1)
+
+
+NOT_FOUND_PAGE = ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>404 Not Found</title>"
+                  "<style>body{font-family:sans-serif}</style></head>\n<body><h1>Not Found</h1>"
+                  "<p>The requested URL was not found on this server.</p></body></html>\n")
 
 
 @dataclass
@@ -122,6 +133,24 @@ class WireHandler(BaseHTTPRequestHandler):
     def send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None,
                   content_type: str = "application/json") -> None:
         self.send_body(status, json.dumps(obj).encode("utf-8"), content_type, headers)
+
+    def fault(self, reply: Reply, nth: int, streaming: bool, throttle: Callable[[], None],
+              fail: Callable[[], None]) -> bool:
+        """Answer the reply's scripted fault, if any (a slow 429, a gateway page, an error); True when it did."""
+        if nth <= reply.throttle_first:
+            self.pause(reply.throttle_delay_s)
+            throttle()
+            return True
+        if streaming and reply.no_stream:
+            self.send_body(404, NOT_FOUND_PAGE.encode(), "text/html; charset=utf-8")
+            return True
+        if reply.fail_status is not None and reply.fail_body is not None:
+            self.send_body(reply.fail_status, reply.fail_body.encode(), reply.fail_content_type)
+            return True
+        if reply.fail_status is not None:
+            fail()
+            return True
+        return False
 
     def start_chunked(self, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(200)
