@@ -162,13 +162,13 @@ const Finale = (() => {
         if (msg.type === "state" && typeof msg.server_time === "number" && this.offset === 0) {
           this.offset = msg.server_time - Date.now() / 1000;
         }
-        this.onMessage(msg);
         if (msg.type === "state") { this.attempt = 0; this.welcomed = true; }  // the next outage backs off afresh
         if (msg.type === "error" && msg.code === "rate_limited" && !this.welcomed) {
           this.limited = true;  // the hello was dropped: say so, and say it again later on a new connection
           this.onStatus("limited");
           ws.close(1000, "rate limited");
         }
+        this.onMessage(msg);
       });
       ws.addEventListener("close", (event) => {
         this.stopHeartbeat();
@@ -217,8 +217,8 @@ const Finale = (() => {
 
   function statusText(status) {
     return { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…",
-             refused: "This link is not valid" }[status] || status;
              limited: "Too many tries from this network: retrying shortly…",
+             refused: "This link is not valid" }[status] || status;
   }
 
   function bindStatus(id) {
