@@ -8,7 +8,6 @@ each private link with a terminal QR code, for the organisers to hand out.
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import click
@@ -31,16 +30,21 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port to listen on (default: hub.port; 0 picks a free one).")
 @URL_OPTION
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the log to this file, rotated at 10 MB (3 old files kept), instead of to stderr; "
+                   "the console's supervisor passes it.")
 @click.option("--down-since", type=float, default=None, hidden=True,
               help="For the supervisor: the last heartbeat (epoch seconds) of the hub this one replaces, so votes "
                    "cast while no hub ran still count within voting.late_grace_seconds.")
 def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str | None,
-            down_since: float | None) -> None:
+            log_file: Path | None, down_since: float | None) -> None:
     """Run the audience hub: phone voting, judges' and finalists' pages, the stage page."""
     import asyncio
     import time
 
+    from audience.capacity import ENOUGH_PHONES, raise_open_files
     from audience.gcpolicy import keep_collections_short
+    from audience.hublog import setup_hub_logging
     from audience.reach import reach_warnings
     from audience.server import Hub, HubOptions, run_hub
     from audience.state import voting_open
@@ -51,8 +55,10 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
         "hub": config.hub.model_copy(update={"host": options.host, "port": options.port or config.hub.port}),
         "event": config.event.model_copy(update={"public_url": options.public_url})})
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_hub_logging(log_file)  # inert, rate-limited lines; a log file is size-capped and rotated
+    files = raise_open_files()  # every phone is an open file: the soft limit goes up to the hard one
+    logging.getLogger("finale.hub").log(logging.INFO if files.phones >= ENOUGH_PHONES else logging.WARNING,
+                                        files.line())
 
     background: list[asyncio.Task[None]] = []
 

@@ -10,6 +10,7 @@ again inside its transaction.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from audience import protocol, state
+from audience.health import WriteHealth
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
@@ -74,6 +76,7 @@ class HubHandlers:
     finalists: dict[str, set[Client]]
     pending: set[Client]
     snap: state.Snapshot | None
+    write_health: WriteHealth
     frozen_stage: dict[str, Any] | None
     heartbeat: Heartbeat
 
@@ -232,6 +235,12 @@ class HubHandlers:
         except StoreError as exc:
             await self._refuse(c, exc.code, str(exc), msg.id)
             return
+        except (sqlite3.Error, OSError) as exc:  # the disk or the database failed: loud, and the page saves again
+            self.write_health.failed("panel scores", exc)
+            await self._refuse(c, "unavailable", "your scores could not be stored (the hub cannot write); "
+                               "save them again in a moment", msg.id)
+            return
+        self.write_health.stored("panel scores")
         await self._send(c, protocol.ack(msg.id, round=rnd.id, label=msg.label, scores=msg.scores))
 
     async def _settings(self, c: Client, msg: protocol.Settings) -> None:
@@ -245,5 +254,11 @@ class HubHandlers:
         except StoreError as exc:
             await self._refuse(c, "locked", str(exc), msg.id)
             return
+        except (sqlite3.Error, OSError) as exc:
+            self.write_health.failed("finalists' settings", exc)
+            await self._refuse(c, "unavailable", "your settings could not be stored (the hub cannot write); "
+                               "save them again in a moment", msg.id)
+            return
+        self.write_health.stored("finalists' settings")
         await self._send(c, protocol.ack(msg.id, version=saved.version))
 

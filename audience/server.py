@@ -29,11 +29,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
-from audience import protocol, state
+from audience import capacity, protocol, state
 from audience.broadcast import Outbox, broadcast_sliced
 from audience.connection import connection_class
 from audience.gcpolicy import report as gc_report
 from audience.handlers import Client, HubHandlers, peer_address
+from audience.health import WriteHealth
 from audience.heartbeat import Heartbeat
 from audience.looplag import LoopLag
 from audience.options import HubOptions, allowed_origins
@@ -63,7 +64,8 @@ class Hub(HubHandlers):
         self.store_r = Store(self.db_path)
         self.store_w = Store(self.db_path)
         self.watcher = ChangeWatcher(self.db_path)
-        self.writer = VoteWriter(self.store_w, self.writer_pool)
+        self.write_health = WriteHealth()  # what cannot be stored now: /healthz not ok, one log line per interval
+        self.writer = VoteWriter(self.store_w, self.writer_pool, health=self.write_health)
         self.device_limit = TokenBucket(options.device_messages_per_s, options.device_messages_per_s * 4)
         self.ip_limit = TokenBucket(options.ip_messages_per_s, options.ip_messages_per_s * 4)
         self.counter = ConnectionCounter(options.max_connections_per_ip)
@@ -140,10 +142,18 @@ class Hub(HubHandlers):
         return await asyncio.get_running_loop().run_in_executor(self.writer_pool, fn, *args)
 
     def health(self) -> dict[str, Any]:
-        """What /healthz reports: enough for a supervisor and a curious organiser, no secrets."""
+        """What /healthz reports: enough for a supervisor and a curious organiser, no secrets.
+
+        `ok` is false while something cannot be stored (`problems` says what and why): the hub
+        answers, but phones' votes are refused until the write works again.
+        """
         rnd = self.snap.round if self.snap else None
         s = self.writer.stats
-        return {"ok": True, "round": rnd.id if rnd else None, "phase": rnd.phase.value if rnd else None,
+        problems = self.write_health.problems()
+        files = capacity.current()
+        return {"ok": not problems, "problems": problems, "failing": self.write_health.report(),
+                "open_files_limit": files.soft, "phone_capacity": files.phones,
+                "round": rnd.id if rnd else None, "phase": rnd.phase.value if rnd else None,
                 "connections": self.counter.total(), "audience": len(self.audience), "stage": len(self.stage),
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
                 "slowest_commit_ms": round(s.slowest_commit_ms, 2), "queued_votes": self.writer.pending(),

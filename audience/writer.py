@@ -20,6 +20,7 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from audience.health import WriteHealth
 from finale.store import VoteIn, VoteStore
 
 Refusal = tuple[str, str]
@@ -38,10 +39,12 @@ class WriterStats:
 class VoteWriter:
     """Queue votes with `submit`; `run` (one task) commits them in batches."""
 
-    def __init__(self, store: VoteStore, executor: Executor, max_batch: int = 5000) -> None:
+    def __init__(self, store: VoteStore, executor: Executor, max_batch: int = 5000,
+                 health: WriteHealth | None = None) -> None:
         self.store = store
         self.executor = executor
         self.max_batch = max_batch
+        self.health = health or WriteHealth()  # a failing commit turns /healthz not ok and is logged per interval
         self.stats = WriterStats()
         self._queue: asyncio.Queue[tuple[VoteIn, asyncio.Future[Refusal | None]]] = asyncio.Queue()
 
@@ -77,8 +80,11 @@ class VoteWriter:
                         fut.set_result(("unavailable", "the hub is shutting down; your vote will be resent"))
                 raise
             except Exception as exc:  # the disk failed: refuse the batch so phones resend, keep running
-                why = ("unavailable", f"the vote could not be stored ({type(exc).__name__}); it will be resent")
+                self.health.failed("votes", exc, len(batch))
+                why = ("unavailable", "the hub could not store your vote just now; it will be resent")
                 results = [why] * len(batch)
+            else:
+                self.health.stored("votes")
             self.stats.batches += 1
             self.stats.votes += sum(1 for r in results if r is None)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

@@ -10,7 +10,9 @@ The console (`finale run`, `finale demo`) owns one `HubSupervisor`:
 
 The hub's output goes to a log file (never to the console's screen): by
 default `<database>.hub.log` beside the database, or `hub.log_file` from the
-event file. A child that dies is restarted after a backoff that doubles from
+event file. The hub itself rotates it at a size cap (`finale hub --log-file`,
+audience/hublog.py); the child's stdout and stderr point at it too, for what
+is printed before logging starts. A child that dies is restarted after a backoff that doubles from
 0.5 s up to 30 s, and resets once a child has stayed up for 30 s. Phones keep
 their page and reconnect by themselves; votes live in the store.
 
@@ -154,7 +156,7 @@ class HubSupervisor:
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "finale.cli", "hub", "--db", str(self.db_path), "--host", self.host,
-                "--port", str(self.port), "--public-url", self.public_url]
+                "--port", str(self.port), "--public-url", self.public_url, "--log-file", str(self.log_path)]
 
     def _note(self, line: str) -> None:
         with self.log_path.open("a", encoding="utf-8") as log:

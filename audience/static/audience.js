@@ -30,6 +30,28 @@
     return state && state.voting_open && state.deadline !== null && link.serverNow() <= state.deadline;
   }
 
+  /* An unacknowledged vote is kept (and in localStorage) and resent, with the same id, until the hub
+     acknowledges it or the poll closes: on every (re)connect and state, and on a timer that backs off
+     from 1 s to 15 s, so a hub that cannot store it yet ("unavailable", a full disk), that is rate
+     limiting, or whose answer was lost, gets it again. The hub counts a resend once. */
+  const RESEND_FIRST_MS = 1000;
+  const RESEND_MAX_MS = 15000;
+  let resendTimer = null;
+  let resendDelay = RESEND_FIRST_MS;
+
+  function scheduleResend() {
+    if (resendTimer || !pending) return;
+    const wait = resendDelay / 2 + Math.random() * resendDelay / 2;
+    resendDelay = Math.min(RESEND_MAX_MS, resendDelay * 2);
+    resendTimer = setTimeout(() => { resendTimer = null; resendPending(); }, wait);
+  }
+
+  function stopResending() {
+    if (resendTimer) clearTimeout(resendTimer);
+    resendTimer = null;
+    resendDelay = RESEND_FIRST_MS;
+  }
+
   /* A vote tapped before the close whose ack never came (the hub was stalled, or restarted) is resent
      after the close too, with its id and its cast time: the hub counts it within its grace, or says no. */
   function castBeforeClose() {
@@ -46,9 +68,13 @@
   function resendPending() {
     if (pending && state && pending.round === state.round && (votingOpen() || castBeforeClose())) {
       link.send(voteFrame(pending));
+      scheduleResend();  // offline or unanswered: the timer (or the reconnect's state) sends it again
     } else if (pending && state && (pending.round !== state.round || state.phase !== "voting" && !castBeforeClose())) {
       if (pending.round === state.round) notice("Your vote for " + pending.label + " did not reach us before the close.");
       savePending(null);
+      stopResending();
+    } else if (pending) {
+      scheduleResend();  // paused, or the countdown has not caught up: look again later
     }
   }
 
@@ -62,16 +88,19 @@
       render();
       resendPending();
     } else if (msg.type === "ack") {
-      if (pending && pending.id === msg.id) savePending(null);
+      if (pending && pending.id === msg.id) { savePending(null); stopResending(); }
       myVote = { round: msg.round, label: msg.label };
       notice("Vote received: " + msg.label + " ✓");
       renderVotes();
     } else if (msg.type === "error") {
-      if (pending && msg.id === pending.id) {
-        if (msg.code === "unavailable") setTimeout(resendPending, 1000);  // the hub could not store it yet
-        else savePending(null);
+      const keep = ["unavailable", "rate_limited"].includes(msg.code);  // not stored yet: it will be resent
+      const mine = pending && msg.id === pending.id;
+      if (mine) {
+        if (keep) scheduleResend();
+        else { savePending(null); stopResending(); }
       }
-      notice(msg.message);
+      notice(mine && keep ? "Your vote for " + pending.label + " is not stored yet (" + msg.message +
+        "); this phone keeps it and resends it." : msg.message);
       renderVotes();
     }
   }
@@ -85,8 +114,10 @@
     if (!state || !votingOpen()) { notice("Voting is closed."); return; }
     const p = { round: state.round, label: label, id: Finale.messageId(), cast_at: link.serverNow() };
     savePending(p);
+    stopResending();  // a new choice starts its own resend backoff
     notice(link.send(voteFrame(p))
       ? "Sending your vote for " + label + "…" : "Offline: your vote for " + label + " will be sent on reconnect.");
+    scheduleResend();
     renderVotes();
   }
 

@@ -1,7 +1,9 @@
-"""The console's view of the audience hub: is it up, how many phones are connected.
+"""The console's view of the audience hub: is it up, how many phones are connected, what is failing.
 
 The hub is a separate process (see DESIGN.md). The console only asks it for
-its health over HTTP; when there is no hub the status is simply "off".
+its health over HTTP; when there is no hub the status is simply "off". A hub
+that answers but cannot store votes (its /healthz says `ok: false` with the
+problems) is "failing", shown red with the reason: up is not the same as working.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+
+from finale.core.text import one_line
 
 
 class HubWatch(Protocol):
@@ -47,18 +51,28 @@ def supervisor_note(sup: HubWatch | None) -> str | None:
 class HubStatus:
     """What the header shows about the hub."""
 
-    state: str = "off"  # off | up | down | starting
+    state: str = "off"  # off | up | failing | down | starting | blocked
     phones: int | None = None
     url: str | None = None
     note: str | None = None  # from the supervisor: "adopted", or what holds the port
+    problem: str | None = None  # failing: what the hub cannot do, from its /healthz
 
     @property
     def label(self) -> str:
         note = f" ({self.note})" if self.note else ""
+        phones = f" · {self.phones} phones" if self.phones is not None else ""
         if self.state == "up":
-            phones = f" · {self.phones} phones" if self.phones is not None else ""
             return f"hub: up{note}{phones}"
+        if self.state == "failing":
+            problem = self.problem or "see its log"
+            problem = problem if len(problem) <= 60 else problem[:59] + "…"  # the header keeps room for the clock
+            return f"hub: FAILING{note}: {problem}{phones}"
         return f"hub: {self.state}{note}"
+
+    @property
+    def alarm(self) -> bool:
+        """True when the MC must act: the hub is down or cannot store what phones send."""
+        return self.state in ("failing", "down")
 
     def noted(self, note: str | None) -> HubStatus:
         """The same status with the supervisor's note."""
@@ -66,7 +80,10 @@ class HubStatus:
 
 
 def check_hub(url: str, timeout: float = 1.0) -> HubStatus:
-    """GET <url>/healthz; reads a phone count from `phones` or `connections` when the hub reports one."""
+    """GET <url>/healthz; reads a phone count from `phones` or `connections` when the hub reports one.
+
+    `ok: false` is "failing" with the hub's `problems` (inert, one line: the hub is another process).
+    """
     try:
         response = httpx.get(url.rstrip("/") + "/healthz", timeout=timeout)
     except httpx.HTTPError:
@@ -87,4 +104,8 @@ def check_hub(url: str, timeout: float = 1.0) -> HubStatus:
             if isinstance(value, dict) and isinstance(value.get("phone"), int):
                 phones = int(value["phone"])
                 break
+        if body.get("ok") is False:
+            problems = body.get("problems")
+            said = "; ".join(str(p) for p in problems) if isinstance(problems, list) and problems else None
+            return HubStatus("failing", phones, url, problem=one_line(said)[:200] if said else None)
     return HubStatus("up", phones, url)

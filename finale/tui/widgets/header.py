@@ -45,7 +45,8 @@ def header_text(snapshot: ShowSnapshot | None, hub: HubStatus, now: float) -> Te
     if rnd is not None:
         text.append(f" · votes {snapshot.total_votes}")
     text.append(" · ")
-    text.append(hub.label, style="bold" if hub.state == "up" else "bold black on yellow")
+    text.append(hub.label, style="bold" if hub.state == "up" else
+                "bold white on red" if hub.alarm else "bold black on yellow")
     text.append(" · " + time.strftime("%H:%M:%S", time.localtime(now)))
     return text
 
