@@ -10,7 +10,6 @@ again inside its transaction.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from finale.core.panel import panel_score_refusal
 from finale.core.poll import MAY_BE_REPLAY, Arrival, Ballot, VoteOutcome, decide_vote
 from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
-from finale.store import Store, StoreError, VoteIn
+from finale.store import DatabaseError, Store, StoreError, VoteIn
 
 T = TypeVar("T")
 # A connection refused this many messages within REFUSAL_WINDOW_S is closed (1008): it is a flood, not a phone.
@@ -235,7 +234,7 @@ class HubHandlers:
         except StoreError as exc:
             await self._refuse(c, exc.code, str(exc), msg.id)
             return
-        except (sqlite3.Error, OSError) as exc:  # the disk or the database failed: loud, and the page saves again
+        except (DatabaseError, OSError) as exc:  # the disk or the database failed: loud, and the page saves again
             self.write_health.failed("panel scores", exc)
             await self._refuse(c, "unavailable", "your scores could not be stored (the hub cannot write); "
                                "save them again in a moment", msg.id)
@@ -254,7 +253,7 @@ class HubHandlers:
         except StoreError as exc:
             await self._refuse(c, "locked", str(exc), msg.id)
             return
-        except (sqlite3.Error, OSError) as exc:
+        except (DatabaseError, OSError) as exc:
             self.write_health.failed("finalists' settings", exc)
             await self._refuse(c, "unavailable", "your settings could not be stored (the hub cannot write); "
                                "save them again in a moment", msg.id)

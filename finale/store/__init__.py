@@ -10,6 +10,8 @@ This package is the only place in the project that speaks SQL
 (tests/test_architecture.py checks it); its sections are one module each.
 """
 
+from sqlite3 import Error as DatabaseError  # what a failing database raises (disk full, I/O): callers catch this
+
 from finale.store.audit import EventRow
 from finale.store.base import StoreError
 from finale.store.export import iter_rows
@@ -34,6 +36,7 @@ __all__ = [
     "AudienceStore",
     "ChangeSource",
     "ChangeWatcher",
+    "DatabaseError",
     "EventRow",
     "PageWriter",
     "ShowBasics",
