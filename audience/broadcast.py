@@ -33,6 +33,7 @@ log = logging.getLogger("finale.hub")
 SLOW_CODE = 1013  # try again later: the page reconnects (with backoff) and gets the newest state on hello
 SLOW_REASON = "too slow to read the updates; reconnect for the newest"
 KINDS = ("state", "tally")  # the order owed frames are sent in
+DROPS_AT_ONCE = 64  # closes started per catch-up (each poll interval): 1,000 closes at once are one long stop
 
 
 class Outbox:
@@ -68,6 +69,7 @@ class Outbox:
             return
         now = time.monotonic()
         ready: dict[tuple[str, bytes], list[Connection]] = {}
+        drops = 0
         for ws, owed in list(self.owed.items()):
             if ws.protocol.state is not State.OPEN:
                 self._forget(ws)
@@ -76,9 +78,14 @@ class Outbox:
                 for kind in KINDS:
                     if kind in owed:
                         ready.setdefault((kind, owed[kind]), []).append(ws)
-            elif now - self.behind_since[ws] > self.slow_after_s:
+            elif now - self.behind_since[ws] > self.slow_after_s and drops < DROPS_AT_ONCE:
                 self._forget(ws)
                 self._drop(ws)
+                drops += 1
+        if drops:
+            self.dropped += drops
+            log.warning("dropped %d slow connection(s): nothing read for %.0f s (%d dropped so far)", drops,
+                        self.slow_after_s, self.dropped)
         for kind in KINDS:  # the state before the tally, as a connection that kept up would have had them
             for (k, data), targets in ready.items():
                 if k == kind:
@@ -97,8 +104,6 @@ class Outbox:
         self.behind_since.pop(ws, None)
 
     def _drop(self, ws: Connection) -> None:
-        self.dropped += 1
-        log.warning("dropped a slow %s connection: nothing read for %.0f s", _peer(ws), self.slow_after_s)
         task = asyncio.get_running_loop().create_task(self._close(ws))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -110,11 +115,6 @@ class Outbox:
         if ws.protocol.state is not State.CLOSED:
             discard_unsent(ws)
             ws.transport.abort()
-
-
-def _peer(ws: Connection) -> str:
-    remote = ws.remote_address
-    return str(remote[0]) if remote else "unknown"
 
 
 async def broadcast_sliced(connections: Iterable[Connection], frame: str | bytes, slice_s: float = 0.005,

@@ -86,6 +86,7 @@ class GcPolicy:
         self.reclaims = 0
         self.reclaims_waiting = 0
         self.log = PauseLog(self)
+        self._frozen, self._frozen_at = 0, float("-inf")
 
     async def run(self) -> None:
         gc.callbacks.append(self.log)
@@ -143,8 +144,15 @@ class GcPolicy:
         gc.freeze()
         log.info("%s: %d unreachable of %d objects in %.0f ms", what, found, walked, took)
 
+    def frozen(self) -> int:
+        """How many objects are frozen, counted at most every 5 s: Python 3.11 walks the whole list to count."""
+        now = time.monotonic()
+        if now - self._frozen_at > 5.0:
+            self._frozen, self._frozen_at = gc.get_freeze_count(), now
+        return self._frozen
+
     def report(self) -> dict[str, Any]:
-        return {"policy": True, "frozen": gc.get_freeze_count(), "pauses": self.log.pauses.report(),
+        return {"policy": True, "frozen": self.frozen(), "pauses": self.log.pauses.report(),
                 "collections": self.log.by_generation, "steps": self.steps, "step_interval_s": round(self.interval, 3),
                 "last_step_ms": round(self.last_step_ms, 2), "reclaims": self.reclaims,
                 "reclaims_waiting": self.reclaims_waiting,

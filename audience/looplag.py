@@ -45,13 +45,17 @@ class PeakHistory:
 
     def peak_since(self, since: float) -> float:
         """The largest value noted in the seconds from `since` on (whole seconds: up to 1 s early)."""
-        return max((peak for second, peak in self.seconds if second >= int(since)), default=0.0)
+        return max((peak for second, peak in self.seconds.copy() if second >= int(since)), default=0.0)
 
     def report(self, min_ms: float = 2.0) -> dict[str, Any]:
-        """For /healthz: the longest, how many over 100 ms, and the seconds whose peak reached `min_ms`."""
+        """For /healthz: the longest, how many over 100 ms, and the seconds whose peak reached `min_ms`.
+
+        Iterates a copy: a gc callback (audience.gcpolicy.PauseLog) may note a pause in the middle.
+        """
+        seconds = self.seconds.copy()
         return {"longest_ms": round(self.longest, 2), "longest_at": self.longest_at, "over_100ms": self.over_100ms,
                 "count": self.count,
-                "by_second": [[int(s), round(p, 1)] for s, p in self.seconds if p >= min_ms]}
+                "by_second": [[int(s), round(p, 1)] for s, p in seconds if p >= min_ms]}
 
 
 class LoopLag:

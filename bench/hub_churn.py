@@ -44,20 +44,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the plain-socket client is shared with the tests (tests/raw_ws.py)
 
 from finale.autopilot.launch import free_port  # noqa: E402
-from finale.autopilot.phones import source_address  # noqa: E402
 from finale.config import load_event  # noqa: E402
 from finale.demo import DEMO_EVENT  # noqa: E402
 from finale.director import Director, build_endpoints  # noqa: E402
 from finale.store import Store  # noqa: E402
-from tests.raw_ws import RawClient, http_get  # noqa: E402
+from tests.raw_ws import RawClient, http_get, loopback  # noqa: E402
 
 SLOW_GC = re.compile(r"^(\S+ \S+) .*(?:paused the hub for|unreachable objects in) (\d+) ms")
 
 
-def start_hub(folder: Path, port: int, tree: Path | None) -> tuple[subprocess.Popen[bytes], Path]:
-    db = folder / "hub.db"
-    with Store(db) as store:
-        store.setup_event(load_event(DEMO_EVENT))
+def start_hub(folder: Path, port: int, tree: Path | None,
+              db: Path | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+    """`finale hub` on `db` (a fresh demo event by default), from `tree` when given; its log in folder/hub.log."""
+    if db is None:
+        db = folder / "hub.db"
+        with Store(db) as store:
+            store.setup_event(load_event(DEMO_EVENT))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
@@ -97,7 +99,7 @@ class Churn:
                 await http_get(self.port, "/healthz")
                 self.done["ack"] += 1
                 return
-            c = await RawClient(self.port, source=(source_address(i, "127.0.0.1") or ("127.0.0.1", 0))[0]).open()
+            c = await RawClient(self.port, source=loopback(i)).open()
             if how == "silent":
                 c.abort()
                 return
@@ -173,6 +175,8 @@ async def one_poll(kind: str, director: Director, port: int, pid: int, log: Path
         "kind": kind, "round": round_id, "churned": churned, "replies": done,
         "per_s": round(churned / args.churn_s, 1), "load_avg_1m": round(os.getloadavg()[0], 2),
         "stall_poll_ms": peak(loop, started, closed_at - 1), "stall_close_ms": peak(loop, closed_at, end),
+        "stall_cpu_poll_ms": peak((loop or {}).get("cpu"), started, closed_at - 1),
+        "stall_cpu_close_ms": peak((loop or {}).get("cpu"), closed_at, end),
         "gc_poll_ms": peak(gcs, started, closed_at - 1) if gcs else logged_gc(log, started, closed_at - 1),
         "gc_close_ms": gc_close,
         "frozen_before": (before.get("gc") or {}).get("frozen"), "frozen_after": (health.get("gc") or {}).get("frozen"),
@@ -197,14 +201,15 @@ def summarise(polls: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in ("quiet", "churn"):
         mine = [p for p in polls if p["kind"] == kind]
-        out[kind] = {k: med(mine, k) for k in ("stall_close_ms", "stall_poll_ms", "gc_close_ms", "gc_poll_ms",
-                                               "churned", "per_s")}
+        out[kind] = {k: med(mine, k) for k in ("stall_close_ms", "stall_poll_ms", "stall_cpu_close_ms",
+                                               "stall_cpu_poll_ms", "gc_close_ms", "gc_poll_ms", "churned", "per_s")}
         out[kind]["probe_close_max_ms"] = med(mine, "probe_close", "max_ms")
         out[kind]["probe_poll_p99_ms"] = med(mine, "probe_poll", "p99_ms")
         out[kind]["worst_stall_close_ms"] = max((p["stall_close_ms"] or 0 for p in mine), default=None)
     q, c = out["quiet"], out["churn"]
     out["ratios_churn_over_quiet"] = {k: round(c[k] / q[k], 2) if c.get(k) and q.get(k) else None
-                                      for k in ("stall_close_ms", "gc_close_ms", "probe_close_max_ms")}
+                                      for k in ("stall_close_ms", "stall_cpu_close_ms", "gc_close_ms",
+                                                "probe_close_max_ms")}
     worst = max((p["stall_close_ms"] or 0 for p in polls), default=0)
     out["target"] = {"target": "every loop stall through the close after churn < 100 ms", "worst_ms": worst,
                      "ok": worst < 100}
@@ -234,7 +239,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     poll["cycle"] = cycle
                     polls.append(poll)
                     print(f"{kind} #{cycle}: {poll['churned']} churned ({poll['per_s']}/s), stall poll "
-                          f"{poll['stall_poll_ms']} close {poll['stall_close_ms']} ms, gc poll {poll['gc_poll_ms']} "
+                          f"{poll['stall_poll_ms']} close {poll['stall_close_ms']} ms (own cpu "
+                          f"{poll['stall_cpu_poll_ms']} / {poll['stall_cpu_close_ms']}), gc poll {poll['gc_poll_ms']} "
                           f"close {poll['gc_close_ms']} ms, frozen {poll['frozen_before']} -> {poll['frozen_after']}, "
                           f"probe close max {poll['probe_close']['max_ms']} ms, load {poll['load_avg_1m']}", flush=True)
             held = sum(workers.ask("held")) if workers else 0

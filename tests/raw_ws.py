@@ -35,6 +35,12 @@ def frame(opcode: int, payload: bytes) -> bytes:
     return head + key + masked
 
 
+def loopback(i: int) -> str:
+    """A loopback address of its own for client `i` (127.0.0.2 on, skipping each /24's .0 and .255)."""
+    n = 2 + i + 2 * ((i + 1) // 254)  # two skipped per 256
+    return socket.inet_ntoa(struct.pack("!I", 0x7F000000 + n % 0xFFFFFF))
+
+
 def upgrade_request(host: str, path: str = "/ws") -> bytes:
     return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
