@@ -188,6 +188,10 @@ async def test_a_stage_that_connects_during_a_freeze_gets_the_frozen_picture(sto
     async with running_hub(db_path) as hub, client(hub, role="stage", device="stage-0001") as (_, before):
         await asyncio.sleep(0.5)  # the stage's vote count has gone out once
         await asyncio.to_thread(director.toggle_freeze)
+        for _ in range(100):  # the hub takes its picture when it sees the freeze (within one poll interval)
+            if hub.frozen_stage is not None:
+                break
+            await asyncio.sleep(0.02)
         store.record_votes([VoteIn(rnd.id, f"phone-{i}", label, None, time.time()) for i in range(3)])
         await asyncio.to_thread(director.close_poll, rnd.id)
         await asyncio.sleep(0.3)  # the hub has seen the close

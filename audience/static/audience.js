@@ -165,12 +165,17 @@
     tick();
   }
 
+  /* The top of the standings once the MC's reveal reaches it: "And the winner is" only at the end of the
+     show, "Leader after round N" mid-show; never above a live ballot (the hub leaves it out while voting). */
   function renderChampion() {
-    const final = state.final_reveal;
-    document.getElementById("champion").hidden = !final;
-    if (!final) return;
-    setText("champion-title", final.winners.join(" & "));
-    setText("champion-points", final.total === null ? "" : final.total.toFixed(1) + " points. Thank you for voting!");
+    const top = state.final_reveal;
+    document.getElementById("champion").hidden = !top;
+    if (!top) return;
+    setText("champion-kicker", top.heading || "And the winner is");
+    setText("champion-title", top.winners.join(" & "));
+    const pts = top.total === null ? "" : top.total.toFixed(1) + " points";
+    setText("champion-points", top.final ? (pts ? pts + ". " : "") + "Thank you for voting!"
+      : [pts, top.moment].filter(Boolean).join(" · "));
   }
 
   function renderVotes() {

@@ -1,4 +1,5 @@
-/* The projector and livestream page: QR, answers, countdown, vote bars, leaderboard, reveals. */
+/* The projector and livestream page: QR, answers, countdown, vote count and bars, leaderboard, reveals,
+   the spotlight. The layout and the fit of the answers are stage_fit.js's (a fixed 1920x1080 canvas). */
 "use strict";
 
 (() => {
@@ -11,7 +12,10 @@
   let state = null;
   let tally = null;
   let answersKey = "";
-  let revealKey = "";
+  let revealKey = "";   // the standings reveal on the stage now ("" when none)
+  let roundKey = "";    // the round reveal (who was who) last shown, so it is shown once
+  let fitKey = "";
+  let spotKey = "";
 
   const link = new Finale.Link({
     hello: () => ({ type: "hello", role: "stage", device_id: Finale.deviceId() }),
@@ -46,28 +50,56 @@
       answersKey = key;
       const list = document.getElementById("answers");
       clear(list);
+      delete list.dataset.fitted;
       list.dataset.count = String(state.answers.length);
       for (const a of state.answers) {
         const shown = a.status === "ok" || a.status === "streaming";
         const body = el("p", { class: "text" + (shown ? "" : " failed") }, shown ? a.text : "(" + a.status + ")");
-        list.append(el("li", { class: "answer", "data-label": a.label }, el("h3", { class: "label" }, a.label), body));
+        list.append(el("li", { class: "answer", "data-label": a.label },
+          el("div", { class: "card-head" }, el("h3", { class: "label" }, a.label), el("span", { class: "pager" })),
+          body));
       }
     }
-    markOverflow();
+    document.body.dataset.mode = !state.answers.length ? "idle" : state.phase === "voting" ? "voting"
+      : ["closed", "final"].includes(state.phase) ? "results" : "answers";
+    fitLater();
     renderIdle();
+    renderSpotlight();
     renderBoard();
     renderBars();
     renderReveal();
     tick();
   }
 
-  /* An answer taller than its card fades out at the card's foot instead of being cut mid-line. */
-  function markOverflow() {
-    for (const node of document.querySelectorAll("#answers .text")) {
-      node.classList.toggle("long", node.scrollHeight > node.clientHeight + 2);
-    }
+  /* Fit the cards once the layout is settled (a streamed answer changes often: at most every 300 ms). */
+  let fitTimer = null;
+  function fitLater() {
+    const key = answersKey + "|" + document.body.dataset.mode;
+    if (key === fitKey || fitTimer) return;
+    fitTimer = setTimeout(() => {
+      fitTimer = null;
+      fitKey = answersKey + "|" + document.body.dataset.mode;
+      StageFit.fitAnswers(document.getElementById("answers"));
+    }, fitKey.startsWith(state.round + "|") ? 300 : 0);
   }
-  window.addEventListener("resize", markOverflow);
+
+  /* One answer over the whole stage, when the MC puts it in the spotlight (long answers). */
+  function renderSpotlight() {
+    const label = state.spotlight;
+    const answer = label ? state.answers.find((a) => a.label === label) : null;
+    for (const card of document.querySelectorAll("#answers .answer")) {
+      card.classList.toggle("spotlit", !!answer && card.dataset.label === label);
+    }
+    document.getElementById("spotlight").hidden = !answer;
+    if (!answer) { spotKey = ""; return; }
+    const key = state.round + "|" + label + "|" + answer.status + "|" + answer.text.length;
+    if (key === spotKey) return;
+    spotKey = key;
+    const shown = answer.status === "ok" || answer.status === "streaming";
+    setText("spot-label", "Answer " + label);
+    setText("spot-text", shown ? answer.text : "(" + answer.status + ")");
+    StageFit.fitSpotlight(document.getElementById("spot-text"), document.getElementById("spot-pager"));
+  }
 
   /* The big call to action while there are no answers to show. */
   function renderIdle() {
@@ -83,6 +115,7 @@
     const body = document.getElementById("board");
     clear(body);
     document.getElementById("board-empty").hidden = state.leaderboard.some((r) => r.hidden || r.rounds > 0);
+    document.getElementById("board-legend").hidden = !state.leaderboard.some((r) => r.overridden || (r.tied && r.rounds > 0));
     for (const row of state.leaderboard) {
       if (row.hidden) {
         body.append(el("tr", { class: "masked" }, el("td", {}, String(row.rank)), el("td", {}, "?"),
@@ -97,15 +130,19 @@
     }
   }
 
+  /* How many voted ("1,234 votes", even while results are hidden) and, once they may be seen, for whom. */
   function renderBars() {
-    const hidden = !state || state.results_hidden || !tally || tally.round !== state.round;
+    const current = !!state && !!tally && tally.round === state.round;
+    const counting = current && ["voting", "closed", "final"].includes(state.phase);
+    const total = current ? tally.total || 0 : 0;
+    setText("vote-count", counting ? total.toLocaleString("en-US") + (total === 1 ? " vote" : " votes") : "");
+    const hidden = !state || state.results_hidden || !current || tally.hidden;
     document.getElementById("bars").hidden = hidden;
     document.getElementById("bars-hidden").hidden = !hidden;
     if (state && state.results_hidden) setText("bars-hidden", state.phase === "voting" ? "Results appear when voting closes." : "No vote yet.");
     if (hidden) return;
     const list = document.getElementById("bars");
     clear(list);
-    const total = tally.total || 0;
     for (const [label, count] of Object.entries(tally.counts)) {
       const share = total ? count / total : 0;
       const bar = el("span", { class: "fill" });
@@ -113,44 +150,63 @@
       list.append(el("li", { "data-label": label },
         el("span", { class: "bar-label" }, label),
         el("span", { class: "track", role: "img", "aria-label": label + ": " + count + " votes" }, bar),
-        el("span", { class: "count" }, count + " (" + Math.round(share * 100) + "%)")));
+        el("span", { class: "count" }, count.toLocaleString("en-US") + " (" + Math.round(share * 100) + "%)")));
     }
   }
 
-  function renderReveal() {
-    const box = document.getElementById("reveal");
-    const final = state.final_reveal;
-    const round = state.reveal;
-    const place = state.place_reveal;
-    const key = JSON.stringify([final, place, round && round.winners, state.round]);
-    if (!final && !round && !place) { box.hidden = true; revealKey = key; return; }
-    if (key === revealKey) return;
-    revealKey = key;
-    const mapping = document.getElementById("reveal-mapping");
-    clear(mapping);
-    if (final) {
-      setText("reveal-kicker", "And the winner is");
-      setText("reveal-title", final.winners.join(" & "));
-      if (final.total !== null && final.total !== undefined) mapping.append(el("li", {}, final.total.toFixed(1) + " points"));
-    } else if (place) {
-      setText("reveal-kicker", "In place " + place.place);
-      setText("reveal-title", place.name);
-      mapping.append(el("li", {}, place.total === null ? "" : place.total.toFixed(1) + " points"));
-    } else {
-      const won = round.winners.length > 0;
-      setText("reveal-kicker", won ? "Round " + state.round + " winner" : "Round " + state.round + " · who was who");
-      setText("reveal-title", won ? round.winners.join(" & ") : "The answers unmasked");
-      for (const row of round.mapping) {
-        mapping.append(el("li", {}, el("strong", {}, row.label), " · ", row.name,
-          " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
-          row.total === null ? "" : " · " + row.total.toFixed(1) + " pts", row.overridden ? " *" : ""));
-      }
-    }
+  function points(total) { return total === null || total === undefined ? "" : total.toFixed(1) + " points"; }
+
+  function play(box) {
     box.hidden = false;
     box.classList.remove("play");
     void box.offsetWidth;  // restart the animation
     box.classList.add("play");
-    if (!final) setTimeout(() => { if (revealKey === key) box.hidden = true; }, 12000);
+  }
+
+  /* The standings reveal (a moment the MC starts and dismisses; the hub names it: "In place 3",
+     "Leader after round 4", "And the winner is") stays until it ends; the round's who-was-who is shown
+     once, for 12 s, and never comes back when a standings reveal is dismissed. */
+  function renderReveal() {
+    const box = document.getElementById("reveal");
+    const final = state.final_reveal;
+    const place = state.place_reveal;
+    const round = state.reveal;
+    const mapping = document.getElementById("reveal-mapping");
+    if (final || place) {
+      const key = JSON.stringify([final, place]);
+      if (key === revealKey) return;
+      revealKey = key;
+      clear(mapping);
+      const top = final || place;
+      setText("reveal-kicker", top.heading);
+      setText("reveal-title", final ? final.winners.join(" & ") : place.name + (place.tied ? " (tied)" : ""));
+      setText("reveal-moment", top.moment);
+      if (points(top.total)) mapping.append(el("li", {}, points(top.total)));
+      play(box);
+      return;
+    }
+    if (revealKey) { revealKey = ""; box.hidden = true; }
+    const key = round ? JSON.stringify([state.round, round.winners, round.mapping.map((r) => [r.place, r.total])]) : "";
+    if (!round || key === roundKey) {
+      if (!round) box.hidden = true;
+      return;
+    }
+    roundKey = key;
+    clear(mapping);
+    const won = round.winners.length > 0;
+    setText("reveal-kicker", !won ? "Round " + state.round + " · who was who"
+      : round.tied ? "Round " + state.round + " · tied first" : "Round " + state.round + " winner");
+    setText("reveal-title", won ? round.winners.join(" & ") : "The answers unmasked");
+    setText("reveal-moment", "");
+    const rows = [...round.mapping].sort((a, b) => (a.place || 99) - (b.place || 99) || a.label.localeCompare(b.label));
+    for (const row of rows) {
+      const place = row.place ? el("span", { class: row.tied ? "tie" : "" }, row.place + (row.tied ? "= " : ". ")) : "";
+      mapping.append(el("li", {}, place, el("strong", {}, row.label), " · ", row.name,
+        " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
+        row.total === null ? "" : " · " + row.total.toFixed(1) + " pts", row.overridden ? " *" : ""));
+    }
+    play(box);
+    setTimeout(() => { if (roundKey === key && !revealKey) box.hidden = true; }, 12000);
   }
 
   function tick() {

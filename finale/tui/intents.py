@@ -301,6 +301,25 @@ class MCIntents(_AppBase):
             return f"Stage reveals place {place}{name}."
         self._intent("reveal", job)
 
+    def action_dismiss_reveal(self) -> None:
+        """End the standings reveal on the stage and phones (asking the next round ends it too)."""
+        self._intent("dismiss-reveal", lambda: (self.director.dismiss_reveal(), "Reveal dismissed.")[1])
+
+    def action_declare_last_round(self) -> None:
+        """This round is the show's last: the reveal after it names the winner (again: taken back)."""
+        def job() -> str:
+            last = self.director.declare_last_round().last_round
+            return (f"Round {last} is the last: the reveal after it names the winner." if last is not None
+                    else "No round is declared the last any more.")
+        self._intent("last-round", job)
+
+    def action_spotlight_next(self) -> None:
+        """Fill the stage with the next answer (A, B, ... then off)."""
+        def job() -> str:
+            label = self.director.spotlight_next()
+            return f"Stage spotlight: answer {label}." if label else "Spotlight off: the stage shows every answer."
+        self._intent("spotlight", job)
+
     # -- human scores ---------------------------------------------------------
 
     def action_override(self, finalist_id: str | None = None, component: str | None = None) -> None:

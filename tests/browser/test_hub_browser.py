@@ -284,7 +284,9 @@ def test_stage_shows_bars_leaderboard_override_marks_and_reveal(
     expect(page.locator("#reveal-title")).to_have_text(last)
     expect(page.locator("#board tr.masked")).to_have_count(places - 1)
     page.screenshot(path=str(ARTIFACTS / "stage-place-reveal.png"))
-    set_switches(store, reveal_step=places)
+    set_switches(store, reveal_step=places)  # mid-show (the deck is not done): the leader, never "the winner"
+    expect(page.locator("#reveal-kicker")).to_have_text("Leader so far")
+    set_switches(store, reveal_step=places, reveal_final=True)  # the show is over
     expect(page.locator("#reveal-kicker")).to_have_text("And the winner is")
     expect(page.locator("#board tr.masked")).to_have_count(0)
     winner = store.event().finalist(director.standings()[0].finalist_id).name
