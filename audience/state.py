@@ -46,6 +46,7 @@ class Snapshot:
     settings_history: dict[str, list[dict[str, Any]]]
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> id -> token
     timings: dict[str, dict[str, float | int | None]] = field(default_factory=dict)  # finalist id -> timing
+    seal: str | None = None  # SHA-256 of the sealed manifest in force (finale.seal), shown on the idle stage
 
     def names(self) -> dict[str, str]:
         return {f.id: f.name for f in self.event.finalists}
@@ -77,6 +78,7 @@ def read_snapshot(store: SnapshotReader) -> Snapshot:
             standings=standings(event, store.records()), panel=panel, settings_lock=store.settings_lock(),
             settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
             tokens={t: store.tokens(t) for t in ("panelists", "finalists")}, timings=timings,
+            seal=store.seal_hash(),
         )
 
 
@@ -231,7 +233,7 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "join_url": join_url, "results_hidden": results_hidden(snap),
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
         "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
-        "frozen": snap.switches.frozen, "spotlight": _spotlight(snap),
+        "frozen": snap.switches.frozen, "spotlight": _spotlight(snap), "seal": snap.seal,
     }
 
 

@@ -234,6 +234,42 @@ def report_cmd(db_path: Path, out: Path | None) -> None:
     click.echo(str(out))
 
 
+@main.command("seal")
+@click.argument("event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option("The event database (default: EVENT_FILE with the suffix .db); set up from EVENT_FILE first.",
+           existing=False, required=False, envvar=False)
+@click.option("--actor", default="organiser", show_default=True, help="Who seals, for the audit log.")
+def seal_cmd(event_file: Path, db_path: Path | None, actor: str) -> None:
+    """Seal the score before the first round: store the manifest and print its SHA-256 (the stage shows it)."""
+    from finale.core.text import one_line
+    from finale.store import Store
+
+    config = load_event(event_file)
+    db_path = db_path or event_file.with_suffix(".db")
+    try:
+        with Store(db_path) as store:
+            store.setup_event(config, one_line(actor))  # an edited file after the seal is logged as a change
+            row, made = store.seal(one_line(actor))
+    except StoreError as exc:
+        raise click.UsageError(str(exc)) from None
+    state = "sealed" if made else ("already sealed" if row.kind == "seal.sealed" else "sealed, then changed")
+    click.echo(f"{state}: sha256 {row.sha256} (event {row.seq}, {db_path})")
+
+
+@main.command("verify")
+@db_option()
+def verify_cmd(db_path: Path) -> None:
+    """Replay the audit log from empty; check every component, override, vote and the standings (exit 1 if not)."""
+    from finale.verify import verify
+
+    with open_event_db(db_path) as store:
+        result = verify(store)
+    for line in result.lines():
+        click.echo(line)
+    if not result.ok:
+        sys.exit(1)
+
+
 @main.command("reset")
 @click.option("--rehearsal", is_flag=True, help="Required: says this database holds a rehearsal to wipe.")
 @db_option()

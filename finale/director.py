@@ -138,6 +138,8 @@ class Director(SwitchIntents):
         """
         event = self.event
         versions = {f.id: f.settings.version for f in event.finalists}
+        if only is None:  # the show's first ask seals it unless `finale seal` did (finale.seal); later asks: a no-op
+            await asyncio.to_thread(self.store.seal, self.actor)
         asked = await asyncio.to_thread(
             self._move, round_id, lambda r: show.freeze_settings(show.transition(r, Phase.ASKING), versions),
             "round.asked", {"only": only})

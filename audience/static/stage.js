@@ -109,6 +109,9 @@
     const text = { draft: "Next question coming up…", void: "This round was cancelled." }[state.phase] ||
       (state.round ? "Next round coming up…" : "The first round starts soon.");
     setText("idle-text", text);
+    /* The sealed manifest's SHA-256 (`finale seal`), in groups of eight: anyone can check it against the report. */
+    document.getElementById("idle-seal").hidden = !state.seal;
+    setText("seal-hash", state.seal ? state.seal.match(/.{1,8}/g).join(" ") : "");
   }
 
   function renderBoard() {

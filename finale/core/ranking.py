@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # scoring ranks its standings with this module
 
 T = TypeVar("T")
 TieKey = tuple[float, float, float, int, float]
+# The order `tie_key` compares in, in words: the sealed manifest states it (finale.seal).
+TIE_BREAKS = ("total, higher first", "panel points, higher first", "LLM points, higher first",
+              "votes, more first", "median latency, lower first")
 
 
 def tie_key(total: float, points: Mapping[Component, float], votes: int, latency_ms: float | None) -> TieKey:

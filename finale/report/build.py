@@ -12,6 +12,7 @@ import time
 from finale.report.data import ReportData, collect
 from finale.report.markup import esc, tag, when
 from finale.report.rounds import round_section
+from finale.report.seal import agreement_section, seal_line, seal_section
 from finale.report.sections import audit_section, latency_section, overrides_section, rounds_index, standings_section
 from finale.report.style import CSS
 from finale.store import Store
@@ -24,15 +25,17 @@ def render(data: ReportData, source: str, generated_at: float | None = None) -> 
     title = f"{data.config.event.name}: report"
     nav = " · ".join(tag("a", esc(text), href=f"#{anchor}") for anchor, text in
                      (("standings", "Standings"), ("rounds", "Rounds"), ("latency", "Latency"),
-                      ("overrides", "Overrides"), ("audit", "Audit log")))
+                      ("overrides", "Overrides"), ("agreement", "Agreement"), ("seal", "Sealed score"),
+                      ("audit", "Audit log")))
     header = tag("header", tag("h1", esc(title))
                  + tag("p", esc(f"Generated {when(generated_at if generated_at is not None else time.time())} "
                                 f"from {source}. {len(data.names)} finalists, {len(data.panelists)} panelists, "
                                 f"{len(data.rounds)} rounds."), cls="muted")
-                 + tag("nav", nav))
+                 + seal_line(data) + tag("nav", nav))
     body = (header + standings_section(data) + rounds_index(data)
             + "".join(round_section(data, v) for v in data.rounds)
-            + latency_section(data) + overrides_section(data) + audit_section(data))
+            + latency_section(data) + overrides_section(data) + agreement_section(data) + seal_section(data)
+            + audit_section(data))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="referrer" content="no-referrer">'

@@ -7,15 +7,17 @@ and `finale standings`. Private-link tokens are never read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finale.config import EventConfig
+from finale.core.agreement import Agreement, round_agreement, show_agreement
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Judgment, PanelScore, PromptSettings, Round
 from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
 from finale.director import REFERENCE_ID
 from finale.store import Store, iter_rows
+from finale.store.seal import SealRow
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class RoundView:
     settings: dict[str, PromptSettings]
     votes: VoteTimes
     expected: str | None
+    agreement: Agreement | None = None  # the judge vs the panel in this round (core.agreement)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class ReportData:
     overrides: list[dict[str, Any]]
     event_counts: dict[str, int]
     resets: list[dict[str, Any]]
+    seals: list[SealRow] = field(default_factory=list)  # the sealed manifest and every change after it
+    agreement: Agreement | None = None  # the judge vs the panel over the final rounds
 
 
 def _vote_times(store: Store, rnd: Round) -> VoteTimes:
@@ -83,6 +88,7 @@ def _vote_times(store: Store, rnd: Round) -> VoteTimes:
 
 def _round_view(store: Store, event: Event, record: RoundRecord) -> RoundView:
     rnd = record.round
+    scored = score_round(event, record)
     with_ref = store.answers(rnd.id, include_reference=True)
     settings: dict[str, PromptSettings] = {}
     for fid, version in rnd.settings_versions.items():
@@ -99,8 +105,8 @@ def _round_view(store: Store, event: Event, record: RoundRecord) -> RoundView:
     return RoundView(
         round=rnd, answers=dict(record.answers), reference=with_ref.get(REFERENCE_ID),
         judgments=dict(record.judgments), judge_names=store.judges(rnd.id),
-        panel=list(record.panel_scores), scored=score_round(event, record), disputes=disputes(event, record),
-        settings=settings, votes=_vote_times(store, rnd), expected=expected,
+        panel=list(record.panel_scores), scored=scored, disputes=disputes(event, record),
+        settings=settings, votes=_vote_times(store, rnd), expected=expected, agreement=round_agreement(scored),
     )
 
 
@@ -117,4 +123,5 @@ def collect(store: Store) -> ReportData:
         panelists={p.id: p.name for p in config.panelists},
         standings=standings(event, records),
         rounds=rounds, overrides=list(iter_rows(store, "overrides")), event_counts=counts, resets=resets,
+        seals=store.seals(), agreement=show_agreement(event, records),
     )

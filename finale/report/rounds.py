@@ -150,6 +150,7 @@ def round_section(data: ReportData, view: RoundView) -> str:
         "section",
         tag("h2", esc(f"Round {rnd.id}")) + tag("p", esc(rnd.prompt), cls="prompt") + tag("dl", dl, cls="facts")
         + tag("h3", "Scores") + _scores_table(data, view)
+        + (tag("p", esc(view.agreement.describe(f"round {rnd.id}")), cls="muted") if view.agreement else "")
         + tag("h3", "Vote timeline") + _timeline(data, view)
         + tag("h3", "Answers") + answers + reference,
         cls="round", id=f"round-{rnd.id}",

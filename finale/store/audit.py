@@ -54,6 +54,11 @@ class AuditMixin(StoreBase):
             for r in self.db.query(sql, params)
         ]
 
+    def highest_event_seq(self) -> int:
+        """The highest sequence number the log ever issued (AUTOINCREMENT keeps it when rows are deleted)."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
+        return 0 if row is None else int(row[0])
+
     def event_kinds_since(self, seq: int) -> list[tuple[int, str]]:
         """(sequence number, kind) of every event after `seq`: what changed, without the payloads."""
         rows = self.conn.execute("SELECT seq, kind FROM events WHERE seq > ? ORDER BY seq", (seq,))

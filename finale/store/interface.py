@@ -29,6 +29,7 @@ from finale.core.poll import VoteDecision
 from finale.core.scoring import RoundRecord
 from finale.core.switches import ShowSwitches
 from finale.store.audit import EventRow
+from finale.store.seal import SealRow
 from finale.store.votes import VoteIn
 
 
@@ -83,6 +84,10 @@ class SnapshotReader(ShowBasics, Protocol):
 
     def tokens(self, table: str) -> dict[str, str]:
         """Private-link tokens per id, for "panelists" or "finalists"."""
+        ...
+
+    def seal_hash(self) -> str | None:
+        """SHA-256 of the sealed manifest in force, or None before the seal (the stage's idle screen shows it)."""
         ...
 
 
@@ -182,4 +187,8 @@ class ShowReader(ShowBasics, Protocol):
 
     def event_kind_counts(self) -> dict[str, int]:
         """How many audit events of each kind."""
+        ...
+
+    def seals(self) -> list[SealRow]:
+        """The sealed manifest and every change after it, oldest first (the report prints their hashes)."""
         ...

@@ -58,6 +58,10 @@ class SetupMixin(AuditMixin):
                                             "finalists": [f.id for f in config.finalists],
                                             "panelists": [p.id for p in config.panelists],
                                             "questions": [q.id for q in config.questions]})
+            self._event_file_changed(config, actor)
+
+    def _event_file_changed(self, config: EventConfig, actor: str) -> None:
+        """Called in setup_event's transaction after a changed event file is stored (the seal records it)."""
 
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

@@ -13,11 +13,12 @@ from finale.core.scoring import RoundRecord
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
 from finale.store.rehearsal import RehearsalMixin
+from finale.store.seal import SealMixin
 from finale.store.settings import SettingsMixin
 from finale.store.votes import VotesMixin
 
 
-class Store(SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin):
+class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin):
     """Persistence for one event; safe to open from several processes at once (WAL)."""
 
     def __enter__(self) -> Store:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from finale.config import EventConfig
+from finale.core.agreement import Agreement, round_agreement, show_agreement
 from finale.core.blockers import Blocker, blockers
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Override, Phase, Round
@@ -37,6 +38,8 @@ class ShowSnapshot:
     panel_actors: dict[tuple[str, str], str] = field(default_factory=dict)  # (panelist, finalist) -> who wrote it
     total_votes: int = 0
     panel_names: dict[str, str] = field(default_factory=dict)
+    agreement: Agreement | None = None  # the current round's judge vs panel (core.agreement)
+    show_agreement: Agreement | None = None  # the same over the final rounds
 
     @property
     def round(self) -> Round | None:
@@ -109,4 +112,6 @@ def _read(store: Store) -> ShowSnapshot:
         panel_names={p.id: p.name for p in event.panelists},
         scored_by_round={r.round.id: score_round(event, r) for r in records},
         panel_actors=store.panel_actors(current.round.id) if current is not None else {},
+        agreement=round_agreement(scored) if current is not None else None,
+        show_agreement=show_agreement(event, records),
     )

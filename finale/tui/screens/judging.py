@@ -32,6 +32,7 @@ class JudgingScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="judging-title", classes="section-title")
         yield DataTable(id="judgments", cursor_type="row", zebra_stripes=True)
+        yield Static(id="round-agreement", classes="hint")
         yield Static(id="judgment-detail")
 
     def on_mount(self) -> None:
@@ -77,6 +78,9 @@ class JudgingScreen(ConsoleScreen):
             rows.append((fid, (label, who, status, *scores, llm, flags)))
         rows.sort(key=lambda r: str(r[1][0]))
         fill_table(self.query_one("#judgments", DataTable), rows)
+        if snapshot.agreement is not None:
+            self.query_one("#round-agreement", Static).update(
+                Text(snapshot.agreement.describe(f"round {rec.round.id}")))
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#judgments")

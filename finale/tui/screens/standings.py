@@ -37,6 +37,7 @@ class StandingsScreen(ConsoleScreen):
         yield DataTable(id="round-standings", cursor_type="none", zebra_stripes=True)
         yield Static(id="overall-title", classes="section-title")
         yield DataTable(id="overall-standings", cursor_type="none", zebra_stripes=True)
+        yield Static(id="show-agreement", classes="hint")
         yield Static(f"{TIE_RULE}\n{MARK_NOTE}", classes="hint")
         yield Static(id="stage-state")
 
@@ -63,6 +64,9 @@ class StandingsScreen(ConsoleScreen):
         finals = sum(1 for r in snapshot.records if r.round.phase is Phase.FINAL)
         self.query_one("#overall-title", Static).update(f"Overall · {finals} final round(s)")
         fill_table(self.query_one("#overall-standings", DataTable), overall_rows(snapshot.standings, snapshot.names))
+        if snapshot.show_agreement is not None:
+            self.query_one("#show-agreement", Static).update(
+                Text(snapshot.show_agreement.describe(f"the show ({finals} final round(s))")))
         state = Text()
         frozen = snapshot.switches.frozen
         reveal = snapshot.switches.reveal_step
