@@ -222,7 +222,7 @@
         row.total === null ? "" : " · " + row.total.toFixed(1) + " points",
         mine ? el("span", { class: "yours" }, " (your vote)") : ""));
     }
-    setText("winner", reveal.winners.length ? "Round winner: " + reveal.winners.join(" & ")
+    setText("winner", reveal.winners.length ? (reveal.tied ? "Tied first: " : "Round winner: ") + reveal.winners.join(" & ")
       : "The round's points are still being counted.");
   }
 

@@ -13,7 +13,9 @@
   let tally = null;
   let answersKey = "";
   let revealKey = "";   // the standings reveal on the stage now ("" when none)
+  const ROUND_SHOWN = "finale.stageRoundShown";  // kept across a reload: a refreshed projector does not replay it
   let roundKey = "";    // the round reveal (who was who) last shown, so it is shown once
+  try { roundKey = sessionStorage.getItem(ROUND_SHOWN) || ""; } catch (e) { roundKey = ""; }
   let fitKey = "";
   let spotKey = "";
 
@@ -184,7 +186,7 @@
       setText("reveal-kicker", top.heading);
       setText("reveal-title", final ? final.winners.join(" & ") : place.name + (place.tied ? " (tied)" : ""));
       setText("reveal-moment", top.moment);
-      if (points(top.total)) mapping.append(el("li", {}, points(top.total)));
+      if (points(top.total)) mapping.append(el("li", { class: "points" }, points(top.total)));
       play(box);
       return;
     }
@@ -195,6 +197,7 @@
       return;
     }
     roundKey = key;
+    try { sessionStorage.setItem(ROUND_SHOWN, key); } catch (e) { /* this page only */ }
     clear(mapping);
     const won = round.winners.length > 0;
     setText("reveal-kicker", !won ? "Round " + state.round + " · who was who"
