@@ -1,9 +1,13 @@
-"""`finale export`: the show's data as CSV files or one JSON document, never with secrets."""
+"""`finale export`: the show's data as CSV files or one JSON document, never with secrets.
+
+CSV times are ISO 8601 with the zone (UTC); the JSON document keeps the store's epoch seconds.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +27,20 @@ def _vote_totals(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-def _cell(value: object) -> object:
-    """A CSV cell that neither a terminal (`cat`) nor a spreadsheet runs: inert text, formulas quoted."""
+def is_time(column: str) -> bool:
+    """Columns that hold a moment (epoch seconds in the store): `at`, `*_at`, `vote_deadline`."""
+    return column == "at" or column.endswith("_at") or column.endswith("deadline")
+
+
+def iso_time(ts: float) -> str:
+    """A moment as ISO 8601 with its zone (UTC, to the millisecond): a spreadsheet and a reader abroad agree on it."""
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _cell(value: object, column: str = "") -> object:
+    """A CSV cell that neither a terminal (`cat`) nor a spreadsheet runs: inert text, quoted formulas, ISO times."""
+    if is_time(column) and isinstance(value, int | float) and not isinstance(value, bool):
+        return iso_time(float(value))
     return csv_cell(inert(value)) if isinstance(value, str) else value
 
 
@@ -51,6 +67,6 @@ def export(store: Store, out: Path, fmt: str) -> list[Path]:
             if rows:
                 writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
                 writer.writeheader()
-                writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+                writer.writerows({k: _cell(v, k) for k, v in row.items()} for row in rows)
         written.append(path)
     return written

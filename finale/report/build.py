@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 
+from finale.report.audit import audit_section
 from finale.report.data import ReportData, collect
 from finale.report.markup import esc, tag, when
 from finale.report.rounds import round_section
 from finale.report.seal import agreement_section, seal_line, seal_section
-from finale.report.sections import audit_section, latency_section, overrides_section, rounds_index, standings_section
+from finale.report.sections import latency_section, overrides_section, rounds_index, standings_section
 from finale.report.style import CSS
 from finale.store import Store
 

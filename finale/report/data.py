@@ -16,7 +16,7 @@ from finale.core.disputes import Dispute, disputes
 from finale.core.model import Answer, Event, Judgment, PanelScore, PromptSettings, Round
 from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
 from finale.director import REFERENCE_ID
-from finale.store import Store, iter_rows
+from finale.store import EventRow, Store, iter_rows
 from finale.store.seal import SealRow
 
 
@@ -70,6 +70,7 @@ class ReportData:
     overrides: list[dict[str, Any]]
     event_counts: dict[str, int]
     resets: list[dict[str, Any]]
+    events: list[EventRow] = field(default_factory=list)  # the whole audit log, oldest first
     seals: list[SealRow] = field(default_factory=list)  # the sealed manifest and every change after it
     agreement: Agreement | None = None  # the judge vs the panel over the final rounds
 
@@ -123,5 +124,6 @@ def collect(store: Store) -> ReportData:
         panelists={p.id: p.name for p in config.panelists},
         standings=standings(event, records),
         rounds=rounds, overrides=list(iter_rows(store, "overrides")), event_counts=counts, resets=resets,
+        events=store.events(),
         seals=store.seals(), agreement=show_agreement(event, records),
     )

@@ -1,4 +1,4 @@
-"""The report's show-wide sections: standings, latency per finalist, override log, audit summary."""
+"""The report's show-wide sections: standings, latency per finalist, override log (the audit log: audit.py)."""
 
 from __future__ import annotations
 
@@ -82,12 +82,3 @@ def overrides_section(data: ReportData) -> str:
     headers = ["#", "Round", "Finalist", "Component", "Action", "Value", "Original", "Reason", "By", "At", "Status"]
     return tag("section", tag("h2", "Override log") + table(headers, rows, numeric=(0, 1, 5, 6)), id="overrides")
 
-
-def audit_section(data: ReportData) -> str:
-    """How many events of each kind the audit log holds, and any rehearsal resets."""
-    rows = [[esc(kind), esc(n)] for kind, n in data.event_counts.items()]
-    out = tag("h2", "Audit log") + table(["Event kind", "Count"], rows, numeric=(1,))
-    for r in data.resets:
-        out += tag("p", esc(f"Rehearsal reset {when(r['at'])} by {r['actor']}: "
-                            f"{r.get('rounds', 0)} rounds wiped."), cls="warn")
-    return tag("section", out, id="audit")

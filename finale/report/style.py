@@ -44,5 +44,7 @@ svg.chart {{ background: #fff; border: 1px solid #eee; border-radius: 4px; max-w
 .swatch {{ display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; }}
 .swatch.ttft {{ background: {TTFT_COLOUR}; }}
 .swatch.total {{ background: {TOTAL_COLOUR}; }}
+table.audit td:nth-child(2) {{ white-space: nowrap; }}
+table.audit td:nth-child(6) {{ overflow-wrap: anywhere; }}
 @media print {{ body {{ max-width: none; }} article.answer, svg.chart {{ break-inside: avoid; }} }}
 """
