@@ -24,7 +24,9 @@ from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
 from audience.ratelimit import ConnectionCounter, TokenBucket
+from audience.voters import VoterDesk
 from audience.writer import VoteWriter
+from finale.core.ballot import BallotPolicy, Credential
 from finale.core.model import PanelScore
 from finale.core.panel import panel_score_refusal
 from finale.core.poll import MAY_BE_REPLAY, Arrival, Ballot, VoteOutcome, decide_vote
@@ -49,6 +51,9 @@ class Client:
     device_id: str | None = None
     who: str | None = None  # panelist or finalist id
     refusals: list[float] = field(default_factory=list)
+    voter: Credential | None = None  # the audience phone's verified or newly issued credential (audience.voters)
+    origin: str | None = None  # the keyed hash of `address` its votes are stored under
+    no_voter: tuple[str, str] | None = None  # why this phone has no credential: the code and message its votes get
 
 
 def peer_address(connection: ServerConnection) -> str:
@@ -78,6 +83,7 @@ class HubHandlers:
     write_health: WriteHealth
     frozen_stage: dict[str, Any] | None
     heartbeat: Heartbeat
+    voters: VoterDesk
 
     if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
         async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
@@ -182,8 +188,10 @@ class HubHandlers:
         elif who is not None:
             self.finalists.setdefault(who, set()).add(c)
         view = self._view(c)
-        if msg.role == "audience" and self.snap and self.snap.round:
-            view["my_vote"] = await self._read(self.store_r.device_vote, self.snap.round.id, msg.device_id)
+        if msg.role == "audience":
+            view.update(self._admit(c, msg))
+            if self.snap and self.snap.round and c.voter is not None:
+                view["my_vote"] = await self._read(self.store_r.device_vote, self.snap.round.id, c.voter.voter_id)
         await self._send(c, {**view, "server_time": time.time()})
         if msg.role == "stage":
             await self._send_tally({c}, force=True)
@@ -194,11 +202,31 @@ class HubHandlers:
         if c.role == "audience":
             return state.audience_view(self.snap, now)
         if c.role == "stage":  # during a freeze, the picture taken at the freeze (Hub.refresh keeps it)
-            return self.frozen_stage or state.stage_view(self.snap, now, self.options.join_url)
+            return self.frozen_stage or state.stage_view(self.snap, now, self._join_url(now))
         if c.role == "judge" and c.who:
             return state.judge_view(self.snap, c.who, now)
         assert c.who is not None
         return state.finalist_view(self.snap, c.who, now)
+
+    def _join_url(self, now: float) -> str:
+        """The join URL the stage shows now (with `voting.presence`, with the current join code)."""
+        return self.voters.join_url(self.options.join_url, self.snap.event.ballot if self.snap else BallotPolicy(), now)
+
+    def _join_qr(self, code: str) -> str | None:
+        """The join URL a `/qr/<code>.svg` image encodes, when the code is a fresh one; else None (404)."""
+        policy = self.snap.event.ballot if self.snap else BallotPolicy()
+        fresh = self.voters.join_code_ok(code, policy)
+        return self.voters.join_url_with(self.options.join_url, code) if fresh else None
+
+    def _admit(self, c: Client, msg: protocol.Hello) -> dict[str, Any]:
+        """The phone's voter credential (kept, or issued under the layered limits) for its first state."""
+        assert self.snap is not None
+        admission = self.voters.admit(c.address, msg.credential, msg.join, self.snap.event.ballot)
+        c.voter, c.origin = admission.credential, self.voters.origin(c.address)
+        c.no_voter = admission.error if admission.credential is None else None
+        error = admission.error
+        return {"credential": admission.token,
+                "credential_error": None if error is None else {"code": error[0], "message": error[1]}}
 
     # -- writes ---------------------------------------------------------------
 
@@ -208,13 +236,25 @@ class HubHandlers:
         arrival = None if msg.cast_at is None else \
             Arrival(msg.cast_at, self.heartbeat.before(now, msg.cast_at), self.options.late_grace_s)
         ballot = Ballot(msg.round, msg.label, msg.id, now, arrival)
-        decision = decide_vote(rnd, ballot)
-        if decision.code in MAY_BE_REPLAY and c.device_id is not None:
+        voter, origin = c.voter, c.origin or ""
+        if voter is None:  # votes are keyed by the hub's credential, never by what the client calls itself
+            why_not = c.no_voter[1] if c.no_voter else "it said hello without one"
+            await self._refuse(c, "no_credential", f"this phone has no voter credential ({why_not}); this vote "
+                               "was not counted", msg.id)
+            return
+        load = self.voters.load(rnd.id, origin, voter.voter_id, self.snap.event.ballot.devices_per_address) \
+            if self.snap and rnd is not None and msg.round == rnd.id else None
+        decision = decide_vote(rnd, ballot, None, load)
+        if decision.code in MAY_BE_REPLAY:
             # a resend of a vote stored before the close (or the pause), whose ack was lost
-            decision = decide_vote(rnd, ballot, await self._read(self.store_r.counted_vote, msg.round, c.device_id))
+            counted = await self._read(self.store_r.counted_vote, msg.round, voter.voter_id)
+            decision = decide_vote(rnd, ballot, counted, load)
         why = decision.refusal
-        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None and c.device_id is not None:
-            why = await self.writer.submit(VoteIn(rnd.id, c.device_id, msg.label, msg.id, now, arrival))
+        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None:
+            why = await self.writer.submit(VoteIn(rnd.id, voter.voter_id, msg.label, msg.id, now, arrival, origin,
+                                                  voter.issued_at))
+            if why is None:
+                self.voters.counted(rnd.id, origin, voter.voter_id)
         if why is not None:
             await self._refuse(c, why[0], why[1], msg.id)
             return

@@ -112,8 +112,11 @@ class Pages:
     """Answers every non-WebSocket request of the hub."""
 
     def __init__(self, join_url: str, token_owner: Callable[[str, str], str | None], guard: TokenGuard,
-                 health: Callable[[], dict[str, Any]], static_dir: Path = STATIC_DIR) -> None:
+                 health: Callable[[], dict[str, Any]], static_dir: Path = STATIC_DIR,
+                 join_qr: Callable[[str], str | None] | None = None) -> None:
         self.join_url = join_url
+        self.join_qr = join_qr  # join code -> the URL its QR encodes, None when stale (voting.presence)
+        self._join_images: dict[str, tuple[bytes, str]] = {}
         self.token_owner = token_owner
         self.guard = guard
         self.health = health
@@ -134,6 +137,8 @@ class Pages:
         if path in self.qr:
             body, kind = self.qr[path]
             return _response(HTTPStatus.OK, body, kind, frames="*", cache="public, max-age=300")
+        if path.startswith("/qr/"):
+            return self._join_image(path.removeprefix("/qr/"))
         if path == "/healthz":
             return _response(HTTPStatus.OK, json.dumps(self.health()).encode(), "application/json",
                              cache="no-store")
@@ -144,6 +149,19 @@ class Pages:
         if len(parts) == 2 and parts[0] in PRIVATE:
             return self._private(parts[0], parts[1], address)
         return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+
+    def _join_image(self, name: str) -> Response:
+        """`/qr/<join code>.svg` (or .png): the stage's QR with a fresh join code; a stale or made-up code is a 404."""
+        code, _, ext = name.partition(".")
+        url = self.join_qr(code) if self.join_qr is not None and ext in ("svg", "png") else None
+        if url is None:
+            return text_response(HTTPStatus.NOT_FOUND, NOT_FOUND)
+        if name not in self._join_images:
+            if len(self._join_images) >= 8:  # the current code and a few before it
+                self._join_images.pop(next(iter(self._join_images)))
+            self._join_images[name] = (qr_svg(url), "image/svg+xml") if ext == "svg" else (qr_png(url), "image/png")
+        body, kind = self._join_images[name]
+        return _response(HTTPStatus.OK, body, kind, frames="*", cache="private, max-age=60")
 
     def _private(self, kind: str, token: str, address: str) -> Response:
         table, page = PRIVATE[kind]

@@ -22,6 +22,8 @@ DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 LABEL = re.compile(r"^[A-Z]$")
 MAX_TOKEN_CHARS = 128
+MAX_CREDENTIAL_CHARS = 128  # a voter credential is 86 characters (core.ballot)
+MAX_JOIN_CHARS = 16  # a join code is 8
 # Per-message cap in characters; websockets' own `max_size` is the hard cap above it.
 MAX_FRAME_CHARS = 2048
 MAX_SETTINGS_FRAME_CHARS = 24_000
@@ -55,11 +57,17 @@ class ProtocolError(ValueError):
 
 @dataclass(frozen=True)
 class Hello:
-    """First frame of every connection: who is speaking."""
+    """First frame of every connection: who is speaking.
+
+    An audience phone also sends the voter `credential` the hub issued it (kept in localStorage),
+    and the `join` code from the stage's QR link when it has one (core.ballot).
+    """
 
     role: str
     device_id: str
     token: str | None = None
+    credential: str | None = None
+    join: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class Ping:
 Message = Hello | Vote | Scores | Settings | Ping
 
 _FIELDS: dict[str, frozenset[str]] = {
-    "hello": frozenset({"type", "role", "device_id", "token"}),
+    "hello": frozenset({"type", "role", "device_id", "token", "credential", "join"}),
     "vote": frozenset({"type", "round", "label", "id", "cast_at"}),
     "scores": frozenset({"type", "round", "label", "scores", "id"}),
     "settings": frozenset({"type", "system_prompt", "temperature", "max_tokens", "id"}),
@@ -261,7 +269,22 @@ def _hello(obj: dict[str, Any]) -> Hello:
             raise ProtocolError("bad_token", f"hello: the {role} page needs the token from its private link")
     elif token is not None:
         raise ProtocolError("bad_message", f"hello: the {role} role takes no token")
-    return Hello(role, device, token)
+    credential, join = _voter_fields(obj, role)
+    return Hello(role, device, token, credential, join)
+
+
+def _voter_fields(obj: dict[str, Any], role: str) -> tuple[str | None, str | None]:
+    """The audience hello's credential and join code: text of a bounded size (the hub checks what they say)."""
+    out: list[str | None] = []
+    for key, limit in (("credential", MAX_CREDENTIAL_CHARS), ("join", MAX_JOIN_CHARS)):
+        value = obj.get(key)
+        if value is not None and role != "audience":
+            raise ProtocolError("bad_message", f"hello: the {role} role takes no {key}")
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= limit):
+            raise ProtocolError("bad_message", f"hello: {key} must be the text the hub gave this phone "
+                                f"(1-{limit} characters); got {str(value)[:40]!r}")
+        out.append(value)
+    return out[0], out[1]
 
 
 def _scores(obj: dict[str, Any], msg_id: str | None) -> dict[str, float]:

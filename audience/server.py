@@ -40,6 +40,7 @@ from audience.looplag import LoopLag
 from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
+from audience.voters import VoterDesk
 from audience.writer import VoteWriter
 from finale.core.model import Phase
 from finale.core.poll import voting_open
@@ -85,7 +86,8 @@ class Hub(HubHandlers):
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.server: Server | None = None
-        self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health)
+        self.voters = VoterDesk(self.store_w.voter_secret(), self.store_w, self.writer_pool)
+        self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health, join_qr=self._join_qr)
         self.longest_broadcast_slice_s = 0.0
         self.outbox = Outbox(options.slow_reader_s)  # the newest frame owed to each connection behind (slow readers)
         self.lag = LoopLag()  # the loop's own stalls, per second, for /healthz and bench/hub_churn.py
@@ -129,6 +131,7 @@ class Hub(HubHandlers):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.voters.close()
         self.reader_pool.shutdown(wait=True)
         self.writer_pool.shutdown(wait=True)
         self.watcher.close()
@@ -197,7 +200,7 @@ class Hub(HubHandlers):
         now = time.time()
         groups: list[tuple[str, set[Client], Callable[[state.Snapshot], dict[str, Any]]]] = [
             ("audience", self.audience, lambda s: state.audience_view(s, now)),
-            ("stage", self.stage, lambda s: state.stage_view(s, now, self.options.join_url)),
+            ("stage", self.stage, lambda s: state.stage_view(s, now, self._join_url(now))),
         ]
         for pid, clients in self.judges.items():
             groups.append((f"judge:{pid}", clients, lambda s, p=pid: state.judge_view(s, p, now)))  # type: ignore[misc]
@@ -231,7 +234,7 @@ class Hub(HubHandlers):
             try:
                 changed = await self._read(self._changed)
                 is_open = voting_open(self.snap.round if self.snap else None, time.time())
-                if changed or is_open != was_open:
+                if changed or is_open != was_open or self.voters.rotated(self._join_url(time.time())):
                     await self.refresh()
                     was_open = voting_open(self.snap.round if self.snap else None, time.time())
                 await self._drop_silent()

@@ -82,6 +82,9 @@ def read_snapshot(store: SnapshotReader) -> Snapshot:
         )
 
 
+QUIET_KINDS = frozenset({"votes.recorded", "credentials.issued"})  # audit kinds that change no page's state
+
+
 @dataclass
 class ChangeFilter:
     """Tells a commit that changed what pages show from one that only added votes.
@@ -89,7 +92,8 @@ class ChangeFilter:
     Every change the pages show is logged in `events` in its own transaction,
     except streaming answer text (kept in `answers.updated_at`). Vote batches
     (`votes.recorded`) change only the stage's tally, which has its own loop,
-    so a burst of votes does not re-read the whole show.
+    and issued voter credentials (`credentials.issued`) change no page, so a
+    burst of votes or of new phones does not re-read the whole show.
     """
 
     last_seq: int = 0
@@ -102,7 +106,7 @@ class ChangeFilter:
         answers_at = store.latest_answer_update()
         streamed = answers_at != self.answers_at
         self.answers_at = answers_at
-        return streamed or any(kind != "votes.recorded" for _, kind in rows)
+        return streamed or any(kind not in QUIET_KINDS for _, kind in rows)
 
 
 def _answers(snap: Snapshot, timings: bool = False) -> list[dict[str, Any]]:

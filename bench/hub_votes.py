@@ -29,6 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from finale.autopilot.phones import source_address
 from finale.config import load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store, VoteIn
@@ -41,7 +42,8 @@ async def _phones_vote(url: str, phones: int, round_id: int, labels: list[str]) 
     async with AsyncExitStack() as stack:
         conns: list[ClientConnection] = []
         for i in range(phones):
-            ws = await stack.enter_async_context(connect(url, max_size=2**20))
+            source = source_address(i, "127.0.0.1")  # one phone per address, as the hub's limits expect
+            ws = await stack.enter_async_context(connect(url, max_size=2**20, local_addr=source))
             await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": f"bench-{i:06d}"}))
             conns.append(ws)
         for ws in conns:

@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 from finale.core import model as core
+from finale.core.ballot import BallotPolicy
+from finale.core.integrity import IntegrityThresholds
 from finale.core.scoring import ScoringError, validate_weights
 from finale.core.text import one_line
 
@@ -175,6 +177,35 @@ class VotingSection(_Strict):
     # A vote cast before the close that reaches a stalled or restarting hub late counts if it arrives
     # within this long after the close (core.poll.stalled_across); 0 turns the grace off.
     late_grace_seconds: float = Field(default=30.0, ge=0, le=120)
+    # Who may vote (core.ballot); what each layer stops and what it cannot: the README's "Ballot integrity".
+    credentials_per_address_per_min: int = Field(default=5, ge=1, le=100_000)
+    devices_per_address: int = Field(default=2, ge=1, le=1_000_000)
+    presence: bool = False
+    join_code_rotate_seconds: float = Field(default=30.0, ge=5, le=3600)
+    join_code_max_age_seconds: float = Field(default=180.0, ge=5, le=86_400)
+    # When the console's integrity view raises an alarm (core.integrity).
+    alarm_new_credentials_per_min: int = Field(default=60, ge=1)
+    alarm_votes_per_address: int = Field(default=3, ge=1)
+    alarm_minted_during_poll: float = Field(default=0.5, ge=0, le=1)
+    alarm_min_votes: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _code_outlives_its_window(self) -> VotingSection:
+        if self.join_code_max_age_seconds < self.join_code_rotate_seconds:
+            raise ValueError(f"join_code_max_age_seconds ({self.join_code_max_age_seconds:g}) must be at least "
+                             f"join_code_rotate_seconds ({self.join_code_rotate_seconds:g}), or a code shown on "
+                             "the stage could be refused before the next one appears")
+        return self
+
+    def ballot_policy(self) -> BallotPolicy:
+        """The layered limits as the core's vote and credential rules take them."""
+        return BallotPolicy(self.credentials_per_address_per_min, self.devices_per_address, self.presence,
+                            self.join_code_rotate_seconds, self.join_code_max_age_seconds)
+
+    def integrity_thresholds(self) -> IntegrityThresholds:
+        """The integrity view's alarm thresholds."""
+        return IntegrityThresholds(self.alarm_new_credentials_per_min, self.alarm_votes_per_address,
+                                   self.alarm_minted_during_poll, self.alarm_min_votes)
 
 
 class CriterionSection(_Strict):
@@ -273,6 +304,7 @@ class EventConfig(_Strict):
             z_normalise_panel=self.scoring.z_normalise_panel,
             hide_results_until_close=self.scoring.hide_results_until_close,
             vote_window_s=self.voting.window_seconds,
+            ballot=self.voting.ballot_policy(),
         )
 
 

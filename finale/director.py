@@ -18,7 +18,9 @@ from typing import Any
 
 from finale.config import EventConfig
 from finale.core import poll, show
+from finale.core.ballot import origin_tag
 from finale.core.blockers import Blocker, blockers
+from finale.core.discount import VoteDiscount
 from finale.core.disputes import Dispute, disputes
 from finale.core.model import (
     Answer,
@@ -298,6 +300,17 @@ class Director(SwitchIntents):
     def revert(self, override_id: int, reason: str = "", actor: str | None = None) -> None:
         """Undo an override, on the record; the standings follow."""
         self.store.revert_override(override_id, one_line(actor or self.actor), inert(reason))
+
+    def discount_votes(self, round_id: int, discount: VoteDiscount, reason: str, actor: str | None = None) -> Override:
+        """The head judge discounts a slice of a round's audience votes (core.discount), on the record.
+
+        An override like the others (reason, actor, `revert` undoes it); the standings follow.
+        """
+        return self.store.add_discount(round_id, discount, inert(reason), one_line(actor or self.actor))
+
+    def origin_of(self, address: str) -> str:
+        """The origin tag the votes of an address are stored under, to discount an address the crew found."""
+        return origin_tag(self.store.voter_secret(), address.strip())
 
     # -- reading ------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from finale.core.switches import ShowSwitches
 from finale.demo import DEMO_EVENT
 from finale.director import Director, build_endpoints
 from finale.store import Store
+from tests.drills.phone import loopback_for
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -96,16 +97,43 @@ async def recv_type(ws: ClientConnection, kind: str, timeout: float = 5.0) -> di
             return msg
 
 
+def wallet(hub: Hub) -> dict[str, str]:
+    """The voter credentials this hub issued to the test's phones, by device name (as each page keeps its own)."""
+    kept: dict[str, str] = hub.__dict__.setdefault("_test_wallet", {})
+    return kept
+
+
+def voter(hub: Hub, device: str) -> str:
+    """The voter id the hub issued to a test phone: the key its votes are stored under."""
+    return wallet(hub)[device].split(".")[1]
+
+
+def device_names(hub: Hub) -> dict[str, str]:
+    """Voter id -> the test phone's device name, to read the votes table in the test's own words."""
+    return {cred.split(".")[1]: device for device, cred in wallet(hub).items()}
+
+
 @asynccontextmanager
 async def client(hub: Hub, role: str = "audience", device: str = "device-0001",
-                 token: str | None = None) -> AsyncIterator[tuple[ClientConnection, dict[str, Any]]]:
-    """A real websockets client that said hello; yields it and the first state."""
-    async with connect(ws_url(hub)) as ws:
+                 token: str | None = None, address: str | None = None
+                 ) -> AsyncIterator[tuple[ClientConnection, dict[str, Any]]]:
+    """A real websockets client that said hello; yields it and the first state.
+
+    An audience phone keeps the voter credential the hub issued it and sends it again on its next
+    hello, as the page does (see `wallet`); it connects from its own loopback address unless `address` says.
+    """
+    source = address or (loopback_for(device) if role == "audience" else None)
+    async with connect(ws_url(hub), **({"local_addr": (source, 0)} if source else {})) as ws:
         hello: dict[str, Any] = {"type": "hello", "role": role, "device_id": device}
         if token is not None:
             hello["token"] = token
+        if role == "audience" and device in wallet(hub):
+            hello["credential"] = wallet(hub)[device]
         await ws.send(json.dumps(hello))
-        yield ws, await recv_type(ws, "state")
+        first = await recv_type(ws, "state")
+        if first.get("credential"):
+            wallet(hub)[device] = first["credential"]
+        yield ws, first
 
 
 class HubProcess:

@@ -3,10 +3,12 @@
 - wrong private-link tokens are rate-limited per address and logged (without the token);
 - a WebSocket from a foreign page is refused (HTTP 403), in real headless Chromium too;
 - every route of the hub carries the Content-Security-Policy (no inline script);
-- the browser keeps no secret: no cookies; localStorage holds the device id (and a pending vote) only;
+- the browser keeps no secret: no cookies; localStorage holds the device id, its own voter credential
+  (and a pending vote) only;
   a judge's or finalist's token lives in the URL path, nowhere else;
 - a show with AWS credentials and an OpenAI API key in the environment leaves neither, nor any
-  judge/finalist token, in the hub log, the console log, `finale export` or `finale report`;
+  judge/finalist token, the event's voter secret or a phone's voter credential, in the hub log, the
+  console log, `finale export` or `finale report`;
 - the hub binds where the event file says and prints the exact URL phones must reach.
 (The database file being created 0600 is tested in tests/test_store.py.)
 """
@@ -228,6 +230,7 @@ async def test_logs_and_exports_hold_no_credentials_or_tokens(tmp_path: Path, de
             assert sup.wait_ready(30)
             with Store(db) as store:
                 tokens = {**store.tokens("panelists"), **store.tokens("finalists")}
+                voter_secret = store.voter_secret().hex()
                 director = Director(store, build_endpoints(config, DEMO_EVENT.parent, time_scale=0))
                 rnd = director.new_round("capital", seed=1)
                 answers = await director.ask(rnd.id)
@@ -243,6 +246,8 @@ async def test_logs_and_exports_hold_no_credentials_or_tokens(tmp_path: Path, de
                 await phone.connect()
                 await phone.wait_for_voting()
                 assert await phone.vote(rnd.id, rnd.labels["mia"])
+                credential = phone.client.credential
+                assert credential is not None
                 await phone.close()
                 director.close_poll(rnd.id)
                 director.reveal_round(rnd.id)
@@ -264,7 +269,9 @@ async def test_logs_and_exports_hold_no_credentials_or_tokens(tmp_path: Path, de
     files = [p for p in show_dir.rglob("*") if p.is_file() and ".db" not in p.name]
     assert {"hub.log", "console.log", "export.json", "report.html", "events.csv"} <= {p.name for p in files}
     assert "hub listening on" in (show_dir / "hub.log").read_text()
-    secrets = {**FAKE_SECRETS, **{f"token of {who}": t for who, t in tokens.items()}}
+    secrets = {**FAKE_SECRETS, **{f"token of {who}": t for who, t in tokens.items()},
+               "the voter secret": voter_secret, "a phone's voter credential": credential,
+               "a voter credential's signature": credential.rsplit(".", 1)[1]}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         for what, secret in secrets.items():
@@ -378,8 +385,12 @@ def test_cookies_and_storage_hold_no_secret(browser: Browser, voting_hub: HubPro
     page.locator(f"button.vote[data-label='{label}']").click()
     expect(page.locator("#notice")).to_contain_text(f"Vote received: {label}")
     stored = page.evaluate("() => Object.entries(localStorage)")
-    assert dict(stored).keys() <= {"finale.device", "finale.pendingVote"}, stored
+    assert dict(stored).keys() <= {"finale.device", "finale.pendingVote", "finale.credential"}, stored
     assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", dict(stored)["finale.device"])
+    with Store(voting_hub.db_path) as store:  # the phone holds its own voter credential, never the event's key
+        secret = store.voter_secret()
+    assert re.fullmatch(r"v1\.v[0-9a-f]{24}\.[0-9]+\.[A-Za-z0-9_-]{43}", dict(stored)["finale.credential"])
+    assert secret.hex() not in json.dumps(stored)
     assert "finale.pendingVote" not in dict(stored), "an acknowledged vote is no longer kept"
     for kind, who, name in (("judge", "panel-1", "Dr. Ada Byrne"), ("finalist", "ray", "Ray")):
         page.goto(f"{voting_hub.base}/{kind}/{tokens[who]}")

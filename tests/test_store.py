@@ -51,10 +51,11 @@ def test_votes_upsert_last_vote_counts(store: Store) -> None:
     labels = sorted(store.round(rid).labels.values())
     store.record_votes([VoteIn(rid, "d1", labels[0], "m1", 100.0), VoteIn(rid, "d2", labels[1], "m2", 100.0)])
     store.record_votes([VoteIn(rid, "d1", labels[2], "m3", 101.0)])
-    store.record_votes([VoteIn(rid, "d1", labels[3], "late-resend-of-older", 99.0)])  # older: ignored
-    assert store.vote_labels(rid) == {labels[2]: 1, labels[1]: 1}
+    store.record_votes([VoteIn(rid, "d1", labels[3], "clock-stepped-back", 99.0)])  # arrived last: it counts
+    assert store.vote_labels(rid) == {labels[3]: 1, labels[1]: 1}, "arrival order, as the audit log has it"
     assert sum(store.vote_counts(rid).values()) == 2
-    assert len(store.events(kind="votes.recorded")) == 3
+    logged = [row for e in store.events(kind="votes.recorded") for row in e.payload["votes"] if row[0] == "d1"]
+    assert len(store.events(kind="votes.recorded")) == 3 and logged[-1][1] == labels[3]
 
 
 def test_a_failed_write_leaves_no_event(store: Store) -> None:

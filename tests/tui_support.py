@@ -25,6 +25,7 @@ from finale.demo.simulate import audience_votes, panel_scores
 from finale.director import REFERENCE_ID, Director, build_endpoints
 from finale.store import Store, VoteIn
 from finale.tui.app import FinaleApp
+from tests.drills.phone import loopback_for
 
 T0 = 1_900_000_000.0  # 2030-03-17 17:46:40 UTC: the fixed show clock of the snapshot and storm tests
 
@@ -77,8 +78,8 @@ async def judge_client(url: str, panelist: str, token: str, round_id: int,
 
 
 async def phone(url: str, device: str, round_id: int, label: str) -> None:
-    """One phone: join, wait for the poll to be open, vote, wait for the ack."""
-    async with websockets.connect(url) as ws:
+    """One phone: join, wait for the poll to be open, vote, wait for the ack (from its own loopback address)."""
+    async with websockets.connect(url, local_addr=(loopback_for(device), 0)) as ws:
         await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": device}))
         await _frames_until(ws, lambda f: f.get("type") == "state" and f.get("round") == round_id
                             and f.get("phase") == "voting")

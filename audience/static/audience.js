@@ -20,8 +20,39 @@
     } catch (e) { /* memory only */ }
   }
 
+  /* The voter credential the hub issued this phone: kept beside the pending vote and sent in every hello,
+     across reconnects and restarts. The hub keys this phone's votes by it, never by the device id. The
+     join code (`?j=` in the stage's QR link, with proof of presence on) is needed only for a new one. */
+  const CREDENTIAL_KEY = "finale.credential";
+  const joinCode = new URLSearchParams(location.search).get("j");
+  let credential = null;
+  try { credential = localStorage.getItem(CREDENTIAL_KEY); } catch (e) { credential = null; }
+  let credentialRetry = null;
+
+  function keepCredential(msg) {
+    const problem = msg.credential_error;
+    credential = msg.credential || null;
+    try {
+      if (credential) localStorage.setItem(CREDENTIAL_KEY, credential); else localStorage.removeItem(CREDENTIAL_KEY);
+    } catch (e) { /* memory only: this tab keeps it until it is closed */ }
+    if (!credential && problem) {
+      notice(problem.message);
+      // over the per-address allowance: ask again a little later (the hello of the next connection does)
+      if (problem.code === "credential_limit" && !credentialRetry) {
+        credentialRetry = setTimeout(() => { credentialRetry = null; if (link.ws) link.ws.close(); }, 20000);
+      }
+    }
+  }
+
+  function helloFrame() {
+    const msg = { type: "hello", role: "audience", device_id: device };
+    if (credential) msg.credential = credential;
+    if (joinCode && /^[A-Z2-7]{8}$/.test(joinCode)) msg.join = joinCode;
+    return msg;
+  }
+
   const link = new Finale.Link({
-    hello: () => ({ type: "hello", role: "audience", device_id: device }),
+    hello: helloFrame,
     onMessage: handle,
     onStatus: Finale.bindStatus("status"),
   });
@@ -83,6 +114,7 @@
       const newRound = !state || state.round !== msg.round;
       if (state && (newRound || state.phase !== msg.phase)) notice("");  // "vote received" belongs to the poll
       state = msg;
+      if ("credential" in msg) keepCredential(msg);
       if ("my_vote" in msg) myVote = msg.my_vote ? { round: msg.round, label: msg.my_vote } : null;
       else if (newRound) myVote = null;
       render();

@@ -44,6 +44,7 @@
     setText("phase", state.phase || "waiting");
     setText("prompt", state.prompt || "");
     setText("join-url", state.join_url);
+    renderJoinCode();
     setText("w-llm", "LLM " + pct(state.weights.llm));
     setText("w-panel", "Panel " + pct(state.weights.panel));
     setText("w-audience", "Audience " + pct(state.weights.audience));
@@ -71,6 +72,15 @@
     renderBars();
     renderReveal();
     tick();
+  }
+
+  /* With proof of presence on, the join URL carries a join code that rotates: the QR follows it
+     (`/qr/<code>.svg`, served only while the code is fresh); otherwise the fixed `/qr.svg`. */
+  function renderJoinCode() {
+    const code = /[?&]j=([A-Z2-7]{8})/.exec(state.join_url || "");
+    const src = code ? "/qr/" + code[1] + ".svg" : "/qr.svg";
+    const img = document.getElementById("qr");
+    if (img && img.getAttribute("src") !== src) img.setAttribute("src", src);
   }
 
   /* Fit the cards once the layout is settled (a streamed answer changes often: at most every 300 ms). */

@@ -42,6 +42,7 @@ class HubClient:
         self.device_id = device_id
         self.token = token
         self.local_addr = local_addr
+        self.credential: str | None = None  # the voter credential the hub issued (audience), sent in every hello
         self.state: State | None = None
         self.ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -57,6 +58,8 @@ class HubClient:
         hello: dict[str, Any] = {"type": "hello", "role": self.role, "device_id": self.device_id}
         if self.token is not None:
             hello["token"] = self.token
+        if self.credential is not None:
+            hello["credential"] = self.credential
         try:
             kwargs: dict[str, Any] = {"local_addr": self.local_addr} if self.local_addr else {}
             self.ws = await connect(self.url, open_timeout=timeout, compression=None, max_size=1 << 20,
@@ -70,8 +73,15 @@ class HubClient:
             await self.abort()
             raise Disconnected(f"{self.device_id}: hello refused: {first.get('code')}: {first.get('message')}")
         self.state = first
+        if "credential" in first:  # kept across reconnects and hub restarts, as the page keeps it in localStorage
+            self.credential = first["credential"] or None
         self._reader = asyncio.create_task(self._read(self.ws))
         return first
+
+    @property
+    def voter_id(self) -> str | None:
+        """The voter id of the credential the hub issued: the key this phone's votes are stored under."""
+        return self.credential.split(".")[1] if self.credential else None
 
     async def _read(self, ws: ClientConnection) -> None:
         try:

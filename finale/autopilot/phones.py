@@ -3,8 +3,11 @@
 Each phone says hello as `audience`, waits for the voting state, then votes
 with human-like timing: most in the first seconds of the window, a tenth change
 their mind once their first vote is acknowledged, and a few lose their signal
-right after sending, come back (hello again with the same device id) and resend
-the unacknowledged vote with its original message id, as the real page does.
+right after sending, come back (hello again with the same device id and the
+voter credential the hub issued them) and resend the unacknowledged vote with
+its original message id, as the real page does. Each phone connects from a
+loopback address of its own (`source_address`), one phone per address, as on
+the venue network the hub's per-address limits expect.
 
 What a phone votes for (and whether it changes its mind or drops out) comes
 from a RNG seeded by the show's seed, the phone and the round, so a seed gives
@@ -24,7 +27,6 @@ from finale.autopilot.client import Disconnected, HubClient, State
 
 # Refusals that a phone answers by waiting and resending, as the page does.
 RETRYABLE = ("rate_limited", "unavailable")
-PHONES_PER_ADDRESS = 1000  # spread big crowds over 127.0.0.x so no address passes the hub's per-address cap
 
 
 @dataclass
@@ -75,10 +77,17 @@ def plan_vote(seed: int, device_id: str, round_id: int, taste: Mapping[str, floa
 
 
 def source_address(index: int, host: str) -> tuple[str, int] | None:
-    """A loopback source address for phone `index` when the hub is on loopback, else the default route."""
+    """A loopback address of its own for phone `index` when the hub is on loopback, else the default route.
+
+    One phone per address, as on the venue network of the README: the hub limits voting devices and new
+    credentials per address. The whole of 127.0.0.0/8 is loopback, so 127.0.0.2 onwards (skipping the
+    .0 and .255 of every /24) gives millions of phones an address each. A crowd sent to a hub on
+    another machine shares this machine's address: raise that hub's `[voting]` limits for it.
+    """
     if not host.startswith("127."):
         return None
-    return (f"127.0.0.{2 + index // PHONES_PER_ADDRESS}", 0)
+    n = index + 1  # 127.0.0.1 is the console's and the tests' own
+    return (f"127.{n // 63_500 % 250}.{n // 254 % 250}.{1 + n % 254}", 0)
 
 
 class Phone:
@@ -136,7 +145,7 @@ class Phone:
             if reply["type"] == "ack":
                 self.stats.ack_ms.append((time.perf_counter() - started) * 1000)
                 self.stats.acked.add(msg_id)
-                self.stats.final[(round_id, self.device_id)] = label
+                self.stats.final[(round_id, self.client.voter_id or self.device_id)] = label
                 return True
             self.stats.refuse(str(reply.get("code")))
             if reply.get("code") not in RETRYABLE:

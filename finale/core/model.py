@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from finale.core.ballot import BallotPolicy
+from finale.core.discount import VoteDiscount
+
 
 class Phase(StrEnum):
     """Where a round is in `draft -> asking -> answered -> judging -> voting -> closed -> final`."""
@@ -49,10 +52,11 @@ class JudgmentStatus(StrEnum):
 
 
 class OverrideAction(StrEnum):
-    """An override either replaces a component value or waives the component."""
+    """An override replaces a component value, waives the component, or discounts a slice of the round's votes."""
 
     REPLACE = "replace"
     WAIVE = "waive"
+    DISCOUNT = "discount"  # audience only, the whole round (core.discount)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ class Event:
     z_normalise_panel: bool = False
     hide_results_until_close: bool = True
     vote_window_s: float = 45.0
+    ballot: BallotPolicy = field(default_factory=BallotPolicy)  # who may vote (core.ballot)
 
     @property
     def finalist_ids(self) -> tuple[str, ...]:
@@ -247,3 +252,4 @@ class Override:
     actor: str
     value: float | None = None
     reverted: bool = False
+    discount: VoteDiscount | None = None  # which votes a DISCOUNT removes

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from finale.core.ballot import OriginLoad, origin_refusal
 from finale.core.model import Phase, Round
 from finale.core.show import IllegalTransition, transition
 
@@ -177,7 +178,8 @@ def _refuse(code: str, message: str) -> VoteDecision:
     return VoteDecision(VoteOutcome.REFUSE, code, message)
 
 
-def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, str] | None = None) -> VoteDecision:
+def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, str] | None = None,
+                origin: OriginLoad | None = None) -> VoteDecision:
     """Accept, acknowledge as a replay, or refuse a ballot, judged at the moment it was cast.
 
     `rnd` is the round the ballot names as the deciding side knows it (the hub's
@@ -186,7 +188,9 @@ def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, st
     round. A resend of the counted vote is a replay whatever the poll's state
     now (its ack was lost); a vote cast before the close counts even when it
     is committed after it, or read late by a stalled hub (`stalled_across`); a
-    vote cast during a pause does not.
+    vote cast during a pause does not. `origin` is how many other devices of the
+    ballot's address (core.ballot.origin_tag) are counted in the round: a new
+    device past `voting.devices_per_address` is refused (`address_limit`).
     """
     if counted is not None and ballot.client_msg_id is not None and counted == (ballot.client_msg_id, ballot.label):
         return REPLAY
@@ -206,6 +210,9 @@ def decide_vote(rnd: Round | None, ballot: Ballot, counted: tuple[str | None, st
     if not isinstance(ballot.label, str) or ballot.label not in rnd.labels.values():
         labels = ", ".join(sorted(rnd.labels.values()))
         return _refuse("bad_label", f"label must be one of {labels}")
+    crowded = origin_refusal(rnd.id, origin)
+    if crowded is not None:
+        return _refuse(*crowded)
     return ACCEPT
 
 

@@ -18,6 +18,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from finale.core.discount import VoteGroup, discounted_counts
 from finale.core.model import (
     Answer,
     Component,
@@ -63,6 +64,8 @@ class RoundRecord:
     panel_scores: Sequence[PanelScore] = ()
     votes: Mapping[str, int] = field(default_factory=dict)
     overrides: Sequence[Override] = ()
+    # the counted votes by label, origin and credential issue time: loaded when a discount stands (core.discount)
+    vote_groups: Sequence[VoteGroup] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def active_overrides(overrides: Iterable[Override]) -> dict[tuple[str, Component
     """The override in force per (finalist, component): the latest one not reverted."""
     current: dict[tuple[str, Component], Override] = {}
     for o in sorted(overrides, key=lambda o: o.id):
-        if not o.reverted:
+        if not o.reverted and o.action is not OverrideAction.DISCOUNT:
             current[(o.finalist_id, o.component)] = o
     return current
 
@@ -170,7 +173,11 @@ def validate_override(override: Override) -> Override:
         raise ScoringError("an override needs a reason")
     if not override.actor.strip():
         raise ScoringError("an override needs an actor (who decided it)")
-    if override.action is OverrideAction.REPLACE:
+    if override.action is OverrideAction.DISCOUNT:
+        if override.component is not Component.AUDIENCE or override.discount is None or override.value is not None:
+            raise ScoringError("a discount removes audience votes: it names which (an origin or a minting window) "
+                               "and carries no value")
+    elif override.action is OverrideAction.REPLACE:
         if override.value is None or not 0.0 <= override.value <= 100.0:
             raise ScoringError(f"a replacement value must be between 0 and 100; got {override.value}")
     elif override.value is not None:
@@ -184,6 +191,25 @@ def _apply(original: float | None, override: Override | None) -> ComponentValue:
     if override.action is OverrideAction.WAIVE:
         return ComponentValue(value=None, original=original, waived=True, override_id=override.id)
     return ComponentValue(value=override.value, original=original, overridden=True, override_id=override.id)
+
+
+def counted_votes(record: RoundRecord) -> tuple[Mapping[str, int], int | None]:
+    """The round's votes per finalist once the standing discounts are applied, and the newest discount's id."""
+    standing = [o for o in record.overrides if o.action is OverrideAction.DISCOUNT and not o.reverted and o.discount]
+    if not standing:
+        return record.votes, None
+    if record.vote_groups is None:
+        raise ScoringError(f"round {record.round.id} has a discount but its vote groups were not loaded")
+    counts = discounted_counts(record.vote_groups, [o.discount for o in standing if o.discount],
+                               record.round.labels)
+    return counts, max(o.id for o in standing)
+
+
+def _discounted(value: ComponentValue, before: float | None, discount_id: int | None) -> ComponentValue:
+    """The audience value marked as overridden by a discount (a replace or waive of it takes precedence)."""
+    if discount_id is None or value.overridden or value.waived:
+        return value
+    return ComponentValue(value=value.value, original=before, overridden=True, override_id=discount_id)
 
 
 def round_total(
@@ -206,14 +232,17 @@ def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
     """Every finalist's components, points and total for one round."""
     fids = list(event.finalist_ids)
     panel = panel_components(record.panel_scores, fids, event.z_normalise_panel)
-    audience = audience_components(record.votes, fids)
+    votes, discount_id = counted_votes(record)
+    audience = audience_components(votes, fids)
+    before = audience_components(record.votes, fids) if discount_id is not None else audience
     overrides = active_overrides(record.overrides)
     out: dict[str, FinalistRound] = {}
     for fid in fids:
         comps = {
             Component.LLM: _apply(llm_component(record.judgments.get(fid)), overrides.get((fid, Component.LLM))),
             Component.PANEL: _apply(panel[fid], overrides.get((fid, Component.PANEL))),
-            Component.AUDIENCE: _apply(audience[fid], overrides.get((fid, Component.AUDIENCE))),
+            Component.AUDIENCE: _discounted(_apply(audience[fid], overrides.get((fid, Component.AUDIENCE))),
+                                            before[fid], discount_id),
         }
         points, total = round_total(comps, event.weights)
         answer = record.answers.get(fid)
@@ -222,7 +251,7 @@ def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
             llm=comps[Component.LLM],
             panel=comps[Component.PANEL],
             audience=comps[Component.AUDIENCE],
-            votes=record.votes.get(fid, 0),
+            votes=votes.get(fid, 0),
             latency_ms=answer.total_ms if answer is not None else None,
             points=points,
             total=total,

@@ -124,6 +124,14 @@ class VoteStore(Protocol):
         """Votes per anonymous label (the stage's live tally)."""
         ...
 
+    def voter_secret(self) -> bytes:
+        """The event's key for voter credentials, join codes and origin hashes; never logged or exported."""
+        ...
+
+    def record_credentials(self, issued: Sequence[tuple[str, float, str]], actor: str = "hub") -> None:
+        """A batch of issued voter credentials, (voter id, issue time, origin) each."""
+        ...
+
 
 @runtime_checkable
 class PageWriter(Protocol):

@@ -1,18 +1,21 @@
-"""Human overrides of one component for one finalist in one round, kept beside the original."""
+"""Human overrides of one component for one finalist in one round, kept beside the original; and discounts."""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import replace
 from typing import Any
 
+from finale.core.discount import ALL_FINALISTS, VoteDiscount, removed_votes
 from finale.core.model import Component, Override, OverrideAction
 from finale.core.phases import is_settled
 from finale.core.scoring import validate_override
 from finale.store.base import StoreError
-from finale.store.rounds import RoundsMixin
+from finale.store.votes import VotesMixin
 
 
-class OverridesMixin(RoundsMixin):
+class OverridesMixin(VotesMixin):
     """Adding, reverting and listing overrides, each with its event."""
 
     def add_override(self, round_id: int, finalist_id: str, component: Component, action: OverrideAction,
@@ -38,6 +41,31 @@ class OverridesMixin(RoundsMixin):
                      round_id)
         return Override(oid, round_id, finalist_id, component, action, proposal.reason.strip(),
                         proposal.actor.strip(), value)
+
+    def add_discount(self, round_id: int, discount: VoteDiscount, reason: str, actor: str) -> Override:
+        """Discount a slice of a round's votes (core.discount): an override of the audience component, on the record.
+
+        Nothing is deleted: scoring leaves the slice out while the override stands, and
+        `revert_override` brings back exactly the counts there were.
+        """
+        proposal = validate_override(Override(0, round_id, ALL_FINALISTS, Component.AUDIENCE,
+                                              OverrideAction.DISCOUNT, reason, actor, discount=discount))
+        with self.transaction():
+            rnd = self.round(round_id)
+            if is_settled(rnd.phase):
+                raise StoreError(f"round {round_id} is {rnd.phase}; overrides are locked")
+            removed = removed_votes(self.vote_groups(round_id), discount)
+            cur = self.conn.execute(
+                "INSERT INTO overrides (round_id, finalist_id, component, action, reason, actor, created_at, scope) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (round_id, ALL_FINALISTS, Component.AUDIENCE.value, OverrideAction.DISCOUNT.value, reason.strip(),
+                 actor.strip(), time.time(), json.dumps(discount.to_json())))
+            oid = int(cur.lastrowid or 0)
+            self.log(actor, "override.added", {"override_id": oid, "finalist_id": ALL_FINALISTS,
+                                               "component": Component.AUDIENCE.value,
+                                               "action": OverrideAction.DISCOUNT.value, "scope": discount.to_json(),
+                                               "votes_removed": removed, "reason": reason.strip()}, round_id)
+        return replace(proposal, id=oid, reason=proposal.reason.strip(), actor=proposal.actor.strip())
 
     def revert_override(self, override_id: int, actor: str, reason: str = "") -> None:
         """Undo an override, on the record; refused once its round is final or void."""
@@ -65,6 +93,7 @@ class OverridesMixin(RoundsMixin):
             sql += " AND reverted_at IS NULL"
         return [
             Override(r["id"], r["round_id"], r["finalist_id"], Component(r["component"]),
-                     OverrideAction(r["action"]), r["reason"], r["actor"], r["value"], r["reverted_at"] is not None)
+                     OverrideAction(r["action"]), r["reason"], r["actor"], r["value"], r["reverted_at"] is not None,
+                     VoteDiscount.from_json(json.loads(r["scope"])) if r.get("scope") else None)
             for r in self.db.query(sql + " ORDER BY id", params)
         ]

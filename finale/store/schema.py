@@ -12,12 +12,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 # Every table of the current schema (what `Store.count` may be asked about).
 TABLES: Final = (
     "meta", "finalists", "panelists", "questions", "prompt_settings", "rounds", "answers", "judgments",
-    "panel_scores", "votes", "overrides", "show_state", "events",
+    "panel_scores", "votes", "overrides", "show_state", "events", "credentials",
 )
 
 MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
@@ -87,6 +87,19 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
         'reveal_step', COALESCE((SELECT CAST(value AS INTEGER) FROM show_state WHERE key = 'reveal'), 0),
         'winner_revealed', json(COALESCE((SELECT value FROM show_state WHERE key = 'revealed'), 'false')));
     DELETE FROM show_state WHERE key IN ('paused', 'frozen', 'reveal', 'revealed');
+    """,
+    # 3: voters are issued by the hub (core.ballot): each vote keeps its origin (a keyed hash of the
+    # address, never the address) and its credential's issue time; issued credentials are recorded for
+    # the integrity view; a discount override keeps which votes it removes (core.discount) in `scope`;
+    # the event's voter secret (SQLite's CSPRNG) signs credentials; it is never logged or exported.
+    3: """
+    ALTER TABLE votes ADD COLUMN origin TEXT;
+    ALTER TABLE votes ADD COLUMN issued_at REAL;
+    CREATE INDEX votes_origin ON votes(round_id, origin);
+    CREATE TABLE credentials (voter_id TEXT PRIMARY KEY, issued_at REAL NOT NULL, origin TEXT NOT NULL);
+    CREATE INDEX credentials_issued ON credentials(issued_at);
+    ALTER TABLE overrides ADD COLUMN scope TEXT;
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('voter_secret', lower(hex(randomblob(32))));
     """,
 })
 

@@ -9,6 +9,8 @@ from finale.config import EventConfig
 from finale.store.audit import AuditMixin
 from finale.store.base import StoreError
 
+VOTER_SECRET = "voter_secret"  # the meta key of the event's voter secret
+
 
 def token_owner(tokens: dict[str, str], token: str) -> str | None:
     """Whose private-link token this is, comparing against every token so timing tells nothing."""
@@ -29,6 +31,8 @@ class SetupMixin(AuditMixin):
         with self.transaction():
             if self._meta("event_id") is None:  # who this database is, whatever its path (see `event_id`)
                 self._set_meta("event_id", secrets.token_hex(8))
+            if self._meta(VOTER_SECRET) is None:  # signs voter credentials (core.ballot); never logged or exported
+                self._set_meta(VOTER_SECRET, secrets.token_hex(32))
             if existing is not None and existing == new_json:
                 return
             self._set_meta("event_config", new_json)
@@ -75,6 +79,17 @@ class SetupMixin(AuditMixin):
         """This database's identity, made at setup: a hub reports it so a console adopts only its own database's hub
         (a file deleted and set up again at the same path has another)."""
         return self._meta("event_id")
+
+    def voter_secret(self) -> bytes:
+        """The event's key for voter credentials, join codes and origin hashes (core.ballot).
+
+        Made by the schema migration or the setup; it stays in the database's `meta` table and is
+        never logged, exported or shown (`finale export` does not include `meta`).
+        """
+        raw = self._meta(VOTER_SECRET)
+        if raw is None:
+            raise StoreError(f"{self.path}: no voter secret in this database; set the event up with `finale run`")
+        return bytes.fromhex(raw)
 
     def event_config(self) -> EventConfig:
         """The event file as it was set up in this database."""

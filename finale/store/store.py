@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from finale.core.model import OverrideAction
 from finale.core.scoring import RoundRecord
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
@@ -26,10 +27,12 @@ class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, Re
 
     def round_record(self, round_id: int) -> RoundRecord:
         """Everything scoring needs about one round, read from the store."""
+        overrides = self.overrides(round_id)
+        discounted = any(o.action is OverrideAction.DISCOUNT and not o.reverted for o in overrides)
         return RoundRecord(
             round=self.round(round_id), answers=self.answers(round_id), judgments=self.judgments(round_id),
-            panel_scores=self.panel_scores(round_id), votes=self.vote_counts(round_id),
-            overrides=self.overrides(round_id),
+            panel_scores=self.panel_scores(round_id), votes=self.vote_counts(round_id), overrides=overrides,
+            vote_groups=self.vote_groups(round_id) if discounted else None,
         )
 
     def records(self) -> list[RoundRecord]:

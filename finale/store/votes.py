@@ -1,11 +1,21 @@
-"""Audience votes: one per device per round, the later cast wins, replays counted once."""
+"""Audience votes: one per voter per round, the later arrival wins, replays counted once.
+
+"The last vote counts" is decided by arrival order: the hub's single writer commits votes in the
+order it took them, and each batch's upsert replaces a voter's counted vote unconditionally, so the
+table always holds the vote the audit log recorded last for that voter, whatever the clocks did.
+Each vote keeps its origin (a keyed hash of the address, core.ballot.origin_tag) and its credential's
+issue time, for the integrity view and the discount (core.discount).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from finale.config import EventConfig
+from finale.core.ballot import BallotPolicy, OriginLoad
+from finale.core.discount import VoteGroup
 from finale.core.model import Round
 from finale.core.poll import Arrival, Ballot, VoteDecision, VoteOutcome, decide_vote, votes_per_finalist
 from finale.store.base import StoreError
@@ -22,10 +32,14 @@ class VoteIn:
     client_msg_id: str | None
     cast_at: float
     arrival: Arrival | None = None  # what the hub knew of a late arrival (core.poll.stalled_across)
+    origin: str | None = None  # core.ballot.origin_tag of the sender's address; None: no per-address limit
+    issued_at: float | None = None  # when the voter's credential was issued
 
 
 class VotesMixin(RoundsMixin):
     """Recording batches of votes and reading the counts."""
+
+    _policy_cache: tuple[str, BallotPolicy] | None = None
 
     def record_votes(self, votes: Sequence[VoteIn], actor: str = "hub") -> int:
         """Decide and store a batch of votes (see `decide_votes`); the number stored."""
@@ -49,33 +63,51 @@ class VotesMixin(RoundsMixin):
             votes = [v for v, d in zip(votes, decisions, strict=True) if d.outcome is VoteOutcome.ACCEPT]
             if not votes:
                 return decisions
-            self.conn.executemany(
-                "INSERT INTO votes VALUES (?, ?, ?, ?, ?) ON CONFLICT(round_id, device_id) DO UPDATE SET "
-                "label=excluded.label, client_msg_id=excluded.client_msg_id, cast_at=excluded.cast_at "
-                "WHERE excluded.cast_at >= votes.cast_at",
-                [(v.round_id, v.device_id, v.label, v.client_msg_id, v.cast_at) for v in votes],
+            self.conn.executemany(  # arrival order: a later row replaces the counted vote, whatever its cast_at
+                "INSERT INTO votes (round_id, device_id, label, client_msg_id, cast_at, origin, issued_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, device_id) DO UPDATE SET label=excluded.label, "
+                "client_msg_id=excluded.client_msg_id, cast_at=excluded.cast_at, origin=excluded.origin, "
+                "issued_at=excluded.issued_at",
+                [(v.round_id, v.device_id, v.label, v.client_msg_id, v.cast_at, v.origin, v.issued_at) for v in votes],
             )
-            by_round: dict[int, list[list[Any]]] = {}
+            by_round: dict[int, tuple[list[list[Any]], list[list[Any]]]] = {}
             for v in votes:
-                by_round.setdefault(v.round_id, []).append([v.device_id, v.label, v.client_msg_id, v.cast_at])
-            for round_id, rows in by_round.items():
-                self.log(actor, "votes.recorded", {"votes": rows}, round_id)
+                rows, sources = by_round.setdefault(v.round_id, ([], []))
+                rows.append([v.device_id, v.label, v.client_msg_id, v.cast_at])
+                sources.append([v.origin, v.issued_at])
+            for round_id, (rows, sources) in by_round.items():
+                self.log(actor, "votes.recorded", {"votes": rows, "sources": sources}, round_id)
         return decisions
 
     def _decide(self, votes: Sequence[VoteIn]) -> list[VoteDecision]:
-        """The core's decision on each vote against the rounds and counted votes as stored (in the transaction)."""
+        """The core's decision on each vote against the rounds, counted votes and origins as stored, in the transaction.
+
+        Besides the poll, `decide_vote` is told how many other voters of the vote's origin are
+        counted in its round, from the table and from the votes accepted earlier in this batch, so
+        `voting.devices_per_address` holds however many hub processes or restarts took the votes.
+        """
+        limit = self._ballot_policy().devices_per_address
         counted: dict[tuple[int, str], tuple[str | None, str]] = {}
-        by_round: dict[int, list[str]] = {}
+        counted_from: dict[tuple[int, str], str | None] = {}
+        devices: dict[int, set[str]] = {}
+        origins: dict[int, set[str]] = {}
         for v in votes:
-            if v.client_msg_id is not None:
-                by_round.setdefault(v.round_id, []).append(v.device_id)
-        for round_id, devices in by_round.items():
-            for i in range(0, len(devices), 500):
-                chunk = devices[i:i + 500]
-                rows = self.conn.execute(
-                    f"SELECT device_id, client_msg_id, label FROM votes WHERE round_id=? AND device_id IN "
-                    f"({','.join('?' * len(chunk))})", [round_id, *chunk])
-                counted.update({(round_id, d): (m, lab) for d, m, lab in rows})
+            devices.setdefault(v.round_id, set()).add(v.device_id)
+            if v.origin is not None:
+                origins.setdefault(v.round_id, set()).add(v.origin)
+        for round_id, chunk in _chunks(devices):
+            rows = self.conn.execute(
+                f"SELECT device_id, client_msg_id, label, origin FROM votes WHERE round_id=? AND device_id IN "
+                f"({','.join('?' * len(chunk))})", [round_id, *chunk])
+            for d, m, lab, origin in rows:
+                counted[(round_id, d)] = (m, lab)
+                counted_from[(round_id, d)] = origin
+        crowd: dict[tuple[int, str], int] = {}
+        for round_id, chunk in _chunks(origins):
+            rows = self.conn.execute(
+                f"SELECT origin, COUNT(*) FROM votes WHERE round_id=? AND origin IN ({','.join('?' * len(chunk))}) "
+                "GROUP BY origin", [round_id, *chunk])
+            crowd.update({(round_id, o): int(n) for o, n in rows})
         rounds: dict[int, Round | None] = {}
         decisions: list[VoteDecision] = []
         for v in votes:
@@ -85,12 +117,28 @@ class VotesMixin(RoundsMixin):
                 except StoreError:
                     rounds[v.round_id] = None
             key = (v.round_id, v.device_id)
+            load = None
+            if v.origin is not None:
+                mine = key in counted and counted_from.get(key) == v.origin
+                load = OriginLoad(crowd.get((v.round_id, v.origin), 0) - (1 if mine else 0), limit)
             ballot = Ballot(v.round_id, v.label, v.client_msg_id, v.cast_at, v.arrival)
-            decision = decide_vote(rounds[v.round_id], ballot, counted.get(key))
+            decision = decide_vote(rounds[v.round_id], ballot, counted.get(key), load)
             if decision.outcome is VoteOutcome.ACCEPT:
+                _move(crowd, v.round_id, counted_from.get(key) if key in counted else None, v.origin)
                 counted[key] = (v.client_msg_id, v.label)
+                counted_from[key] = v.origin
             decisions.append(decision)
         return decisions
+
+    def _ballot_policy(self) -> BallotPolicy:
+        """The event's voting limits, parsed again only when the stored event file changes."""
+        raw = self.conn.execute("SELECT value FROM meta WHERE key='event_config'").fetchone()
+        if raw is None:
+            return BallotPolicy()
+        cached = self._policy_cache
+        if cached is None or cached[0] != raw[0]:
+            cached = self._policy_cache = (raw[0], EventConfig.model_validate_json(raw[0]).voting.ballot_policy())
+        return cached[1]
 
     def counted_vote(self, round_id: int, device_id: str) -> tuple[str | None, str] | None:
         """(client message id, label) of a device's counted vote in a round, or None.
@@ -117,6 +165,47 @@ class VotesMixin(RoundsMixin):
         """Votes per finalist id, through the round's label mapping."""
         return votes_per_finalist(self.vote_labels(round_id), self.round(round_id).labels)
 
+    def vote_groups(self, round_id: int) -> list[VoteGroup]:
+        """A round's counted votes by label, origin and credential issue time (the integrity view, the discount)."""
+        return [VoteGroup(str(label), origin, issued_at, int(n)) for label, origin, issued_at, n in self.conn.execute(
+            "SELECT label, origin, issued_at, COUNT(*) FROM votes WHERE round_id=? GROUP BY label, origin, issued_at",
+            (round_id,))]
+
+    def record_credentials(self, issued: Sequence[tuple[str, float, str]], actor: str = "hub") -> None:
+        """Record a batch of issued voter credentials, (voter id, issue time, origin) each, with one event.
+
+        The credential itself (its signature) is never stored: the phone holds it, the secret checks it.
+        """
+        if not issued:
+            return
+        with self.transaction():
+            self.conn.executemany("INSERT OR IGNORE INTO credentials (voter_id, issued_at, origin) VALUES (?, ?, ?)",
+                                  list(issued))
+            self.log(actor, "credentials.issued", {"voters": [list(row) for row in issued]})
+
+    def credentials_since(self, since: float) -> list[float]:
+        """Issue times of the voter credentials issued at or after `since`, oldest first."""
+        return [float(t) for (t,) in self.conn.execute(
+            "SELECT issued_at FROM credentials WHERE issued_at >= ? ORDER BY issued_at", (since,))]
+
     def votes(self, round_id: int) -> list[dict[str, Any]]:
         """A round's counted votes as rows, in the order they were cast."""
         return list(self.db.query("SELECT * FROM votes WHERE round_id=? ORDER BY cast_at", [round_id]))
+
+
+def _chunks(keys: dict[int, set[str]], size: int = 500) -> Iterator[tuple[int, list[str]]]:
+    """(round id, up to `size` keys) for SQL `IN (...)` look-ups under SQLite's variable limit."""
+    for round_id, found in keys.items():
+        ordered = sorted(found)
+        for i in range(0, len(ordered), size):
+            yield round_id, ordered[i:i + size]
+
+
+def _move(crowd: dict[tuple[int, str], int], round_id: int, before: str | None, after: str | None) -> None:
+    """A voter's counted vote now comes from origin `after`; it came from `before` (None: it is new, or had none)."""
+    if before == after:
+        return
+    if before is not None:
+        crowd[(round_id, before)] = crowd.get((round_id, before), 1) - 1
+    if after is not None:
+        crowd[(round_id, after)] = crowd.get((round_id, after), 0) + 1

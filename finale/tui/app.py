@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -39,6 +39,7 @@ from finale.tui.network import NetworkLoop
 from finale.tui.palette import mc_commands
 from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.base import ConsoleScreen
+from finale.tui.screens.integrity import IntegrityScreen
 from finale.tui.screens.judging import JudgingScreen
 from finale.tui.screens.panel import PanelScreen
 from finale.tui.screens.round import RoundScreen
@@ -49,6 +50,7 @@ from finale.tui.state import ShowSnapshot, read_snapshot
 from finale.tui.terminal import terminal_gone
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 RESUME_SCREEN: Mapping[Phase, str] = MappingProxyType({
     Phase.DRAFT: "show", Phase.ASKING: "round", Phase.ANSWERED: "round", Phase.JUDGING: "judging",
     Phase.VOTING: "voting", Phase.CLOSED: "standings", Phase.FINAL: "show", Phase.VOID: "show"})
@@ -63,7 +65,7 @@ class FinaleApp(MCIntents, App[None]):
     ENABLE_COMMAND_PALETTE = True
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "show": ShowScreen, "round": RoundScreen, "judging": JudgingScreen, "panel": PanelScreen,
-        "voting": VotingScreen, "standings": StandingsScreen, "audit": AuditScreen,
+        "voting": VotingScreen, "standings": StandingsScreen, "audit": AuditScreen, "integrity": IntegrityScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_screen('show')", "Show", show=False),
@@ -73,6 +75,7 @@ class FinaleApp(MCIntents, App[None]):
         Binding("5", "show_screen('voting')", "Voting", show=False),
         Binding("6", "show_screen('standings')", "Standings", show=False),
         Binding("7", "show_screen('audit')", "Audit", show=False),
+        Binding("8", "show_screen('integrity')", "Integrity", show=False),
         Binding("p", "toggle_pause", "Pause"),
         Binding("ctrl+x", "void_round", "Void round"),
     ]
@@ -186,6 +189,11 @@ class FinaleApp(MCIntents, App[None]):
                     self.post_message(SnapshotRead(read_snapshot(self.reader)))
         finally:
             self._refreshing = False
+
+    def read_store(self, read: Callable[[Store], T]) -> T:
+        """One read on the console's reader connection (call from a worker thread), e.g. the integrity view's."""
+        with self._reader_lock:
+            return read(self.reader)
 
     def read_events(self, kind: str | None, round_id: int | None) -> list[EventRow]:
         """The audit log (call from a worker thread)."""

@@ -23,6 +23,8 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("show_screen('voting')", "Go to: voting", "QR, countdown, live bars (key 5)"),
     ("show_screen('standings')", "Go to: standings", "Per round and overall; freeze and reveal (key 6)"),
     ("show_screen('audit')", "Go to: audit log", "Every event, filterable; revert overrides (key 7)"),
+    ("show_screen('integrity')", "Go to: vote integrity",
+     "New phones per minute, votes per origin, alarms; discount votes (key 8)"),
     ("next_question", "Ask the next deck question", "Creates the round and asks every finalist (n on the show screen)"),
     ("retry_failed", "Re-ask every failed finalist", "Errors, timeouts, answers cut off by a restart (r on round)"),
     ("judge", "Run the LLM judge", "Scores every answer of the current round (j on the round or judging screen)"),

@@ -37,16 +37,15 @@ def check_votes(store: Store, round_id: int, sent: set[str], acked: set[str],
                 last_acked: dict[str, str]) -> VoteCheck:
     """Every acknowledged vote is in the audit log exactly once; each device's row is its last acknowledged vote.
 
-    `sent` and `acked` are message ids (unique per device); `last_acked` maps a device to the label of its
-    last acknowledged vote, which its row in the votes table must hold.
+    `sent` and `acked` are message ids (unique per device); `last_acked` maps a voter (the id of the credential
+    the hub issued the phone) to the label of its last acknowledged vote, which its row in the table must hold.
     """
     logged: Counter[str] = Counter()
     latest: dict[str, tuple[str, float]] = {}
     for ev in store.events(kind="votes.recorded", round_id=round_id):
         for device, label, msg_id, at in ev.payload["votes"]:
             logged[msg_id] += 1
-            if device not in latest or at >= latest[device][1]:
-                latest[device] = (label, at)
+            latest[device] = (label, at)  # the last one logged counts: arrival order, as the table keeps it
     rows = {v["device_id"]: v for v in store.votes(round_id)}
     table = {d: (v["label"], v["cast_at"]) for d, v in rows.items()}
     lost = sum(1 for m in acked if logged[m] == 0)
@@ -59,7 +58,7 @@ def check_votes(store: Store, round_id: int, sent: set[str], acked: set[str],
 def check_phone_votes(store: Store, round_id: int, logs: list[PhoneLog]) -> VoteCheck:
     """`check_votes` for what the test phones logged."""
     return check_votes(store, round_id, {m for p in logs for m in p.sent}, {m for p in logs for m in p.acked},
-                       {p.device: p.sent[p.acked[-1]] for p in logs if p.acked})
+                       {p.voter or p.device: p.sent[p.acked[-1]] for p in logs if p.acked})
 
 
 def check_round_log(store: Store) -> list[str]:

@@ -27,7 +27,7 @@ from tests.drills.hub import hub_health, supervised_hub, voting_db, with_hub_lim
 HARD_CAP = 32 * 1024  # websockets' max_size in the hub: a bigger frame closes the connection (1009)
 ERROR_CODES = {"bad_json", "bad_message", "unknown_type", "too_big", "bad_role", "bad_token", "hello_first",
                "not_allowed", "rate_limited", "no_round", "wrong_round", "poll_closed", "bad_label", "not_open",
-               "locked", "bad_scores", "bad_settings", "unavailable"}
+               "locked", "bad_scores", "bad_settings", "unavailable", "no_credential", "address_limit"}
 
 
 def frame_strategy() -> Any:
@@ -136,7 +136,8 @@ def _expect(frame: str | bytes, stats: FuzzStats, replies: list[dict[str, Any]],
         if not any(r["type"] == "state" for r in replies):
             stats.failures.append(f"hello {frame[:80]!r} got no state")
         stats.replies["state"] += 1
-        conn.role, conn.device = msg.role, msg.device_id
+        state = next((r for r in replies if r["type"] == "state"), {})
+        conn.role, conn.device = msg.role, _voter(state) or msg.device_id
         return
     if len(answers) != 1 or answers[0]["type"] not in ("error", "pong", "ack"):
         stats.failures.append(f"frame {frame[:80]!r} ({type(msg).__name__}) as {conn.role}/{conn.device}: expected "
@@ -147,6 +148,12 @@ def _expect(frame: str | bytes, stats: FuzzStats, replies: list[dict[str, Any]],
     if answers[0]["type"] == "ack" and isinstance(msg, protocol.Scores):
         stats.acked_scores.append(msg.scores)
     stats.replies[answers[0]["type"]] += 1
+
+
+def _voter(state: dict[str, Any]) -> str | None:
+    """The voter id of the credential an audience hello was issued: the key its votes are stored under."""
+    credential = state.get("credential")
+    return credential.split(".")[1] if isinstance(credential, str) else None
 
 
 def fuzz_connection(url: str, frames: list[str | bytes], stats: FuzzStats, hello_as: str | None,
@@ -172,7 +179,7 @@ def fuzz_connection(url: str, frames: list[str | bytes], stats: FuzzStats, hello
             first = json.loads(ws.recv(10))
             if first["type"] != "state":
                 raise AssertionError(f"hello as {hello_as} refused: {first}")
-            conn.role, conn.device = hello_as, device
+            conn.role, conn.device = hello_as, _voter(first) or device
         stats.replies[f"connected_as_{hello_as}"] += 1
         return ws
 
@@ -244,7 +251,9 @@ def store_changes(before: Dump, after: Dump, stats: FuzzStats) -> list[str]:
     """What the store gained that it should not have: anything but acknowledged votes and scores (and their
     audit events)."""
     out = [f"tables changed: {sorted(set(before) ^ set(after))}"] if set(before) != set(after) else []
-    for table in sorted(set(before) & set(after) - {"votes", "panel_scores", "events", "sqlite_sequence"}):
+    # votes and scores are checked below; an audience hello is issued a voter credential, recorded for forensics
+    written = {"votes", "panel_scores", "events", "sqlite_sequence", "credentials"}
+    for table in sorted(set(before) & set(after) - written):
         if before[table] != after[table]:
             out.append(f"table {table} changed")
 
@@ -256,7 +265,7 @@ def store_changes(before: Dump, after: Dump, stats: FuzzStats) -> list[str]:
     for row in set(after.get("panel_scores", [])) - set(before.get("panel_scores", [])):
         if json.dumps(json.loads(row[3]), sort_keys=True) not in acked_scores:
             out.append(f"panel score {row[:3]} {row[3]} stored but never acknowledged")
-    allowed = {"votes.recorded", "panel.scored"}
+    allowed = {"votes.recorded", "panel.scored", "credentials.issued"}
     old_events = set(before.get("events", []))
     out += [f"event {e[3]} logged" for e in after.get("events", []) if e not in old_events and e[3] not in allowed]
     return out

@@ -13,8 +13,10 @@ import asyncio
 import random
 import statistics
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from finale.autopilot.client import Disconnected, HubClient, State
 from finale.autopilot.phones import CrowdStats
@@ -28,6 +30,7 @@ class PhoneLog:
     """What one phone did: every vote it sent (by id) and which of them the hub acknowledged."""
 
     device: str
+    voter: str | None = None  # the voter id of the credential the hub issued (the votes table's key)
     sent: dict[str, str] = field(default_factory=dict)  # msg id -> label
     acked: list[str] = field(default_factory=list)  # msg ids, in order
     refused: dict[str, str] = field(default_factory=dict)  # msg id -> error code
@@ -40,17 +43,25 @@ class Phone:
     """One phone on the real hub: votes one at a time and never gives up on an unacknowledged vote."""
 
     def __init__(self, url: str, device: str, *, ack_timeout_s: float = 10.0, max_backoff_s: float = 1.0,
-                 autopilot: bool = False) -> None:
+                 autopilot: bool = False, address: str | None = None) -> None:
         self.url = url
         self.log = PhoneLog(device)
         self.ack_timeout_s = ack_timeout_s
         self.max_backoff_s = max_backoff_s
-        self.client = HubClient(url, "audience", device)
+        host = urlsplit(url).hostname or ""
+        source = address or (loopback_for(device) if host.startswith("127.") else None)
+        local = (source, 0) if source else None
+        self.client = HubClient(url, "audience", device, local_addr=local)
         self._crowd: CrowdPhone | None = None
         if autopilot:
-            self._crowd = CrowdPhone(url, device, CrowdStats(phones=1), None)
+            self._crowd = CrowdPhone(url, device, CrowdStats(phones=1), local)
             self.client = self._crowd.client
         self._n = 0
+
+    @property
+    def voter_id(self) -> str | None:
+        """The voter id of the credential the hub issued this phone (its votes' key in the store)."""
+        return self.client.voter_id
 
     @property
     def state(self) -> State:
@@ -91,6 +102,7 @@ class Phone:
             reply: dict[str, Any] = {"type": "ack"} if ok else {"type": "error", "code": _last_refusal(stats)}
         else:
             reply = await self._send_until_answered(round_id, label, msg_id, cast_at)
+        self.log.voter = self.client.voter_id or self.log.voter
         if reply["type"] == "ack":
             self.log.acked.append(msg_id)
             self.log.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -131,6 +143,16 @@ class Phone:
     async def ping(self) -> float:
         """One ping round trip in milliseconds (the hub's responsiveness as a phone feels it)."""
         return await self.client.ping()
+
+
+def loopback_for(device: str) -> str:
+    """A loopback address of its own for each test phone (127.x.y.z, never 127.0.0.1), as on a venue network.
+
+    The whole of 127.0.0.0/8 is loopback on Linux, so a client can bind any of it as its source address;
+    one phone per address is the README's deployment, and what the hub's per-address vote limits expect.
+    """
+    n = zlib.crc32(device.encode()) % (250 * 250 * 250)
+    return f"127.{1 + n // 62500}.{n // 250 % 250}.{1 + n % 250}"
 
 
 def _last_refusal(stats: CrowdStats) -> str:
