@@ -127,7 +127,7 @@ def test_a_port_held_by_another_program_is_named_in_the_header(tmp_path: Path) -
         term.start("show", f"cd {ROOT} && exec {sys.executable} -m finale.cli run {event} --db {db}")
         _wait("the blocked hub in the header",
               lambda: f"hub: blocked (port {port} taken by pid {squatter.pid})" in term.screen("show"))
-        assert "hub blocked" in term.screen("show")  # the toast says what holds it and what to do
+        _wait("the toast saying what holds it and what to do", lambda: "hub blocked" in term.screen("show"), 5)
         assert _hub_pids(db) == []
         squatter.kill()
         squatter.wait(10)
