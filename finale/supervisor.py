@@ -54,6 +54,7 @@ from finale.store import Store
 RECHECK_S = 2.0  # how often a blocked port is asked again
 ADOPTED_POLL_S = 0.5  # how often an adopted hub's process is looked at
 STALE_STOP_S = 5.0  # a stale hub gets this long after SIGTERM before SIGKILL
+IDENTITY_WAIT_S = 10.0  # how long a hub on our path may take to answer /healthz before it is judged stale
 
 
 class HubSupervisor:
@@ -215,11 +216,13 @@ class HubSupervisor:
         holder = port_holder(self.port, self.db_path, self.url.split("//", 1)[1].rsplit(":", 1)[0])
         if holder.kind != "same":
             return holder
-        deadline = time.monotonic() + 3.0  # a hub that is just starting gets a moment to answer
-        health = ask_health(self.url)
+        # A hub that is starting, or busy, gets as long to say what it serves as the health watch gives a
+        # running one before replacing it: silent that long, it is stale whatever it serves.
+        deadline = time.monotonic() + IDENTITY_WAIT_S
+        health = ask_health(self.url, 2.0)
         while health is None and time.monotonic() < deadline and not self._stopping.is_set():
             time.sleep(0.2)
-            health = ask_health(self.url)
+            health = ask_health(self.url, 2.0)
         return check_identity(holder, health, self.db_path, self.event_id)
 
     def _stop_stale(self, holder: PortHolder) -> bool:
