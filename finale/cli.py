@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from audience.commands import HUB_COMMANDS
+from finale.cli_demo import demo_port, missing_script
 from finale.cli_options import db_option, open_event_db
 from finale.config import ConfigError, EventConfig, load_event
 from finale.demo import DEMO_EVENT
@@ -77,12 +78,15 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
               help="Time scale of the scripted finalists: 1 is realistic, 0 is instant.")
 @click.option("--phones", type=click.IntRange(min=0), default=120, show_default=True,
               help="Simulated audience size (--headless and --autopilot).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=None,
+              help="The hub's port (default: the demo's 8765, or a free one, named on the terminal, when 8765 is "
+              "taken; 0: any free port).")
 @click.option("--no-hub", is_flag=True, help="Console only: do not start the audience hub.")
 @click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
 @AUTOPILOT_OPTION
 @JUDGES_OPTION
 def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int, no_hub: bool,
-         hub_url: str | None, autopilot: bool, judges: int | None) -> None:
+         port: int | None, hub_url: str | None, autopilot: bool, judges: int | None) -> None:
     """The bundled rehearsal event: no AWS account, no network."""
     config = load_event(DEMO_EVENT)
     db_path = db_path or _default_demo_db()
@@ -93,8 +97,9 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
     if not headless:
         from finale.tui.launch import run_console
 
+        hub_port = demo_port(port, db_path, config) if hub_url is None and not no_hub else None
         try:
-            run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url,
+            run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url, hub_port=hub_port,
                         start_hub_process=not no_hub)
         except StoreError as exc:
             raise click.UsageError(str(exc)) from None
@@ -186,6 +191,8 @@ def standings_cmd(db_path: Path) -> None:
 def validate_cmd(event_file: Path) -> None:
     """Check an event file and say what is wrong, key by key."""
     config = load_event(event_file)
+    if (missing := missing_script(event_file, config)) is not None:
+        raise ConfigError(missing)
     click.echo(f"{event_file}: ok ({len(config.finalists)} finalists, {len(config.panelists)} panelists, "
                f"{len(config.questions)} questions)")
     _echo_reach_warnings(event_file, config)

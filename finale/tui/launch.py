@@ -34,12 +34,15 @@ class _HubStarter:
 
 
 def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: float = 1.0,
+                hub_port: int | None = None,
                 hub_url: str | None = None, start_hub_process: bool = True) -> None:
     """Run the console until the MC quits; a supervised hub is stopped on the way out."""
     app = create_app(db_path, event_file, seed=seed, time_scale=time_scale, hub_url=hub_url)
     starter: _HubStarter | None = None
     if hub_url is None and start_hub_process:
-        starter = _HubStarter(HubSupervisor(db_path, event_file=event_file))  # the store holds the event setup now
+        local = f"http://127.0.0.1:{hub_port}" if hub_port else None  # a demo moved off the event's port
+        starter = _HubStarter(HubSupervisor(db_path, port=hub_port, public_url=local,
+                                            event_file=event_file))  # the store holds the event setup now
         app.use_hub(starter.supervisor.url)
         app.after_first_paint = starter.start  # the hub's start-up must not delay the first screen
         app.hub_watch = starter.supervisor
