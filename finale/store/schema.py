@@ -12,12 +12,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 # Every table of the current schema (what `Store.count` may be asked about).
 TABLES: Final = (
     "meta", "finalists", "panelists", "questions", "prompt_settings", "rounds", "answers", "judgments",
-    "panel_scores", "votes", "overrides", "show_state", "events", "credentials",
+    "panel_scores", "votes", "overrides", "show_state", "events", "credentials", "seals",
 )
 
 MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
@@ -100,6 +100,15 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
     CREATE INDEX credentials_issued ON credentials(issued_at);
     ALTER TABLE overrides ADD COLUMN scope TEXT;
     INSERT OR IGNORE INTO meta (key, value) VALUES ('voter_secret', lower(hex(randomblob(32))));
+    """,
+    # 4: the sealed manifest (finale.seal) and every change to it, each with its hash and its audit event's seq;
+    # the seal key (SQLite's CSPRNG) keys the deck's commitments (core.manifest); never logged or exported.
+    4: """
+    CREATE TABLE seals (
+        id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, manifest TEXT NOT NULL, kind TEXT NOT NULL,
+        actor TEXT NOT NULL, created_at REAL NOT NULL, seq INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('seal_key', lower(hex(randomblob(32))));
     """,
 })
 
