@@ -188,3 +188,14 @@ def wait_healthy(base: str, timeout: float, proc: subprocess.Popen[bytes] | None
             last = exc
             time.sleep(0.1)
     raise TimeoutError(f"hub at {base} not healthy after {timeout}s: {last}")
+
+
+def http_status(url: str) -> int:
+    """The HTTP status of a GET (404 and 429 are answers, not errors)."""
+    import urllib.error
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code

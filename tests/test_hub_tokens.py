@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,16 @@ from websockets.asyncio.client import connect
 from audience import protocol
 from audience.hublog import REPEAT_BURST, RepeatFilter
 from finale.store import Store
-from tests.hub_helpers import client, director_for, recv_json, recv_type, running_hub, voting_round, ws_url
+from tests.hub_helpers import (
+    client,
+    director_for,
+    http_status,
+    recv_json,
+    recv_type,
+    running_hub,
+    voting_round,
+    ws_url,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -111,14 +118,6 @@ async def test_surrogate_frames_on_the_wire_are_refused_and_the_connection_lives
     assert not [r for r in records if r.exc_info or r.levelno >= logging.ERROR], [r.getMessage() for r in records]
 
 
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 async def _wrong_hello(url: str, role: str, token: str) -> str:
     async with connect(url) as ws:
         await ws.send(json.dumps({**HELLO, "role": role, "token": token}))
@@ -142,7 +141,7 @@ async def test_a_valid_judge_keeps_working_while_the_same_address_tries_100_wron
         answers: list[object] = []
         for n in range(100):
             if n % 2:
-                answers.append(await asyncio.to_thread(_status, f"{base}/judge/wrong-{n:03d}-{'x' * 16}"))
+                answers.append(await asyncio.to_thread(http_status, f"{base}/judge/wrong-{n:03d}-{'x' * 16}"))
             else:
                 answers.append(await _wrong_hello(ws_url(hub), "finalist" if n % 4 else "judge", f"guess-{n}"))
             if n % 10 == 9:  # the judge who was already connected keeps saving
@@ -151,8 +150,8 @@ async def test_a_valid_judge_keeps_working_while_the_same_address_tries_100_wron
                                              "scores": {c: 7 for c in criteria}}))
                 assert (await recv_type(judge, "ack"))["id"] == f"s{n}"
             if n in (20, 60, 99):  # and a valid page opened now, from the same address, loads and connects
-                assert await asyncio.to_thread(_status, f"{base}/judge/{judge_token}") == 200
-                assert await asyncio.to_thread(_status, f"{base}/finalist/{finalist_token}") == 200
+                assert await asyncio.to_thread(http_status, f"{base}/judge/{judge_token}") == 200
+                assert await asyncio.to_thread(http_status, f"{base}/finalist/{finalist_token}") == 200
                 async with client(hub, "judge", "judge-dev-2", judge_token) as (_, state):
                     assert state["role"] == "judge"
                 async with client(hub, "finalist", "finalist-dev-2", finalist_token) as (_, state):

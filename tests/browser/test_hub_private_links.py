@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,24 +22,16 @@ from finale.config import load_event
 from finale.demo import DEMO_EVENT
 from finale.store import Store
 from tests.drills.hub import voting_db, with_hub_limits
-from tests.hub_helpers import HubProcess, free_port
+from tests.hub_helpers import HubProcess, free_port, http_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def _wrong_links(hub: HubProcess, count: int, answers: list[object]) -> None:
     """`count` wrong private links from this address: pages and WebSocket hellos, alternately."""
     for n in range(count):
         if n % 2:
-            answers.append(_status(f"{hub.base}/judge/wrong-{n:03d}-{'x' * 18}"))
+            answers.append(http_status(f"{hub.base}/judge/wrong-{n:03d}-{'x' * 18}"))
             continue
         with connect(f"ws://127.0.0.1:{hub.port}/ws", open_timeout=10) as ws:
             ws.send(json.dumps({"type": "hello", "role": "judge", "device_id": "guesser-01", "token": f"guess-{n}"}))
