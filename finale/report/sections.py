@@ -81,4 +81,3 @@ def overrides_section(data: ReportData) -> str:
                      esc(when(o["created_at"])), esc(reverted)])
     headers = ["#", "Round", "Finalist", "Component", "Action", "Value", "Original", "Reason", "By", "At", "Status"]
     return tag("section", tag("h2", "Override log") + table(headers, rows, numeric=(0, 1, 5, 6)), id="overrides")
-
