@@ -23,6 +23,22 @@ from finale.private_files import write_private
 from finale.store import StoreError
 
 
+def _operator(given: str | None, *, ask: bool) -> str:
+    """The person at the console: `--as`, else asked (a terminal, `finale run`), else the login name."""
+    from finale.core.text import one_line
+    from finale.tui.operator import default_operator
+
+    name = one_line(given or "").strip()
+    if given is not None and not name:
+        raise click.UsageError("--as: give the name of the person at the console")
+    if name:
+        return name
+    if ask and sys.stdin.isatty():
+        answer = click.prompt("Who is at the console? (goes on the record)", default=default_operator())
+        return one_line(str(answer)).strip() or default_operator()
+    return default_operator()
+
+
 def _default_demo_db() -> Path:
     return Path(tempfile.gettempdir()) / f"finale-demo-{time.strftime('%Y%m%d-%H%M%S')}.db"
 
@@ -38,6 +54,11 @@ AUTOPILOT_OPTION = click.option(
     "hub; prints the standings and a health summary (exit status 1, with one line saying why, unless every phone "
     "joined, every panel score was acknowledged, sent == acknowledged == stored and the judge scored every answer: "
     "a judgment that fails twice is waived on the record so the show still finishes).")
+AS_OPTION = click.option(
+    "--as", "operator", metavar="NAME", default=None,
+    help="Who sits at the console: every intent (overrides, waivers, voids, reveals) goes on the record under "
+    "this name. Default: `finale run` asks at start in a terminal; `finale demo` and a run without a terminal "
+    "use the login name.")
 JUDGES_OPTION = click.option("--judges", type=click.IntRange(min=0), default=None,
                              help="With --autopilot: panelists on their own simulated device (default: all); "
                              "the others are typed in by the MC.")
@@ -85,8 +106,9 @@ def _run_autopilot(config: EventConfig, event_dir: Path, db_path: Path, *, phone
 @click.option("--hub-url", help="Use a hub that is already running at this URL instead of starting one.")
 @AUTOPILOT_OPTION
 @JUDGES_OPTION
+@AS_OPTION
 def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: int, no_hub: bool,
-         port: int | None, hub_url: str | None, autopilot: bool, judges: int | None) -> None:
+         port: int | None, hub_url: str | None, autopilot: bool, judges: int | None, operator: str | None) -> None:
     """The bundled rehearsal event: no AWS account, no network."""
     config = load_event(DEMO_EVENT)
     db_path = db_path or _default_demo_db()
@@ -100,7 +122,7 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
         hub_port = demo_port(port, db_path, config) if hub_url is None and not no_hub else None
         try:
             run_console(db_path, DEMO_EVENT, seed=seed, time_scale=speed, hub_url=hub_url, hub_port=hub_port,
-                        start_hub_process=not no_hub)
+                        start_hub_process=not no_hub, operator=_operator(operator, ask=False))
         except StoreError as exc:
             raise click.UsageError(str(exc)) from None
         return
@@ -139,8 +161,9 @@ def demo(headless: bool, seed: int, db_path: Path | None, speed: float, phones: 
 @click.option("--phones", type=click.IntRange(min=1), default=120, show_default=True,
               help="Simulated phones with --autopilot.")
 @JUDGES_OPTION
+@AS_OPTION
 def run_cmd(event_file: Path, db_path: Path | None, resume: bool, seed: int, speed: float, no_hub: bool,
-            hub_url: str | None, autopilot: bool, phones: int, judges: int | None) -> None:
+            hub_url: str | None, autopilot: bool, phones: int, judges: int | None, operator: str | None) -> None:
     """Run the show from the console (the MC's terminal)."""
     config = load_event(event_file)
     db_path = db_path or event_file.with_suffix(".db")
@@ -153,7 +176,8 @@ def run_cmd(event_file: Path, db_path: Path | None, resume: bool, seed: int, spe
     from finale.tui.launch import run_console
 
     try:
-        run_console(db_path, event_file, seed=seed, time_scale=speed, hub_url=hub_url, start_hub_process=not no_hub)
+        run_console(db_path, event_file, seed=seed, time_scale=speed, hub_url=hub_url, start_hub_process=not no_hub,
+                    operator=_operator(operator, ask=True))
     except StoreError as exc:
         raise click.UsageError(str(exc)) from None
 

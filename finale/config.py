@@ -135,6 +135,8 @@ JudgeConfig = Annotated[BedrockJudge | OpenAIJudge | RehearsalJudge, Field(discr
 class EventSection(_Strict):
     name: Name
     public_url: str = "http://127.0.0.1:8765"
+    # Who decides overrides and rulings; the console names them in its dialogs (default: the person at it).
+    head_judge: Name | None = None
 
 
 class HubSection(_Strict):

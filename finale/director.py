@@ -39,6 +39,7 @@ from finale.core.phases import can_reveal, can_start_round
 from finale.core.scoring import RoundRecord, Standing, score_round, standings
 from finale.core.text import inert, one_line
 from finale.demo.script import Script, load_script
+from finale.director_rulings import RulingIntents
 from finale.director_switches import SwitchIntents
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
@@ -88,8 +89,11 @@ def build_endpoints(config: EventConfig, event_dir: Path, *, seed: int = 0, time
     return Endpoints(finalists, reference, judge, runtime)
 
 
-class Director(SwitchIntents):
-    """The show's one driver; every method is one MC intent (the show-wide switches: finale.director_switches)."""
+class Director(SwitchIntents, RulingIntents):
+    """The show's one driver; every method is one MC intent.
+
+    The show-wide switches are in finale.director_switches, the waivers and rulings in finale.director_rulings.
+    """
 
     def __init__(self, store: Store, endpoints: Endpoints, *, actor: str = "mc",
                  clock: Callable[[], float] = time.time) -> None:
@@ -285,6 +289,16 @@ class Director(SwitchIntents):
     def score_panel(self, score: PanelScore, actor: str | None = None) -> None:
         """Scores a panelist read out, typed in by the MC: the same rule and store path as the judge pages."""
         self.store.save_panel_score(score, actor or f"{MC_TYPED_PREFIX}{score.panelist_id}")
+
+    def score_panel_grid(self, round_id: int, panelist_id: str, scores: Mapping[str, Mapping[str, float]],
+                         actor: str | None = None) -> None:
+        """A panelist's scores for several answers (finalist id -> criterion -> score), typed in as one grid.
+
+        One transaction: every answer's scores are stored, or none (the first refusal names the answer).
+        """
+        with self.store.transaction():
+            for finalist_id, by_criterion in scores.items():
+                self.score_panel(PanelScore(round_id, finalist_id, panelist_id, dict(by_criterion)), actor)
 
     # -- overrides ----------------------------------------------------------
 

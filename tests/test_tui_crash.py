@@ -42,7 +42,7 @@ def test_console_killed_mid_ask_resumes_and_reasks_the_unfinished(tmp_path: Path
         subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40"], check=True)
         subprocess.run([*tmux, "set-option", "-t", session, "window-size", "manual"], check=True)
         subprocess.run([*tmux, "resize-window", "-t", session, "-x", "120", "-y", "40"], check=True)
-        command = (f"cd {ROOT} && exec {sys.executable} -m finale.cli run {DEMO_EVENT} --db {db} --no-hub "
+        command = (f"cd {ROOT} && exec {sys.executable} -m finale.cli run {DEMO_EVENT} --db {db} --as mc --no-hub "
                    + " ".join(args))
         subprocess.run([*tmux, "send-keys", "-t", session, command, "Enter"], check=True)
 

@@ -65,16 +65,17 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
                     for p in event.panelists if p.id != typed_by_mc
                 ]
                 judges = asyncio.gather(*clients)
-                # ... while the MC types the third panelist's scores as they are read out.
-                await pilot.press("4")
+                # ... while the MC types the third panelist's scores as they are read out, in one grid.
+                await pilot.press("4", "i")
+                assert app.snapshot.panel_names[typed_by_mc] in str(app.screen.query_one("#grid-title").render())
                 by_label = sorted(rnd.labels, key=lambda f: rnd.labels[f])
                 mine = {s.finalist_id: s for s in scores if s.panelist_id == typed_by_mc}
-                for k, fid in enumerate(by_label):
-                    await pilot.press("i")
+                for fid in by_label:
                     for crit in event.criterion_ids:
-                        await pilot.press(*f"{mine[fid].scores[crit]:g}", "enter")
-                    await wait_until(pilot, partial(panel_count, app, typed_by_mc, k + 1),
-                                     f"MC-typed panel score {k + 1}")
+                        await pilot.press(*score_keys(mine[fid].scores[crit]))
+                await pilot.press("enter")
+                await wait_until(pilot, partial(panel_count, app, typed_by_mc, len(by_label)),
+                                 "the MC-typed grid saved")
                 await judges
                 await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
                                  and len(app.snapshot.current.panel_scores) == 15, "all 15 panel scores")
@@ -86,14 +87,14 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
                 await phones_vote(ws_url, rnd.id, [last[d] for d in sorted(last)])
                 await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.total_votes == PHONES,
                                  f"{PHONES} votes on the console")
-                await pilot.press("c")
+                await pilot.press("c", "y")
                 await wait_until(pilot, phase_is(app, number, "closed"), f"round {number} poll closed")
                 if question.id == "strawberry":
                     await override_strawberry(pilot, app)
                 await pilot.press("5", "l")
                 await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.round is not None
                                  and app.snapshot.round.revealed, "labels revealed")
-                await pilot.press("6", "f")
+                await pilot.press("6", "f", "y")
                 await wait_until(pilot, phase_is(app, number, "final"), f"round {number} final")
             # Freeze the stage, then reveal from last place to the winner.
             await pilot.press("z", *["r"] * len(event.finalists))
@@ -129,6 +130,11 @@ async def test_whole_rehearsal_finale_through_the_console(tmp_path: Path) -> Non
                 "override.added", "round.revealed", "round.final", "show.frozen", "show.reveal"} <= kinds
 
 
+def score_keys(value: float) -> list[str]:
+    """The keys that type a score into the panel grid: 7, 1 0, 7 . 5."""
+    return ["full_stop" if ch == "." else ch for ch in f"{value:g}"]
+
+
 def panel_count(app: FinaleApp, panelist: str, n: int) -> bool:
     snap = app.snapshot
     return snap is not None and snap.current is not None and \
@@ -140,7 +146,7 @@ async def override_strawberry(pilot, app) -> None:  # type: ignore[no-untyped-de
     snap = app.snapshot
     assert any(d.finalist_id == "ray" and d.kind == "checker" and not d.resolved for d in snap.disputes)
     ray_row = sorted(snap.round.labels.values()).index(snap.round.labels["ray"])
-    await pilot.press("3", *["down"] * ray_row, "h")
+    await pilot.press("3", "ctrl+home", *["down"] * ray_row, "h")
     await pilot.press(*"85", "enter")  # Enter after the value goes on to the reason
     assert app.screen.focused is not None and app.screen.focused.id == "ov-reason"
     await pilot.press("enter")  # no reason yet: refused in the dialog, nothing stored

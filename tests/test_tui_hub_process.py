@@ -85,7 +85,7 @@ class Terminal:
 def test_a_restarted_console_adopts_its_orphan_hub_and_a_quit_stops_the_hub_it_started(tmp_path: Path) -> None:
     port = free_port()
     event, db = _event_on_port(tmp_path, port), tmp_path / "show.db"
-    run = f"cd {ROOT} && exec {sys.executable} -m finale.cli run {event} --db {db}"
+    run = f"cd {ROOT} && exec {sys.executable} -m finale.cli run {event} --db {db} --as mc"
     first, second = Terminal(f"finale-hub-a-{os.getpid()}"), Terminal(f"finale-hub-b-{os.getpid()}")
     try:
         first.start("show", run)
@@ -104,7 +104,9 @@ def test_a_restarted_console_adopts_its_orphan_hub_and_a_quit_stops_the_hub_it_s
         [own] = _hub_pids(db)
         assert own != orphan
 
-        second.keys("show", "C-q")  # no round is live: quits at once
+        second.keys("show", "C-q")  # no round is live, but quitting stops the hub this console started: asks
+        _wait("the quit question", lambda: "Quit the console?" in second.screen("show"))
+        second.keys("show", "y")
         _wait("the console to quit", lambda: "Question deck" not in second.screen("show"))
         _wait("the hub it started to stop", lambda: _hub_pids(db) == [], timeout=10)
     finally:
@@ -124,7 +126,7 @@ def test_a_port_held_by_another_program_is_named_in_the_header(tmp_path: Path) -
     term = Terminal(f"finale-hub-c-{os.getpid()}")
     try:
         time.sleep(0.5)
-        term.start("show", f"cd {ROOT} && exec {sys.executable} -m finale.cli run {event} --db {db}")
+        term.start("show", f"cd {ROOT} && exec {sys.executable} -m finale.cli run {event} --db {db} --as mc")
         _wait("the blocked hub in the header",
               lambda: f"hub: blocked (port {port} taken by pid {squatter.pid})" in term.screen("show"))
         _wait("the toast saying what holds it and what to do", lambda: "hub blocked" in term.screen("show"), 5)
@@ -156,7 +158,7 @@ def test_a_console_whose_terminal_hangs_up_without_sighup_closes_and_leaves_its_
     port = free_port()
     event, db = _event_on_port(tmp_path, port), tmp_path / "show.db"
     # `trap '' HUP` is inherited: the console ignores SIGHUP, as when a parent swallows it.
-    run = f"cd {ROOT} && trap '' HUP && exec {sys.executable} -m finale.cli run {event} --db {db}"
+    run = f"cd {ROOT} && trap '' HUP && exec {sys.executable} -m finale.cli run {event} --db {db} --as mc"
     term = Terminal(f"finale-hub-d-{os.getpid()}")
     try:
         term.start("show", run)

@@ -34,7 +34,8 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def show_app(tmp_path: Path) -> FinaleApp:
     db = tmp_path / "snap.db"
     build_show(db)
-    return create_app(db, DEMO_EVENT, seed=7, time_scale=0, clock=lambda: T0 + 12, cursor_blink=False)
+    return create_app(db, DEMO_EVENT, seed=7, time_scale=0, clock=lambda: T0 + 12, cursor_blink=False,
+                      operator="Alex")  # the person at the console, named in the header (not the login name)
 
 
 def _after(app: FinaleApp, *keys: str):  # type: ignore[no-untyped-def]
@@ -80,3 +81,17 @@ def test_standings_screen_browsing_round_one(snap_compare, show_app: FinaleApp) 
 def test_override_dialog(snap_compare, show_app: FinaleApp) -> None:  # type: ignore[no-untyped-def]
     keys = ("3", "h", *"72", "tab", *"Judge failed; scored by hand from the rubric", "enter")
     assert snap_compare(show_app, terminal_size=SIZE, run_before=_after(show_app, *keys))
+
+
+def test_panel_grid_dialog(snap_compare, show_app: FinaleApp) -> None:  # type: ignore[no-untyped-def]
+    """Sam Okafor (the first panelist with answers to score) half-way through typing round 2's grid."""
+    assert snap_compare(show_app, terminal_size=SIZE, run_before=_after(show_app, "4", "i", *"79810"))
+
+
+def test_waive_dialog(snap_compare, show_app: FinaleApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(show_app, terminal_size=SIZE, run_before=_after(show_app, "6", "w", *"Lena is ill"))
+
+
+def test_standings_screen_at_100x30(snap_compare, show_app: FinaleApp) -> None:  # type: ignore[no-untyped-def]
+    """The smallest terminal the console is made for: the next-step line wraps, nothing is cut."""
+    assert snap_compare(show_app, terminal_size=(100, 30), run_before=_after(show_app, "6"))

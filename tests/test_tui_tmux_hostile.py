@@ -56,7 +56,7 @@ def test_escape_sequences_in_answers_do_nothing_to_the_terminal(tmp_path: Path) 
     event = _hostile_event(tmp_path)
     db = tmp_path / "show.db"
     tmux = ["tmux", "-L", f"finale-hostile-{os.getpid()}"]
-    command = f"exec {sys.executable} -m finale.cli run {event} --db {db} --speed 0.2"
+    command = f"exec {sys.executable} -m finale.cli run {event} --db {db} --as mc --speed 0.2"
     try:
         subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "show", "-x", "120", "-y", "40"],
                        check=True)

@@ -124,13 +124,13 @@ async def play_round(pilot: Pilot[None], app: FinaleApp, store: Store, number: i
 
 async def finish_round(pilot: Pilot[None], app: FinaleApp, number: int) -> None:
     """Close the poll, override any misjudgment the checker flags, reveal the labels, make the round final."""
-    await pilot.press("5", "c")
+    await pilot.press("5", "c", "y")  # the close asks first (one key)
     await wait_until(pilot, phase_is(app, number, "closed"), f"round {number} closed")
     assert app.snapshot is not None
     for d in app.snapshot.disputes:
         if d.kind == "checker" and not d.resolved:
             app.director.override(number, d.finalist_id, Component.LLM, "checker: judge misread", value=85.0)
-    await pilot.press("l", "6", "f")
+    await pilot.press("6", "l", "f", "y")  # who was who (revealed at the close already), then final, confirmed
     await wait_until(pilot, phase_is(app, number, "final"), f"round {number} final")
 
 

@@ -54,8 +54,8 @@ def blockers(event: Event, record: RoundRecord) -> list[Blocker]:
             j = record.judgments.get(fid)
             why = f"judgment failed: {j.reason}" if j is not None and j.reason else "no judgment yet"
             out.append(Blocker(BlockerKind.LLM, f"LLM judge: {name}: {why}", fid))
-        if not fr.panel.waived and not fr.panel.overridden:
-            missing = [p for p in event.panelists if (fid, p.id) not in panel_by]
+        if not fr.panel.waived and not fr.panel.overridden:  # a waived panelist is not waited for
+            missing = [p for p in event.panelists if (fid, p.id) not in panel_by and p.id not in fr.panel.left_out]
             if missing:
                 out.append(Blocker(BlockerKind.PANEL, f"panel: {name}: waiting for "
                                    f"{', '.join(p.name for p in missing)}", fid, tuple(p.id for p in missing)))

@@ -253,3 +253,24 @@ class Override:
     value: float | None = None
     reverted: bool = False
     discount: VoteDiscount | None = None  # which votes a DISCOUNT removes
+    panelist_id: str | None = None  # a WAIVE of the panel for one panelist only (core.scoring.waived_panelists)
+
+
+class DecisionKind(StrEnum):
+    """A head judge's ruling on a flagged answer that changes no score."""
+
+    KEEP_JUDGE = "keep_judge"  # a judge-vs-panel gap: the LLM judge's score stands as it is
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A ruling on the record (its store event), with the two values it was made on (core.disputes)."""
+
+    round_id: int
+    finalist_id: str
+    kind: DecisionKind
+    reason: str
+    actor: str
+    llm: float | None = None
+    panel: float | None = None
+    seq: int = 0  # the sequence number of its event in the audit log

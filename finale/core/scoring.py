@@ -7,8 +7,10 @@ Components are on a 0-100 scale:
 - audience: the finalist's share of the round's votes, times 100.
 A round total is the weighted sum. A waived component drops out and the other
 weights are scaled up to sum to 1 again, so a waiver neither rewards nor
-punishes. Standings sum the totals of final rounds; ties follow core.ranking
-(panel points, then LLM points, then more votes, then the lower median latency).
+punishes. A panelist waived for a round leaves the panel: it is the mean of the
+other panelists (with every panelist waived, the panel is waived). Standings
+sum the totals of final rounds; ties follow core.ranking (panel points, then
+LLM points, then more votes, then the lower median latency).
 What blocks a round is in core.blockers, disputes in core.disputes.
 """
 
@@ -22,6 +24,7 @@ from finale.core.discount import VoteGroup, discounted_counts
 from finale.core.model import (
     Answer,
     Component,
+    Decision,
     Event,
     Judgment,
     JudgmentStatus,
@@ -64,6 +67,7 @@ class RoundRecord:
     panel_scores: Sequence[PanelScore] = ()
     votes: Mapping[str, int] = field(default_factory=dict)
     overrides: Sequence[Override] = ()
+    decisions: Sequence[Decision] = ()  # the head judge's rulings that change no score (core.disputes)
     # the counted votes by label, origin and credential issue time: loaded when a discount stands (core.discount)
     vote_groups: Sequence[VoteGroup] | None = None
 
@@ -77,6 +81,7 @@ class ComponentValue:
     overridden: bool = False
     waived: bool = False
     override_id: int | None = None
+    left_out: frozenset[str] = frozenset()  # panelists waived for this round: the value is the others' mean
 
     @property
     def present(self) -> bool:
@@ -103,7 +108,7 @@ class FinalistRound:
 
     @property
     def overridden(self) -> bool:
-        return any(c.overridden or c.waived for c in (self.llm, self.panel, self.audience))
+        return any(c.overridden or c.waived or c.left_out for c in (self.llm, self.panel, self.audience))
 
 
 def llm_component(judgment: Judgment | None) -> float | None:
@@ -114,11 +119,14 @@ def llm_component(judgment: Judgment | None) -> float | None:
 
 
 def panel_components(
-    scores: Iterable[PanelScore], finalist_ids: Sequence[str], z_normalise: bool = False
+    scores: Iterable[PanelScore], finalist_ids: Sequence[str], z_normalise: bool = False,
+    left_out: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, float | None]:
-    """Panel component per finalist, from every panelist's criterion scores."""
+    """Panel component per finalist, from every panelist's criterion scores but those `left_out` (waived)."""
     per_panelist: dict[str, dict[str, float]] = {}
     for s in scores:
+        if left_out and s.panelist_id in left_out.get(s.finalist_id, ()):
+            continue
         if s.finalist_id in finalist_ids and s.scores:
             per_panelist.setdefault(s.panelist_id, {})[s.finalist_id] = statistics.fmean(s.scores.values())
     if z_normalise:
@@ -159,12 +167,32 @@ def audience_components(votes: Mapping[str, int], finalist_ids: Sequence[str]) -
 
 
 def active_overrides(overrides: Iterable[Override]) -> dict[tuple[str, Component], Override]:
-    """The override in force per (finalist, component): the latest one not reverted."""
+    """The override in force per (finalist, component): the latest one not reverted (of a whole component)."""
     current: dict[tuple[str, Component], Override] = {}
     for o in sorted(overrides, key=lambda o: o.id):
-        if not o.reverted and o.action is not OverrideAction.DISCOUNT:
+        if not o.reverted and o.action is not OverrideAction.DISCOUNT and o.panelist_id is None:
             current[(o.finalist_id, o.component)] = o
     return current
+
+
+def waived_panelists(overrides: Iterable[Override]) -> dict[str, frozenset[str]]:
+    """Per finalist, the panelists waived for the round: their scores leave the panel, nobody waits for them."""
+    out: dict[str, set[str]] = {}
+    for o in overrides:
+        if o.panelist_id is not None and not o.reverted:
+            out.setdefault(o.finalist_id, set()).add(o.panelist_id)
+    return {fid: frozenset(p) for fid, p in out.items()}
+
+
+def _panel_value(event: Event, fid: str, counted: float | None, left_out: frozenset[str],
+                 overrides: Sequence[Override], whole: Override | None) -> ComponentValue:
+    """The panel component: a whole-component override first; else the counted panelists' mean (all waived: waived)."""
+    if whole is not None or not left_out:
+        return _apply(counted, whole)
+    latest = max(o.id for o in overrides if o.panelist_id is not None and o.finalist_id == fid and not o.reverted)
+    if {p.id for p in event.panelists} <= left_out:
+        return ComponentValue(None, None, waived=True, override_id=latest, left_out=left_out)
+    return ComponentValue(counted, counted, override_id=latest, left_out=left_out)
 
 
 def validate_override(override: Override) -> Override:
@@ -177,6 +205,11 @@ def validate_override(override: Override) -> Override:
         if override.component is not Component.AUDIENCE or override.discount is None or override.value is not None:
             raise ScoringError("a discount removes audience votes: it names which (an origin or a minting window) "
                                "and carries no value")
+    elif override.panelist_id is not None:
+        if override.component is not Component.PANEL or override.action is not OverrideAction.WAIVE:
+            raise ScoringError("a panelist is only ever waived (their scores leave the panel for that finalist)")
+        if override.value is not None:
+            raise ScoringError("a waiver carries no value")
     elif override.action is OverrideAction.REPLACE:
         if override.value is None or not 0.0 <= override.value <= 100.0:
             raise ScoringError(f"a replacement value must be between 0 and 100; got {override.value}")
@@ -231,7 +264,8 @@ def round_total(
 def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
     """Every finalist's components, points and total for one round."""
     fids = list(event.finalist_ids)
-    panel = panel_components(record.panel_scores, fids, event.z_normalise_panel)
+    left_out = waived_panelists(record.overrides)
+    panel = panel_components(record.panel_scores, fids, event.z_normalise_panel, left_out)
     votes, discount_id = counted_votes(record)
     audience = audience_components(votes, fids)
     before = audience_components(record.votes, fids) if discount_id is not None else audience
@@ -240,7 +274,8 @@ def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
     for fid in fids:
         comps = {
             Component.LLM: _apply(llm_component(record.judgments.get(fid)), overrides.get((fid, Component.LLM))),
-            Component.PANEL: _apply(panel[fid], overrides.get((fid, Component.PANEL))),
+            Component.PANEL: _panel_value(event, fid, panel[fid], left_out.get(fid, frozenset()), record.overrides,
+                                          overrides.get((fid, Component.PANEL))),
             Component.AUDIENCE: _discounted(_apply(audience[fid], overrides.get((fid, Component.AUDIENCE))),
                                             before[fid], discount_id),
         }

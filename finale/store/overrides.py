@@ -19,28 +19,35 @@ class OverridesMixin(VotesMixin):
     """Adding, reverting and listing overrides, each with its event."""
 
     def add_override(self, round_id: int, finalist_id: str, component: Component, action: OverrideAction,
-                     reason: str, actor: str, value: float | None = None, original: float | None = None) -> Override:
-        """Record a human override; the original value is kept beside it."""
-        proposal = validate_override(Override(0, round_id, finalist_id, component, action, reason, actor, value))
+                     reason: str, actor: str, value: float | None = None, original: float | None = None,
+                     panelist_id: str | None = None) -> Override:
+        """Record a human override; the original value is kept beside it (`panelist_id`: waive one panelist)."""
+        proposal = validate_override(Override(0, round_id, finalist_id, component, action, reason, actor, value,
+                                              panelist_id=panelist_id))
+        scope = json.dumps({"panelist_id": panelist_id}) if panelist_id is not None else None
         with self.transaction():
             rnd = self.round(round_id)
             if finalist_id not in rnd.labels:
                 raise StoreError(f"finalist {finalist_id!r} is not in round {round_id}")
             if is_settled(rnd.phase):
                 raise StoreError(f"round {round_id} is {rnd.phase}; overrides are locked")
+            if panelist_id is not None and self.conn.execute("SELECT 1 FROM panelists WHERE id=?",
+                                                             (panelist_id,)).fetchone() is None:
+                raise StoreError(f"no panelist {panelist_id!r} in this event")
             cur = self.conn.execute(
                 "INSERT INTO overrides (round_id, finalist_id, component, action, value, original, reason, actor, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (round_id, finalist_id, component.value, action.value, value, original, reason.strip(),
-                 actor.strip(), time.time()),
+                 actor.strip(), time.time(), scope),
             )
             oid = int(cur.lastrowid or 0)
             self.log(actor, "override.added", {"override_id": oid, "finalist_id": finalist_id,
                                                "component": component.value, "action": action.value,
-                                               "value": value, "original": original, "reason": reason.strip()},
+                                               "value": value, "original": original, "reason": reason.strip(),
+                                               **({"panelist_id": panelist_id} if panelist_id else {})},
                      round_id)
         return Override(oid, round_id, finalist_id, component, action, proposal.reason.strip(),
-                        proposal.actor.strip(), value)
+                        proposal.actor.strip(), value, panelist_id=panelist_id)
 
     def add_discount(self, round_id: int, discount: VoteDiscount, reason: str, actor: str) -> Override:
         """Discount a slice of a round's votes (core.discount): an override of the audience component, on the record.
@@ -94,6 +101,16 @@ class OverridesMixin(VotesMixin):
         return [
             Override(r["id"], r["round_id"], r["finalist_id"], Component(r["component"]),
                      OverrideAction(r["action"]), r["reason"], r["actor"], r["value"], r["reverted_at"] is not None,
-                     VoteDiscount.from_json(json.loads(r["scope"])) if r.get("scope") else None)
+                     *_scope(r))
             for r in self.db.query(sql + " ORDER BY id", params)
         ]
+
+
+def _scope(row: dict[str, Any]) -> tuple[VoteDiscount | None, str | None]:
+    """What an override's `scope` names: the votes a discount removes, or the one panelist a waiver covers."""
+    scope = json.loads(row["scope"]) if row.get("scope") else None
+    if scope is None:
+        return None, None
+    if row["action"] == OverrideAction.DISCOUNT.value:
+        return VoteDiscount.from_json(scope), None
+    return None, scope.get("panelist_id")

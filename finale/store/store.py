@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from finale.core.model import OverrideAction
 from finale.core.scoring import RoundRecord
+from finale.store.decisions import DecisionsMixin
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
 from finale.store.rehearsal import RehearsalMixin
@@ -19,7 +20,7 @@ from finale.store.settings import SettingsMixin
 from finale.store.votes import VotesMixin
 
 
-class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin):
+class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin, DecisionsMixin):
     """Persistence for one event; safe to open from several processes at once (WAL)."""
 
     def __enter__(self) -> Store:
@@ -33,6 +34,7 @@ class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, Re
             round=self.round(round_id), answers=self.answers(round_id), judgments=self.judgments(round_id),
             panel_scores=self.panel_scores(round_id), votes=self.vote_counts(round_id), overrides=overrides,
             vote_groups=self.vote_groups(round_id) if discounted else None,
+            decisions=self.decisions(round_id),
         )
 
     def records(self) -> list[RoundRecord]:

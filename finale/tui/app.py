@@ -36,9 +36,9 @@ from finale.tui.hub import HubStatus, HubWatch, check_hub, supervisor_note
 from finale.tui.intents import MCIntents
 from finale.tui.messages import HubChecked, SnapshotRead
 from finale.tui.network import NetworkLoop
+from finale.tui.operator import default_operator
 from finale.tui.palette import mc_commands
 from finale.tui.screens.audit import AuditScreen
-from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.integrity import IntegrityScreen
 from finale.tui.screens.judging import JudgingScreen
 from finale.tui.screens.panel import PanelScreen
@@ -77,17 +77,17 @@ class FinaleApp(MCIntents, App[None]):
         Binding("7", "show_screen('audit')", "Audit", show=False),
         Binding("8", "show_screen('integrity')", "Integrity", show=False),
         Binding("p", "toggle_pause", "Pause"),
-        Binding("ctrl+x", "void_round", "Void round"),
+        Binding("ctrl+x", "void_round", "Void"),
     ]
 
     def __init__(self, store: Store, endpoints: Endpoints, *, seed: int = 7, clock: Clock = time.time,
                  hub_url: str | None = None, cursor_blink: bool = True, refresh_interval: float = 0.1,
-                 hub_interval: float = 2.0) -> None:
+                 hub_interval: float = 2.0, operator: str | None = None) -> None:
         super().__init__()
         self.store = store
         self.config: EventConfig = store.event_config()
         self.endpoints = endpoints
-        self.director = Director(store, endpoints, actor="mc", clock=clock)
+        self.director = Director(store, endpoints, actor=one_line(operator or default_operator()), clock=clock)
         self.network = NetworkLoop()
         self.reader = Store(store.path)
         self._reader_lock = threading.Lock()
@@ -174,8 +174,8 @@ class FinaleApp(MCIntents, App[None]):
     def _poll_store(self) -> None:
         if self._live_dirty:
             self._live_dirty = False
-            if isinstance(self.screen, RoundScreen):
-                self.screen.refresh_view()
+            if isinstance(self.console_screen, RoundScreen):
+                self.console_screen.refresh_view()
         if not self._refreshing:
             self._refreshing = True
             self.refresh_store()
@@ -208,8 +208,8 @@ class FinaleApp(MCIntents, App[None]):
             self.switch_mode(RESUME_SCREEN[rnd.phase])  # resuming: open where the show was
         if self.refreshes == 1 and self.after_first_paint is not None:
             self.call_after_refresh(self.start_after_first_paint)
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.refresh_view()
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()
 
     def live_answer(self, finalist_id: str, stored: Answer | None) -> Answer | None:
         """The streaming copy while an answer is in flight, else what the store holds."""
@@ -221,8 +221,9 @@ class FinaleApp(MCIntents, App[None]):
     def _tick(self) -> None:
         if not self.screen_stack:  # shutting down
             return
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.tick()
+        front = self.console_screen
+        if front is not None:  # under an open dialog too: the clock and the countdown keep going
+            front.tick()
         snap = self.snapshot
         rnd = snap.round if snap is not None else None
         if rnd is not None and poll_due(rnd, self.clock()) and self._auto_closed != rnd.id:
@@ -283,8 +284,8 @@ class FinaleApp(MCIntents, App[None]):
         was, was_note = self.hub_status.state, self.hub_status.note
         changed = message.status != self.hub_status
         self.hub_status = message.status
-        if changed and isinstance(self.screen, ConsoleScreen):
-            self.screen.refresh_view()  # the header and the voting screen's phone count
+        if changed and self.console_screen is not None:
+            self.console_screen.refresh_view()  # the header and the voting screen's phone count
         sup = self.hub_watch
         log = f" Its log: {sup.log_path}." if sup is not None else ""
         if message.status.state == "blocked" and sup is not None and message.status.note != was_note:
@@ -307,13 +308,13 @@ class FinaleApp(MCIntents, App[None]):
 
     def action_toggle_names(self) -> None:
         self.show_names = not self.show_names
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.refresh_view()
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()
 
     def action_toggle_reference(self) -> None:
         self.show_reference = not self.show_reference
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.refresh_view()
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every MC action: the show-wide ones, then the keys of the screen the palette was opened on."""
@@ -324,7 +325,7 @@ class FinaleApp(MCIntents, App[None]):
 def create_app(db_path: str | Path, event_file: str | Path | None = None, *, seed: int = 7,
                time_scale: float = 1.0, clock: Clock = time.time, hub_url: str | None = None,
                cursor_blink: bool = True, config: EventConfig | None = None,
-               event_dir: Path | None = None) -> FinaleApp:
+               event_dir: Path | None = None, operator: str | None = None) -> FinaleApp:
     """The console on a database; a new database gets the event file's setup, an existing one resumes."""
     if config is None:
         if event_file is None:
@@ -336,4 +337,5 @@ def create_app(db_path: str | Path, event_file: str | Path | None = None, *, see
     store = Store(db_path)
     store.setup_event(config)
     endpoints = build_endpoints(config, event_dir, seed=seed, time_scale=time_scale)
-    return FinaleApp(store, endpoints, seed=seed, clock=clock, hub_url=hub_url, cursor_blink=cursor_blink)
+    return FinaleApp(store, endpoints, seed=seed, clock=clock, hub_url=hub_url, cursor_blink=cursor_blink,
+                     operator=operator)

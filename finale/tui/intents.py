@@ -14,16 +14,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App
 
 from finale.config import EventConfig
-from finale.core.model import Answer, AnswerStatus, Component, PanelScore
+from finale.core.model import Answer, AnswerStatus
+from finale.core.poll import remaining
 from finale.director import REFERENCE_ID, Director
 from finale.tui.hub import HubWatch
+from finale.tui.human import HumanIntents
 from finale.tui.messages import (
     ActionDone,
     ActionFailed,
@@ -33,28 +32,17 @@ from finale.tui.messages import (
     RoundCreated,
 )
 from finale.tui.network import NetworkLoop
-from finale.tui.screens.base import ConsoleScreen
-from finale.tui.screens.modals import (
-    COMPONENT_TITLES,
-    ConfirmModal,
-    OverrideModal,
-    OverrideRequest,
-    PanelEntry,
-    PanelScoresModal,
-    ReasonModal,
-)
+from finale.tui.screens.modals import ConfirmModal, ReasonModal
 from finale.tui.state import ShowSnapshot
 
 EXTEND_S = 15.0
 
-if TYPE_CHECKING:
-    _AppBase = App[None]  # the checker sees the App the mixin is mixed into
-else:
-    _AppBase = object  # at run time a plain mixin: Textual's CSS and bindings see FinaleApp as before
 
+class MCIntents(HumanIntents):
+    """The `action_*` methods that send the MC's intents to the Director, and the thread that applies them.
 
-class MCIntents(_AppBase):
-    """The `action_*` methods that send the MC's intents to the Director, and the thread that applies them."""
+    The human decisions (overrides, waivers, typed panel scores, rulings) are in finale.tui.human.
+    """
 
     # set by FinaleApp.__init__
     config: EventConfig
@@ -70,6 +58,12 @@ class MCIntents(_AppBase):
     ask_started: float | None
     _intents: queue.Queue[tuple[str, Callable[[], str]] | None]
     _intents_done: threading.Event
+    _judging = False  # a judge worker is in flight (the next-step line waits for it)
+
+    @property
+    def busy(self) -> str:
+        """What the console is doing that the next step waits for: "asking", "judging" or ""."""
+        return "asking" if self._asking else "judging" if self._judging else ""
 
     # -- intents that run in order in one worker thread -----------------------
 
@@ -89,22 +83,16 @@ class MCIntents(_AppBase):
             else:
                 self.post_message(ActionDone(name, detail))
 
-    def _intent(self, name: str, job: Callable[[], str]) -> None:
-        self._intents.put((name, job))
-
     def on_action_done(self, message: ActionDone) -> None:
         if message.detail:
             self.notify(message.detail, title=message.action, timeout=4)
+        if message.action == "close-poll" and message.detail:
+            self._after_close()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.notify(message.error, title=f"{message.action} refused", severity="error", timeout=8)
-
-    def _current_round_id(self) -> int | None:
-        rnd = self.snapshot.round if self.snapshot is not None else None
-        if rnd is None:
-            self.notify("There is no round yet: press 1 then n to ask the first question.", severity="warning")
-            return None
-        return rnd.id
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()
 
     # -- asking and judging (async workers: network calls on the event loop) --
 
@@ -123,9 +111,21 @@ class MCIntents(_AppBase):
         self._start_ask(prompt=prompt)
 
     def action_retry(self, finalist_id: str) -> None:
+        """Re-ask one finalist; a good answer is thrown away by it, so that asks first."""
         round_id = self._current_round_id()
-        if round_id is not None:
+        if round_id is None:
+            return
+        snap = self.snapshot
+        rec = snap.current if snap is not None else None
+        answer = rec.answers.get(finalist_id) if rec is not None else None
+        if answer is None or answer.status is not AnswerStatus.OK:
             self._start_ask(round_id=round_id, only=[finalist_id])
+            return
+        label = rec.round.labels.get(finalist_id, "?") if rec is not None else "?"
+        self.ask_first(f"Re-ask answer {label}?",
+                       f"Answer {label} came back complete ({answer.tokens} tokens). Re-asking throws it away and "
+                       "asks this finalist again; the new answer replaces it for the judge, the panel and the phones.",
+                       "Re-ask", lambda: self._start_ask(round_id=round_id, only=[finalist_id]))
 
     def action_retry_failed(self) -> None:
         """Re-ask every finalist whose answer failed, timed out, or was cut off by a console restart."""
@@ -193,12 +193,13 @@ class MCIntents(_AppBase):
         note = f"; {len(failed)} failed (r re-asks them, or select the pane and press e)" if failed else ""
         self.notify(f"Round {message.round_id}: answers in{note}. Press j to judge.",
                     severity="warning" if failed else "information", timeout=6)
-        if isinstance(self.screen, ConsoleScreen):
-            self.screen.refresh_view()
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()
 
     def action_judge(self, only: list[str] | None = None) -> None:
         round_id = self._current_round_id()
         if round_id is not None:
+            self._judging = True
             self.judge_answers(round_id, only)
             if only is None:
                 self.switch_mode("judging")
@@ -211,12 +212,16 @@ class MCIntents(_AppBase):
             self.post_message(ActionFailed("judge", str(exc)))
         else:
             self.post_message(JudgingFinished(round_id, judgments))
+        finally:
+            self._judging = False
 
     def on_judging_finished(self, message: JudgingFinished) -> None:
         failed = sum(1 for j in message.judgments.values() if j.failed)
         warn = f"; {failed} FAILED: re-judge (e) or score by hand (h)" if failed else ""
         self.notify(f"Round {message.round_id}: {len(message.judgments)} judged{warn}.",
                     severity="warning" if failed else "information", timeout=4)
+        if self.console_screen is not None:
+            self.console_screen.refresh_view()  # the next-step line stops waiting for the judge
 
     # -- poll, reveal, final, void ---------------------------------------------
 
@@ -231,13 +236,27 @@ class MCIntents(_AppBase):
             self._intent("extend-poll", lambda: (self.director.extend_poll(round_id, EXTEND_S), "")[1])
 
     def action_close_poll(self) -> None:
+        """Close the poll now, once the MC says yes; the console then goes on to the standings."""
         round_id = self._current_round_id()
-        if round_id is not None:
-            self._intent("close-poll", lambda: self._close_poll(round_id, "closed by the MC"))
+        if round_id is None:
+            return
+        rnd = self.snapshot.round if self.snapshot is not None else None
+        left = remaining(rnd, self.director.clock()) if rnd is not None else None
+        votes = self.snapshot.total_votes if self.snapshot is not None else 0
+        when = f" with {left:.0f} s still on the countdown" if left else ""
+        self.ask_first(f"Close the poll for round {round_id} now?",
+                       f"Phones stop taking votes{when}; the {votes} votes cast so far are the audience's share. "
+                       "A closed poll does not reopen.", "Close the poll",
+                       lambda: self._intent("close-poll", lambda: self._close_poll(round_id, "closed by the MC")))
 
     def _close_poll(self, round_id: int, why: str) -> str:
         self.director.close_poll(round_id, why)
         return f"Poll closed for round {round_id} ({why})."
+
+    def _after_close(self) -> None:
+        """The MC watching the poll goes on to where the next step is (reveal, make final), as a resume does."""
+        if self.current_mode == "voting":
+            self.switch_mode("standings")
 
     def action_reveal_labels(self) -> None:
         round_id = self._current_round_id()
@@ -245,9 +264,23 @@ class MCIntents(_AppBase):
             self._intent("reveal-labels", lambda: (self.director.reveal_round(round_id), "Labels revealed.")[1])
 
     def action_finalize(self) -> None:
+        """Make the round final once the MC says yes: its scores lock for good."""
         round_id = self._current_round_id()
-        if round_id is not None:
-            self._intent("finalize", lambda: (self.director.finalize(round_id), f"Round {round_id} is final.")[1])
+        if round_id is None:
+            return
+        snap = self.snapshot
+
+        def finalize() -> str:
+            self.director.finalize(round_id)
+            return f"Round {round_id} is final."
+
+        if snap is None or not snap.round_open or snap.blockers:  # the Director refuses it and says why
+            self._intent("finalize", finalize)
+            return
+        self.ask_first(f"Make round {round_id} final?",
+                       f"Round {round_id}'s scores lock: no more panel scores, overrides or waivers for it, and its "
+                       "points go into the standings on the stage.", "Make it final",
+                       lambda: self._intent("finalize", finalize))
 
     def action_void_round(self) -> None:
         round_id = self._current_round_id()
@@ -261,16 +294,25 @@ class MCIntents(_AppBase):
         self.push_screen(ReasonModal(f"Void round {round_id}?", "reason (required, on the record)"), voided)
 
     async def action_quit(self) -> None:
-        """Quit at once between rounds; while a round is live, ask first (ctrl+q twice by accident costs a show)."""
+        """Ask first while a round is live, or when quitting stops the hub this console started (the phones' show).
+
+        Between rounds with no hub of ours (an adopted one keeps serving), it quits at once.
+        """
         snap = self.snapshot
         rnd = snap.round if snap is not None else None
         if isinstance(self.screen, ConfirmModal):
             return
+        own_hub = self.hub_watch is not None and not self.hub_watch.adopted
         if snap is None or rnd is None or not snap.round_open:
-            self.exit()
+            if not own_hub:
+                self.exit()
+                return
+            self.ask_first("Quit the console?", "The audience hub this console started stops too: phones, judge "
+                           "pages and the stage lose the show until a console runs again on this database.",
+                           "Quit", self.exit)
             return
         hub = " The audience hub this console started stops too; phones reconnect when it is back." \
-            if self.hub_watch is not None and not self.hub_watch.adopted else ""
+            if own_hub else ""
         body = (f"Round {rnd.id} is live ({rnd.phase}). Everything is stored: start the console again on the same "
                 f"database to resume exactly here.{hub}")
 
@@ -319,56 +361,3 @@ class MCIntents(_AppBase):
             label = self.director.spotlight_next()
             return f"Stage spotlight: answer {label}." if label else "Spotlight off: the stage shows every answer."
         self._intent("spotlight", job)
-
-    # -- human scores ---------------------------------------------------------
-
-    def action_override(self, finalist_id: str | None = None, component: str | None = None) -> None:
-        if self.snapshot is None or self.snapshot.current is None:
-            self._current_round_id()
-            return
-        comp = Component(component) if component else None
-        self.push_screen(OverrideModal(self.snapshot, finalist_id, comp, self.show_names), self._override_confirmed)
-
-    def _override_confirmed(self, request: OverrideRequest | None) -> None:
-        if request is None:
-            return
-        self._intent("override", lambda: self._apply_override(request))
-
-    def _apply_override(self, r: OverrideRequest) -> str:
-        o = self.director.override(r.round_id, r.finalist_id, r.component, r.reason, value=r.value, waive=r.waive)
-        label = self.snapshot.round.labels.get(r.finalist_id, "?") if self.snapshot and self.snapshot.round else "?"
-        name = self.config_names().get(r.finalist_id, r.finalist_id)
-        what = "waived" if r.waive else f"now {r.value:g}"
-        return f"Override #{o.id} on the record: {COMPONENT_TITLES[r.component]} for {label} ({name}) {what}."
-
-    def config_names(self) -> dict[str, str]:
-        """Finalist id -> name, from the event file."""
-        return {f.id: f.name for f in self.config.finalists}
-
-    def action_revert(self, override_id: int) -> None:
-        def revert(reason: str) -> str:
-            self.director.revert(override_id, reason)
-            return f"Override #{override_id} reverted."
-
-        def reverted(reason: str | None) -> None:
-            if reason:
-                self._intent("revert", partial(revert, reason))
-
-        self.push_screen(ReasonModal(f"Revert override #{override_id}?", "reason (required)"), reverted)
-
-    def action_type_panel_scores(self, panelist_id: str | None = None) -> None:
-        if self.snapshot is None or self.snapshot.current is None:
-            self._current_round_id()
-            return
-        self.push_screen(PanelScoresModal(self.snapshot, panelist_id, self.show_names), self._panel_entered)
-
-    def _panel_entered(self, entry: PanelEntry | None) -> None:
-        if entry is None:
-            return
-
-        def job() -> str:
-            self.director.score_panel(PanelScore(entry.round_id, entry.finalist_id, entry.panelist_id, entry.scores))
-            who = self.snapshot.panel_names.get(entry.panelist_id, entry.panelist_id) if self.snapshot else ""
-            return f"Scores saved for {who}."
-        self._intent("panel-scores", job)
-

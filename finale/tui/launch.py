@@ -35,9 +35,12 @@ class _HubStarter:
 
 def run_console(db_path: Path, event_file: Path, *, seed: int = 7, time_scale: float = 1.0,
                 hub_port: int | None = None,
-                hub_url: str | None = None, start_hub_process: bool = True) -> None:
-    """Run the console until the MC quits; a supervised hub is stopped on the way out."""
-    app = create_app(db_path, event_file, seed=seed, time_scale=time_scale, hub_url=hub_url)
+                hub_url: str | None = None, start_hub_process: bool = True, operator: str | None = None) -> None:
+    """Run the console until the MC quits; a supervised hub is stopped on the way out.
+
+    `operator` is the person at the console, on the record for every intent (default: the login name).
+    """
+    app = create_app(db_path, event_file, seed=seed, time_scale=time_scale, hub_url=hub_url, operator=operator)
     starter: _HubStarter | None = None
     if hub_url is None and start_hub_process:
         local = f"http://127.0.0.1:{hub_port}" if hub_port else None  # a demo moved off the event's port

@@ -46,8 +46,8 @@ class ConsoleScreen(Screen[None]):
         headers, guide = self.query(ShowHeader), self.query(".next-step")
         if not headers or not guide:  # not composed yet (the guide comes after the body); on_mount renders it
             return
-        headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
-        guide.first(Static).update(next_step(app.snapshot))
+        headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode, app.operator)
+        guide.first(Static).update(next_step(app.snapshot, app.current_mode, app.busy))
         if app.snapshot is not None:
             self.render_snapshot(app.snapshot)
 
@@ -58,4 +58,4 @@ class ConsoleScreen(Screen[None]):
         """Called about twice a second for clocks and countdowns."""
         app = self.console
         for header in self.query(ShowHeader):
-            header.show(app.snapshot, app.hub_status, app.clock(), app.current_mode)
+            header.show(app.snapshot, app.hub_status, app.clock(), app.current_mode, app.operator)

@@ -1,4 +1,4 @@
-"""Modal dialogs: override (replace or waive, reason required, confirm), a reason prompt, panel scores, yes/no."""
+"""Modal dialogs: override (replace or waive, reason required, confirm), a reason prompt, a one-key yes/no."""
 
 from __future__ import annotations
 
@@ -30,16 +30,7 @@ class OverrideRequest:
     waive: bool
     value: float | None
     reason: str
-
-
-@dataclass(frozen=True)
-class PanelEntry:
-    """Scores a panelist read out, typed by the MC."""
-
-    round_id: int
-    panelist_id: str
-    finalist_id: str
-    scores: dict[str, float]
+    decided_by: str = ""  # the head judge, as named in the dialog
 
 
 def _radio(ident: str, titles: list[str], selected: int) -> RadioSet:
@@ -64,8 +55,9 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
     ]
 
     def __init__(self, snapshot: ShowSnapshot, finalist_id: str | None, component: Component | None,
-                 show_names: bool) -> None:
+                 show_names: bool, head_judge: str = "") -> None:
         super().__init__()
+        self.head_judge = head_judge
         assert snapshot.current is not None
         self.snapshot = snapshot
         self.round = snapshot.current.round
@@ -95,6 +87,9 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
             yield Static(id="ov-current")
             yield Input(placeholder="new value, 0-100", id="ov-value", type="number")
             yield Input(placeholder="reason (required, goes on the record)", id="ov-reason", max_length=500)
+            with Horizontal(classes="decided-by"):
+                yield Label("Decided by (head judge):")
+                yield Input(value=self.head_judge, placeholder="who decided it", id="ov-by", max_length=80)
             yield Static(id="ov-message")
             with Horizontal(classes="buttons"):
                 yield Button("Confirm (ctrl+s)", variant="warning", id="ov-confirm")
@@ -138,7 +133,7 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         reason = self.query_one("#ov-reason", Input)
-        if event.input.id == "ov-value" and not reason.value.strip():
+        if event.input.id in ("ov-value", "ov-by") and not reason.value.strip():
             reason.focus()  # Enter after the value goes on to the reason, which is required
             return
         self.action_confirm()
@@ -154,6 +149,7 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
     def _request(self) -> OverrideRequest | str:
         fid, component, waive = self._choice()
         reason = self.query_one("#ov-reason", Input).value.strip()
+        decided_by = self.query_one("#ov-by", Input).value.strip()
         raw = self.query_one("#ov-value", Input).value.strip()
         value: float | None = None
         if not waive:
@@ -164,10 +160,10 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
         try:
             validate_override(Override(0, self.round.id, fid, component,
                                        OverrideAction.WAIVE if waive else OverrideAction.REPLACE,
-                                       reason, "mc", value))
+                                       reason, decided_by, value))
         except ScoringError as exc:
             return str(exc).capitalize() + "."
-        return OverrideRequest(self.round.id, fid, component, waive, value, reason)
+        return OverrideRequest(self.round.id, fid, component, waive, value, reason, decided_by)
 
     def action_confirm(self) -> None:
         message = self.query_one("#ov-message", Static)
@@ -184,6 +180,7 @@ class OverrideModal(ModalScreen[OverrideRequest | None]):
         what = "Waive" if request.waive else f"Replace with {request.value:g}"
         summary = Text(f"{what}: {COMPONENT_TITLES[request.component]} for {who}. Reason: ", style="bold")
         summary.append(request.reason)
+        summary.append(f" Decided by {request.decided_by}.", style="bold")
         summary.append("\nPress ctrl+s (or Confirm) again to apply it, on the record.", style="yellow")
         message.update(summary)
 
@@ -251,69 +248,3 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
-
-
-class PanelScoresModal(ModalScreen[PanelEntry | None]):
-    """The MC types one panelist's criterion scores for one answer as they are read out."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, snapshot: ShowSnapshot, panelist_id: str | None, show_names: bool) -> None:
-        super().__init__()
-        assert snapshot.current is not None
-        self.snapshot = snapshot
-        self.round = snapshot.current.round
-        self.panelists = [p.id for p in snapshot.event.panelists]
-        self.finalists = sorted(snapshot.event.finalist_ids, key=lambda f: self.round.labels.get(f, "?"))
-        self.criteria = list(snapshot.event.criterion_ids)
-        self.preset = self.panelists.index(panelist_id) if panelist_id in self.panelists else 0
-        done = {s.finalist_id for s in snapshot.current.panel_scores if s.panelist_id == self.panelists[self.preset]}
-        self.preset_finalist = next((i for i, f in enumerate(self.finalists) if f not in done), 0)
-        self.show_names = show_names
-
-    def compose(self) -> ComposeResult:
-        names = self.snapshot.names
-        with Vertical(id="panel-dialog", classes="dialog"):
-            yield Label(f"Panel scores · round {self.round.id}", classes="dialog-title")
-            with Horizontal(classes="radios"):
-                with Vertical():
-                    yield Label("Panelist")
-                    yield _radio("ps-panelist", [self.snapshot.panel_names[p] for p in self.panelists], self.preset)
-                with Vertical():
-                    yield Label("Answer")
-                    yield _radio("ps-finalist", [self.round.labels.get(f, "?")
-                                                 + (f" · {names[f]}" if self.show_names else "")
-                                                 for f in self.finalists], self.preset_finalist)
-            for c in self.criteria:
-                yield Input(placeholder=f"{c} (0-10)", id=f"ps-{c}", type="number")
-            yield Static(id="ps-message")
-            yield Static("ctrl+s or Enter on the last field to save · Esc to cancel", classes="hint")
-
-    def on_mount(self) -> None:
-        _blink(self)
-        self.query_one(f"#ps-{self.criteria[0]}", Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        inputs = [self.query_one(f"#ps-{c}", Input) for c in self.criteria]
-        if event.input is inputs[-1]:
-            self.action_save()
-        else:
-            inputs[inputs.index(event.input) + 1].focus()
-
-    def action_save(self) -> None:
-        scores: dict[str, float] = {}
-        for c in self.criteria:
-            raw = self.query_one(f"#ps-{c}", Input).value.strip()
-            try:
-                scores[c] = float(raw)
-            except ValueError:
-                self.query_one("#ps-message", Static).update(
-                    Text(f"{c}: type a number from 0 to 10 (got {raw!r}).", style="bold red"))
-                return
-        panelist = self.panelists[_index(self.query_one("#ps-panelist", RadioSet))]
-        finalist = self.finalists[_index(self.query_one("#ps-finalist", RadioSet))]
-        self.dismiss(PanelEntry(self.round.id, panelist, finalist, scores))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -20,14 +20,19 @@ class PanelScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "type_scores", "Type scores"),
+        Binding("w", "app.waive", "Waive for round"),
         Binding("m", "app.toggle_names", "Names/labels"),
     ]
+
+    _auto_row: int | None = None  # where the screen put the cursor; the MC moving it elsewhere keeps theirs
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="panel-title", classes="section-title")
         yield DataTable(id="panel-table", cursor_type="row", zebra_stripes=True)
-        yield Static("✓ scored from the panelist's own page · ✎ typed by the MC on their behalf (press i "
-                     "to type a panelist's scores as they read them out)", classes="hint")
+        yield Static("✓ scored from the panelist's own page · ✎ typed by the MC on their behalf · – waived for "
+                     "this round · i types the selected panelist's scores in one grid (↑/↓ choose; the cursor "
+                     "starts on the first with answers to score) · w waives the audience or a panelist",
+                     classes="hint")
 
     def render_snapshot(self, snapshot: ShowSnapshot) -> None:
         rec = snapshot.current
@@ -50,7 +55,10 @@ class PanelScreen(ConsoleScreen):
             cells: list[Cell] = []
             for fid in order:
                 s = got.get((p.id, fid))
-                if s is None:
+                fr = snapshot.scored.get(fid)
+                if fr is not None and p.id in fr.panel.left_out:
+                    cells.append(Text("– waived", style="dim italic"))
+                elif s is None:
                     cells.append(Text("·", style="dim"))
                 else:
                     by_mc = snapshot.panel_actors.get((p.id, fid), "").startswith(MC_TYPED_PREFIX)
@@ -61,8 +69,18 @@ class PanelScreen(ConsoleScreen):
             submitted += done == len(order)
             rows.append((p.id, (p.name, *cells, f"{done}/{len(order)}")))
         fill_table(table, rows)
+        todo = next((i for i, p in enumerate(snapshot.event.panelists)
+                     if any((p.id, fid) not in got for fid in order)), None)
+        follow = self._auto_row is None or table.cursor_row == self._auto_row  # the MC has not moved it
+        if rows and todo is not None and follow:
+            table.move_cursor(row=todo, animate=False)  # i opens the next panelist to score
+            self._auto_row = todo
         self.query_one("#panel-title", Static).update(
             f"Panel · round {rec.round.id} · {submitted}/{len(snapshot.event.panelists)} panelists complete")
+
+    def on_screen_resume(self) -> None:
+        self._auto_row = None
+        super().on_screen_resume()
 
     def action_type_scores(self) -> None:
         self.console.action_type_panel_scores(selected_key(self.query_one("#panel-table", DataTable)))

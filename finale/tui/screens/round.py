@@ -22,10 +22,10 @@ class RoundScreen(ConsoleScreen):
     """The MC watches the answers arrive; names are shown only when the MC asks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "app.judge", "Judge answers"),
-        Binding("e", "retry", "Re-ask selected"),
+        Binding("j", "app.judge", "Judge"),
+        Binding("e", "retry", "Re-ask"),
         Binding("r", "app.retry_failed", "Re-ask failed"),
-        Binding("m", "app.toggle_names", "Names/labels"),
+        Binding("m", "app.toggle_names", "Names"),
         Binding("f", "app.toggle_reference", "Reference"),
         Binding("left", "move(-1)", "Prev pane", show=False),
         Binding("right", "move(1)", "Next pane", show=False),

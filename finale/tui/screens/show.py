@@ -11,6 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 
+from finale.core.text import inert
+from finale.tui.fixes import fix_hint, fixes
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import TIE_RULE, overall_rows
 from finale.tui.screens.tables import Cell, fill_table, selected_key
@@ -83,12 +85,15 @@ class ShowScreen(ConsoleScreen):
             summary.append(f"Round {rnd.id}: ", style="bold")
             summary.append(rnd.prompt)
             summary.append(f"\nPhase: {rnd.phase}\n")
-            if snapshot.blockers and snapshot.round_open:
-                summary.append("Blocking final:\n", style="bold yellow")
-                for b in snapshot.blockers[:6]:
-                    summary.append(f" • {b}\n")
-                if len(snapshot.blockers) > 6:
-                    summary.append(f" • … and {len(snapshot.blockers) - 6} more\n")
+            found = fixes(snapshot) if snapshot.round_open else []
+            if found:
+                summary.append("Blocking final, and the key that fixes it:\n", style="bold yellow")
+                for fix in found[:6]:
+                    summary.append(f" • {fix.about(snapshot)} → ")
+                    summary.append(fix_hint(fix, "show"), style="bold")
+                    summary.append("\n")
+                if len(found) > 6:
+                    summary.append(f" • … and {len(found) - 6} more\n")
         self.query_one("#round-summary", Static).update(summary)
 
     def on_resize(self) -> None:
@@ -132,6 +137,10 @@ class ShowScreen(ConsoleScreen):
         if not prompt:
             self.notify("Type a prompt first: the unseen question every finalist will answer.", severity="warning")
             return
-        self.console.action_ask_prompt(prompt)
         event.input.value = ""
         self.query_one("#deck", DataTable).focus()
+        finalists = len(self.console.config.finalists)
+        self.console.ask_first("Ask this unseen question?",
+                               f"{inert(prompt)}\n\nIt goes to all {finalists} finalists now, exactly as written "
+                               "above, and to the stage and the phones with their answers.",
+                               "Ask it", lambda: self.console.action_ask_prompt(prompt))

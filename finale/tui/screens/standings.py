@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from finale.core.model import Phase
+from finale.tui.fixes import fix_hint, fixes
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import MARK_NOTE, TIE_RULE, overall_rows, round_rows
 from finale.tui.screens.tables import Cell, fill_table
@@ -20,12 +21,15 @@ class StandingsScreen(ConsoleScreen):
     """The current round's components above, the overall standings over final rounds below."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "app.finalize", "Make round final"),
-        Binding("z", "app.toggle_freeze", "Freeze stage"),
-        Binding("r", "app.reveal_next", "Reveal next place"),
+        Binding("l", "app.reveal_labels", "Who was who", show=False),
+        Binding("f", "app.finalize", "Make final"),
+        Binding("w", "app.waive", "Waive"),
+        Binding("n", "app.next_question", "Ask next"),
+        Binding("z", "app.toggle_freeze", "Freeze"),
+        Binding("r", "app.reveal_next", "Reveal"),
         Binding("o", "app.override", "Override"),
-        Binding("left_square_bracket", "browse(-1)", "Prev round"),
-        Binding("right_square_bracket", "browse(1)", "Next round"),
+        Binding("left_square_bracket", "browse(-1)", "Prev round", show=False),
+        Binding("right_square_bracket", "browse(1)", "Next round", show=False),
     ]
 
     def __init__(self) -> None:
@@ -38,7 +42,7 @@ class StandingsScreen(ConsoleScreen):
         yield Static(id="overall-title", classes="section-title")
         yield DataTable(id="overall-standings", cursor_type="none", zebra_stripes=True)
         yield Static(id="show-agreement", classes="hint")
-        yield Static(f"{TIE_RULE}\n{MARK_NOTE}", classes="hint")
+        yield Static(Text(f"{TIE_RULE}\n{MARK_NOTE} · [ and ] browse the rounds"), classes="hint")
         yield Static(id="stage-state")
 
     def on_mount(self) -> None:
@@ -73,9 +77,11 @@ class StandingsScreen(ConsoleScreen):
         state.append("Stage: ", style="bold")
         state.append("FROZEN" if frozen else "live", style="bold cyan" if frozen else "green")
         state.append(f" · reveal {reveal}/{len(snapshot.standings)} places (from last to the winner)")
-        if rnd is not None and snapshot.round_open and snapshot.blockers:
-            state.append(f"\nRound {rnd.id} cannot be final yet: {snapshot.blockers[0]}"
-                         + (f" (+{len(snapshot.blockers) - 1} more)" if len(snapshot.blockers) > 1 else ""),
+        found = fixes(snapshot) if snapshot.round is not None and snapshot.round_open else []
+        if found and snapshot.round is not None:
+            state.append(f"\nRound {snapshot.round.id} cannot be final yet: "
+                         f"{found[0].about(snapshot)} → {fix_hint(found[0], 'standings')}"
+                         + (f" (+{len(found) - 1} more on the show screen, 1)" if len(found) > 1 else ""),
                          style="yellow")
         self.query_one("#stage-state", Static).update(state)
 

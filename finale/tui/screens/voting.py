@@ -24,10 +24,10 @@ class VotingScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "app.open_poll", "Open poll"),
-        Binding("x", "app.extend_poll", "Extend +15 s"),
+        Binding("x", "app.extend_poll", "+15 s"),
         Binding("c", "app.close_poll", "Close poll"),
-        Binding("l", "app.reveal_labels", "Reveal labels"),
-        Binding("m", "app.toggle_names", "Names/labels"),
+        Binding("l", "app.reveal_labels", "Who was who"),
+        Binding("m", "app.toggle_names", "Names"),
     ]
 
     def compose_body(self) -> ComposeResult:
