@@ -53,7 +53,7 @@ class BallotPolicy:
     join_code_max_age_s: float = 180.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per audience connection: small, no __dict__
 class Credential:
     """A verified voter credential: whose it is and when the hub issued it (epoch seconds, ms precision)."""
 
@@ -136,7 +136,7 @@ def credential_refusal(policy: BallotPolicy, *, join_ok: bool, within_rate: bool
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per vote on the hot path
 class OriginLoad:
     """How many other voting devices of a ballot's origin are already counted in its round, and the cap."""
 
