@@ -32,6 +32,8 @@ VIDEO = {"white": "rgb(255, 255, 255)", "black": "rgb(0, 0, 0)"}
 def check_contrast(page: Page, moment: str, scope: str = "#canvas") -> int:
     """Every visible text element under `scope` at 4.5:1 or more over white and over black; returns how many."""
     checked = 0
+    page.wait_for_function("() => !document.getAnimations().some((a) => a.animationName === 'reveal-in'"
+                           " && a.playState === 'running')")  # measured once the card has faded in
     for name, colour in VIDEO.items():
         page.evaluate(f"document.documentElement.style.backgroundColor = '{colour}'")
         page.screenshot(path=str(ARTIFACTS / f"stage-overlay-{moment}-over-{name}.png"))
