@@ -94,20 +94,27 @@ def next_keys(snapshot: ShowSnapshot | None, current: str, busy: str = "") -> tu
 
 
 def _between_rounds(snapshot: ShowSnapshot) -> Guide:
+    """After a final (or void) round: the next question; at the end of the deck, freeze then reveal."""
     rec = snapshot.current
+    sw = snapshot.switches
     done = "" if rec is None else f"(round {rec.round.id} is {rec.round.phase})"
     type_one = Action(("show",), "a", "type an unseen question")
+    dismiss = Action(("standings",), "d", "take the reveal off the stage")
     if snapshot.next_question() is not None:
-        return Guide(Action(("show", "standings"), "n", "ask the next question"), alternatives=(type_one,),
-                     note=done)
-    if not snapshot.switches.frozen:
+        ask = Action(("show", "standings"), "n", "ask the next question" + (" (it ends the reveal)"
+                                                                          if sw.revealing else ""))
+        if sw.revealing:
+            return Guide(ask, alternatives=(Action(("standings",), "r", "reveal the next place"), dismiss), note=done)
+        standings = Action(("standings",), "r", "reveal the standings so far")
+        return Guide(ask, alternatives=(type_one, standings) if rec is not None else (type_one,), note=done)
+    if not sw.frozen:
         return Guide(Action(("standings",), "z", "freeze the stage"),
                      (Action(("standings",), "r", "reveal the places from last to the winner"),),
                      note="the deck is done " + done)
-    if snapshot.switches.reveal_step < len(snapshot.standings):
+    if not (sw.reveal_final and sw.reveal_step >= len(snapshot.standings)):
         return Guide(Action(("standings",), "r", "reveal the next place (last to the winner)"),
                      alternatives=(type_one,), note="the deck is done " + done)
-    return Guide(Action(("show",), "a", "type an unseen question"), note="the deck is done and every place revealed")
+    return Guide(dismiss, alternatives=(type_one,), note="the deck is done and the winner revealed")
 
 
 def _flags(snapshot: ShowSnapshot, judgments: bool = True) -> tuple[tuple[str, tuple[Action, ...]], ...]:

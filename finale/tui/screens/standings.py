@@ -27,6 +27,7 @@ class StandingsScreen(ConsoleScreen):
         Binding("n", "app.next_question", "Ask next"),
         Binding("z", "app.toggle_freeze", "Freeze"),
         Binding("r", "app.reveal_next", "Reveal"),
+        Binding("d", "app.dismiss_reveal", "Dismiss"),
         Binding("o", "app.override", "Override"),
         Binding("left_square_bracket", "browse(-1)", "Prev round", show=False),
         Binding("right_square_bracket", "browse(1)", "Next round", show=False),
