@@ -183,3 +183,33 @@ async def test_the_clock_keeps_ticking_while_a_dialog_is_open(tmp_path: Path) ->
         await wait_until(pilot, lambda: shown in text_of(header), "the header clock under the dialog")
         assert "at the console: alice" in text_of(header)
         await pilot.press("escape")
+
+
+async def test_the_panel_grid_moves_clears_and_refuses_an_incomplete_row(tmp_path: Path) -> None:
+    from finale.tui.screens.panel_grid import PanelGridModal, ScoreGrid
+
+    db = tmp_path / "grid.db"
+    app = create_app(db, DEMO_EVENT, seed=7, time_scale=0, cursor_blink=False, operator="alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("n")
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
+        await pilot.press("4", "i")
+        await wait_until(pilot, lambda: isinstance(app.screen, PanelGridModal), "the grid")
+        grid = app.screen.query_one(ScoreGrid)
+        # 7, then Tab skips a cell, 1 0 is 10; shift+tab goes back to the skipped one: 1 then . 5 is 1.5
+        await pilot.press("7", "tab", "1", "0", "shift+tab", "shift+tab", "1", "full_stop", "5")
+        assert grid.cells[0] == ["7", "1.5", "10"]
+        await pilot.press("down", "9")  # answer B's efficiency; the cursor moves on to answer C
+        assert grid.cells[1] == ["", "", "9"] and (grid.row, grid.col) == (2, 0)
+        await pilot.press("enter")  # answer B half typed: refused, nothing saved
+        assert "Answer B: generalization, quality still empty" in text_of(app.screen.query_one("#grid-message",
+                                                                                                Static))
+        assert isinstance(app.screen, PanelGridModal) and app.store.panel_scores(1) == []
+        await pilot.press("backspace", "enter")  # on an empty cell, backspace clears the score before it
+        assert grid.cells[1] == ["", "", ""]
+        await wait_until(pilot, lambda: not isinstance(app.screen, PanelGridModal), "the grid saved")
+        await wait_until(pilot, lambda: len(app.store.panel_scores(1)) == 1, "one answer's scores")
+    with Store(db) as store:
+        (saved,) = store.panel_scores(1)
+        assert saved.panelist_id == "panel-1" and list(saved.scores.values()) == [7.0, 1.5, 10.0]

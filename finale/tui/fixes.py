@@ -15,7 +15,7 @@ from finale.tui.state import ShowSnapshot
 
 SCREEN_KEYS = {"show": "1", "round": "2", "judging": "3", "panel": "4", "voting": "5", "standings": "6",
                "audit": "7"}
-AUDIENCE = "audience"  # what a waiver covers: the audience, or a panelist's id
+AUDIENCE = "*audience"  # a waiver of the audience (no panelist id starts with "*"); else a panelist's id
 
 
 @dataclass(frozen=True)
