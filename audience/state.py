@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from finale.core.headtohead import WinRate, win_rates
 from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
 from finale.core.phases import accepts_panel_scores, answers_in, ballot_shown, is_settled
 from finale.core.poll import is_paused, remaining, voting_open
@@ -47,6 +48,7 @@ class Snapshot:
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> id -> token
     timings: dict[str, dict[str, float | int | None]] = field(default_factory=dict)  # finalist id -> timing
     seal: str | None = None  # SHA-256 of the sealed manifest in force (finale.seal), shown on the idle stage
+    win_rates: dict[str, WinRate] = field(default_factory=dict)  # against the reference, revealed rounds only
 
     def names(self) -> dict[str, str]:
         return {f.id: f.name for f in self.event.finalists}
@@ -73,12 +75,15 @@ def read_snapshot(store: SnapshotReader) -> Snapshot:
             panel = store.panel_scores(rnd.id)
             if answers_in(rnd.phase):
                 scored = score_round(event, store.round_record(rnd.id))
+        records = store.records()
         return Snapshot(
             event=event, switches=store.switches(), round=rnd, answers=answers, scored=scored,
-            standings=standings(event, store.records()), panel=panel, settings_lock=store.settings_lock(),
+            standings=standings(event, records), panel=panel, settings_lock=store.settings_lock(),
             settings_history={f.id: store.settings_history(f.id) for f in event.finalists},
             tokens={t: store.tokens(t) for t in ("panelists", "finalists")}, timings=timings,
             seal=store.seal_hash(),
+            win_rates=win_rates(records, event.finalist_ids, revealed_only=True) if event.stage_win_rate_label
+            else {},
         )
 
 
@@ -238,7 +243,19 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
         "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
         "frozen": snap.switches.frozen, "spotlight": _spotlight(snap), "seal": snap.seal,
+        "beat_reference": _beat_reference(snap),
     }
+
+
+def _beat_reference(snap: Snapshot) -> dict[str, Any] | None:
+    """`{label: "beat the 90B", rows: [{name, wins, judged}]}` when the event shows it (revealed rounds only)."""
+    label = snap.event.stage_win_rate_label
+    if label is None:
+        return None
+    names = snap.names()
+    rows = [{"name": names.get(fid, fid), "wins": r.wins, "judged": r.judged}
+            for fid, r in snap.win_rates.items() if r.judged]
+    return {"label": label, "rows": rows} if rows else None
 
 
 def _spotlight(snap: Snapshot) -> str | None:

@@ -239,7 +239,7 @@ def check_cmd(event_file: Path, timeout_s: float) -> None:
     from finale.preflight import print_results, run_preflight
 
     config = load_event(event_file)
-    results = run_preflight(config, event_file.parent, timeout_s)
+    results = run_preflight(config, event_file.parent, timeout_s, event_file.with_suffix(".db"))  # tuned caps
     passed = print_results(event_file, results, Console(width=160))
     _echo_reach_warnings(event_file, config)
     if not passed:

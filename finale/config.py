@@ -14,14 +14,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+# the endpoint and judge sections live in finale.config_endpoints, re-exported here for every importer
+from finale.config_endpoints import AwsEndpoint as AwsEndpoint
+from finale.config_endpoints import BedrockEndpoint as BedrockEndpoint
+from finale.config_endpoints import BedrockJudge as BedrockJudge
+from finale.config_endpoints import Endpoint as Endpoint
+from finale.config_endpoints import JudgeConfig as JudgeConfig
+from finale.config_endpoints import JudgeSettings as JudgeSettings
+from finale.config_endpoints import NetworkSettings as NetworkSettings
+from finale.config_endpoints import OpenAIEndpoint as OpenAIEndpoint
+from finale.config_endpoints import OpenAIJudge as OpenAIJudge
+from finale.config_endpoints import RehearsalEndpoint as RehearsalEndpoint
+from finale.config_endpoints import RehearsalJudge as RehearsalJudge
+from finale.config_endpoints import SageMakerEndpoint as SageMakerEndpoint
+from finale.config_endpoints import Strict as _Strict
 from finale.core import model as core
 from finale.core.ballot import BallotPolicy
 from finale.core.integrity import IntegrityThresholds
@@ -46,90 +58,6 @@ class ConfigError(ValueError):
     """The event file is wrong; the message names the file, the key path and what was expected."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NetworkSettings(_Strict):
-    """Shared by every networked endpoint: how long to wait and how often to try.
-
-    `read_timeout_s` unset means the [generation] idle timeout when streaming and
-    its overall timeout otherwise; `max_attempts` counts the first try.
-    """
-
-    connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
-    read_timeout_s: float | None = Field(default=None, gt=0, le=600)
-    max_attempts: int = Field(default=3, ge=1, le=10)
-
-
-class AwsEndpoint(NetworkSettings):
-    """Shared by every AWS endpoint: region and an optional endpoint_url (VPC endpoints, tests)."""
-
-    region: str | None = None
-    endpoint_url: str | None = None
-
-
-class SageMakerEndpoint(AwsEndpoint):
-    kind: Literal["sagemaker"]
-    endpoint_name: str
-    format: Literal["tgi", "messages"] = "tgi"
-    stream: bool = True
-    inference_component: str | None = None
-
-
-class BedrockEndpoint(AwsEndpoint):
-    kind: Literal["bedrock"]
-    model_id: str
-    stream: bool = True
-
-
-class OpenAIEndpoint(NetworkSettings):
-    kind: Literal["openai"]
-    base_url: str
-    model: str
-    api_key_env: str | None = None
-    stream: bool = True
-
-
-class RehearsalEndpoint(_Strict):
-    kind: Literal["rehearsal"]
-    style: str = "plain"
-    ttft_ms: float = Field(default=400.0, ge=0)
-    tokens_per_s: float = Field(default=40.0, gt=0)
-    fail: Literal["none", "timeout", "error"] = "none"
-
-
-Endpoint = Annotated[
-    SageMakerEndpoint | BedrockEndpoint | OpenAIEndpoint | RehearsalEndpoint, Field(discriminator="kind")
-]
-
-
-class BedrockJudge(AwsEndpoint):
-    kind: Literal["bedrock"]
-    model_id: str
-    extra_model_ids: tuple[str, ...] = ()  # more judges, averaged; disagreement is flagged
-    disagreement: float = Field(default=3.0, ge=0, le=10)
-    tool_choice: bool = True
-    read_timeout_s: float | None = Field(default=60.0, gt=0, le=600)
-
-
-class OpenAIJudge(NetworkSettings):
-    kind: Literal["openai"]
-    base_url: str
-    model: str
-    extra_models: tuple[str, ...] = ()
-    disagreement: float = Field(default=3.0, ge=0, le=10)
-    api_key_env: str | None = None
-    tool_choice: bool = True
-    read_timeout_s: float | None = Field(default=60.0, gt=0, le=600)
-
-
-class RehearsalJudge(_Strict):
-    kind: Literal["rehearsal"]
-    delay_ms: float = Field(default=300.0, ge=0)
-
-
-JudgeConfig = Annotated[BedrockJudge | OpenAIJudge | RehearsalJudge, Field(discriminator="kind")]
 
 
 class EventSection(_Strict):
@@ -233,6 +161,23 @@ class FinalistSection(_Strict):
 class ReferenceSection(_Strict):
     name: Name
     endpoint: Endpoint
+    # Head to head (core.headtohead): the judge compares each answer with the reference's, both orders.
+    head_to_head: bool = True
+    head_to_head_weight: float = Field(default=0.0, ge=0, le=1)  # share of the LLM component; 0: shown beside
+    short_name: Name | None = None  # how the stage names it: "beat the 90B" (default "the reference")
+    stage_win_rate: bool = False  # the stage shows each finalist's "beat the 90B: 3 of 5"
+
+    def stage_label(self) -> str | None:
+        """`beat the 90B` when the stage shows the win rates, else None."""
+        if not (self.head_to_head and self.stage_win_rate):
+            return None
+        return f"beat the {self.short_name}" if self.short_name else "beat the reference"
+
+    @model_validator(mode="after")
+    def _weight_needs_head_to_head(self) -> ReferenceSection:
+        if self.head_to_head_weight > 0 and not self.head_to_head:
+            raise ValueError("head_to_head_weight needs head_to_head = true")
+        return self
 
 
 class PanelistSection(_Strict):
@@ -307,6 +252,9 @@ class EventConfig(_Strict):
             hide_results_until_close=self.scoring.hide_results_until_close,
             vote_window_s=self.voting.window_seconds,
             ballot=self.voting.ballot_policy(),
+            head_to_head_weight=self.reference.head_to_head_weight if self.reference else 0.0,
+            length_bias_ratio=self.judge.length_bias_ratio,
+            stage_win_rate_label=self.reference.stage_label() if self.reference else None,
         )
 
 

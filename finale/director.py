@@ -43,6 +43,7 @@ from finale.director_rulings import RulingIntents
 from finale.director_switches import SwitchIntents
 from finale.judge.base import Judge, JudgeRequest
 from finale.judge.factory import build_judge
+from finale.judge.record import to_judgment
 from finale.providers.base import GenerationRequest, Provider
 from finale.providers.factory import build_provider
 from finale.providers.fanout import Limits, OnUpdate, fan_out
@@ -191,6 +192,7 @@ class Director(SwitchIntents, RulingIntents):
         question = event.question(rnd.question_id) if rnd.question_id else None
         answers = self.store.answers(rnd.id)
         targets = only or list(event.finalist_ids)
+        reference = self._reference_answer(rnd.id)
 
         async def one(fid: str) -> Judgment:
             answer = answers.get(fid) or Answer(rnd.id, fid)
@@ -199,20 +201,26 @@ class Director(SwitchIntents, RulingIntents):
                 answer=answer.text if answer.status is AnswerStatus.OK else "",
                 criteria=event.rubric, expected=question.expected if question else None,
                 latency_ms=answer.total_ms, ttft_ms=answer.ttft_ms, tokens=answer.tokens,
-                question_id=rnd.question_id, finalist_id=fid,
+                question_id=rnd.question_id, finalist_id=fid, reference=reference,
             )
             try:
                 verdict = await self.endpoints.judge.judge(request)
             except Exception as exc:  # a judge bug must flag a human, never stop the show
                 return Judgment(rnd.id, fid, JudgmentStatus.FAILED, reason=one_line(f"{type(exc).__name__}: {exc}"))
-            status = JudgmentStatus.OK if verdict.ok else JudgmentStatus.FAILED
-            return Judgment(rnd.id, fid, status, verdict.scores if verdict.ok else {}, inert(verdict.rationale),
-                            one_line(verdict.reason) if verdict.reason else None, verdict.raw)
+            return to_judgment(rnd.id, fid, verdict, event.head_to_head_weight)  # each judge's verdict kept
 
         results = await asyncio.gather(*(one(fid) for fid in targets))
         for j in results:
             await asyncio.to_thread(self.store.save_judgment, j, self.endpoints.judge.name)
         return {j.finalist_id: j for j in results}
+
+    def _reference_answer(self, round_id: int) -> str | None:
+        """The reference model's answer to judge each answer against (head to head), when there is one."""
+        ref = self.config.reference
+        answer = self.store.answers(round_id, include_reference=True).get(REFERENCE_ID)
+        if ref is None or not ref.head_to_head or answer is None or answer.status is not AnswerStatus.OK:
+            return None
+        return answer.text if answer.text.strip() else None
 
     def open_poll(self, round_id: int, window_s: float | None = None) -> Round:
         """Open the audience poll with the event's window (or `window_s`) on the server's clock."""

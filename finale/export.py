@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from finale.core.headtohead import win_rates
 from finale.core.text import csv_cell, inert
 from finale.private_files import open_private, write_private
 from finale.store import Store, iter_rows
 
-TABLES = ("rounds", "answers", "judgments", "panel_scores", "overrides", "events")
+TABLES = ("rounds", "answers", "judgments", "jury_verdicts", "head_to_head", "panel_scores", "overrides", "events")
 
 
 def _vote_totals(store: Store) -> list[dict[str, Any]]:
@@ -25,6 +26,13 @@ def _vote_totals(store: Store) -> list[dict[str, Any]]:
         for fid, n in counts.items():
             rows.append({"round_id": rnd.id, "finalist_id": fid, "label": rnd.labels[fid], "votes": n})
     return rows
+
+
+def _win_rates(store: Store) -> list[dict[str, Any]]:
+    """Each finalist's head-to-head against the reference over the show (core.headtohead)."""
+    rates = win_rates(store.records(), store.event().finalist_ids)
+    return [{"finalist_id": fid, "wins": r.wins, "losses": r.losses, "ties": r.ties,
+             "order_sensitive": r.order_sensitive, "failed": r.failed, "win_rate": r.rate} for fid, r in rates.items()]
 
 
 def is_time(column: str) -> bool:
@@ -48,6 +56,7 @@ def collect(store: Store) -> dict[str, list[dict[str, Any]]]:
     """Every exported table as rows; judgments' raw model output is kept, tokens are not."""
     data = {t: list(iter_rows(store, t)) for t in TABLES}
     data["vote_totals"] = _vote_totals(store)
+    data["head_to_head_win_rates"] = _win_rates(store)
     return data
 
 

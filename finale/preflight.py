@@ -3,7 +3,9 @@
 One line per thing that can fail on the night: the AWS identity and region
 (only when the event uses AWS; account and ARN shown, never a key), each
 SageMaker endpoint InService, each Bedrock model and OpenAI-compatible server
-answering a tiny request, and the judge scoring a sample answer. Every check
+answering a tiny request, the judge scoring a sample answer (and judging one
+head-to-head when there is a reference), and every finalist's max_tokens side
+by side, so unequal caps are seen before the show. Every check
 runs concurrently with its own time limit, through the same providers and
 judge the show uses.
 """
@@ -43,18 +45,20 @@ from finale.providers.factory import build_provider
 from finale.providers.fanout import Limits, run_one
 from finale.providers.openai import shown_url
 from finale.providers.runtime import Runtime
+from finale.store import Store, StoreError
 
 TINY = GenerationRequest("Reply with the single word OK.", "", 0.0, 8)
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One row of the preflight table."""
+    """One row of the preflight table; a `warning` passes but asks to be read (unequal caps, say)."""
 
     check: str
     target: str
     ok: bool
     detail: str
+    warning: bool = False
 
 
 def describe_endpoint(spec: Endpoint) -> str:
@@ -80,10 +84,12 @@ def aws_specs(config: EventConfig) -> list[AwsEndpoint]:
 class Preflight:
     """Runs every check for one event file; `run()` returns the table's rows in a stable order."""
 
-    def __init__(self, config: EventConfig, event_dir: Path, timeout_s: float = 30.0) -> None:
+    def __init__(self, config: EventConfig, event_dir: Path, timeout_s: float = 30.0,
+                 db_path: Path | None = None) -> None:
         self.config = config
         self.event_dir = event_dir
         self.timeout_s = timeout_s
+        self.db_path = db_path
         g = config.generation
         quick = GenerationSection(max_tokens=g.max_tokens, temperature=g.temperature, timeout_s=timeout_s,
                                   idle_timeout_s=min(g.idle_timeout_s, timeout_s), max_chars=200)
@@ -101,19 +107,23 @@ class Preflight:
             jobs.append(self._guard("reference", describe_endpoint(spec), self.endpoint(spec)))
         jobs.append(self._guard("judge", self._judge_target(), self.judge()))
         try:
-            return list(await asyncio.gather(*jobs))
+            results = list(await asyncio.gather(*jobs))
         finally:
             await self.runtime.aclose()
+        return [*results, max_tokens_row(self.config, self.db_path)]
 
-    async def _guard(self, check: str, target: str, job: Awaitable[tuple[bool, str]]) -> CheckResult:
+    async def _guard(self, check: str, target: str, job: Awaitable[tuple[bool, str] | tuple[bool, str, bool]]
+                     ) -> CheckResult:
+        warning = False
         try:
             async with asyncio.timeout(self.timeout_s + 5):
-                ok, detail = await job
+                ok, detail, *more = await job
+                warning = bool(more and more[0])
         except TimeoutError:
             ok, detail = False, f"no result within {self.timeout_s + 5:g} s"
         except Exception as exc:  # a check must report, never crash the table
             ok, detail = False, f"{type(exc).__name__}: {exc}"
-        return CheckResult(check, target, ok, detail)
+        return CheckResult(check, target, ok, detail, warning)
 
     def _judge_target(self) -> str:
         j = self.config.judge
@@ -181,9 +191,10 @@ class Preflight:
             return False, f"endpoint status is {status}, not InService" + (f": {reason}" if reason else "")
         return True, "InService"
 
-    async def judge(self) -> tuple[bool, str]:
+    async def judge(self) -> tuple[bool, str, bool]:
+        """The jury scores a sample answer; with a reference, one head-to-head too (a failure there warns)."""
         if self.config.judge.kind == "rehearsal":
-            return True, "scripted scores (rehearsal)"
+            return True, "scripted scores (rehearsal)", False
         judge = build_judge(self.config.judge, script=self.script, runtime=self.runtime)
         rubric = self.config.to_core().rubric
         sample = JudgeRequest("What is 2 + 2?", "A", "2 + 2 = 4.", rubric, expected="4", latency_ms=800,
@@ -191,21 +202,55 @@ class Preflight:
         start = time.perf_counter()
         try:
             verdict = await judge.judge(sample)
+            took = (time.perf_counter() - start) * 1000
+            ref = self.config.reference
+            head = await judge.head_to_head(sample, "4.") if verdict.ok and ref and ref.head_to_head else None
         finally:
             await judge.aclose()
         if not verdict.ok:
-            return False, verdict.reason or "the judge failed on a sample answer"
+            return False, verdict.reason or "the judge failed on a sample answer", False
         scores = ", ".join(f"{k} {v:g}" for k, v in verdict.scores.items())
-        detail = f"scored a sample answer in {(time.perf_counter() - start) * 1000:.0f} ms ({scores})"
-        loop = getattr(judge, "loop", None)
-        if getattr(self.config.judge, "tool_choice", False) and loop is not None and not loop.tool:
-            detail += "; the model refused forced tool choice, so it answers in JSON"
-        return True, detail
+        detail = f"scored a sample answer in {took:.0f} ms ({scores})"
+        refused = judge.answering_in_json() if getattr(self.config.judge, "tool_choice", False) else []
+        if refused:
+            detail += ("; the model refused forced tool choice, so it answers in JSON" if len(judge.members) == 1
+                       else f"; {', '.join(refused)} refused forced tool choice, so they answer in JSON")
+        for flag in verdict.flags:
+            detail += f"; {flag}"
+        if head is None:
+            return True, detail, bool(verdict.flags)
+        if head.outcome is None:
+            return True, detail + f"; head-to-head with the reference FAILED: {head.reason}", True
+        return True, detail + f"; head-to-head with the reference: {head.text}", bool(verdict.flags)
 
 
-def run_preflight(config: EventConfig, event_dir: Path, timeout_s: float = 30.0) -> list[CheckResult]:
+def max_tokens_row(config: EventConfig, db_path: Path | None = None) -> CheckResult:
+    """Every finalist's max_tokens, as tuned in the event's database when there is one; unequal caps warn.
+
+    A finalist whose answers may be four times longer is not judged on the same footing (length bias).
+    """
+    caps = {f.id: config.generation.max_tokens for f in config.finalists}
+    source = "the event file's [generation]"
+    if db_path is not None and db_path.exists():
+        try:
+            with Store.open_existing(db_path) as store:
+                caps = {fid: store.settings(fid).max_tokens for fid in caps}
+            source = f"as tuned in {db_path.name}"
+        except (StoreError, ValueError) as exc:
+            source = f"the event file's [generation] ({db_path.name} unreadable: {exc})"
+    shown = ", ".join(f"{fid} {n}" for fid, n in caps.items())
+    reference = f"; the reference gets {config.generation.max_tokens}" if config.reference else ""
+    if len(set(caps.values())) > 1:
+        return CheckResult("max tokens", "every finalist", True,
+                           f"unequal caps ({source}): {shown}{reference}", warning=True)
+    return CheckResult("max tokens", "every finalist", True, f"{next(iter(caps.values()))} each ({source}): "
+                                                              f"{shown}{reference}")
+
+
+def run_preflight(config: EventConfig, event_dir: Path, timeout_s: float = 30.0,
+                  db_path: Path | None = None) -> list[CheckResult]:
     """Every check for the event, run to completion (blocking; for the CLI)."""
-    return asyncio.run(Preflight(config, event_dir, timeout_s).run())
+    return asyncio.run(Preflight(config, event_dir, timeout_s, db_path).run())
 
 
 
@@ -216,13 +261,17 @@ def print_results(event_file: Path, results: list[CheckResult], console: Console
         table.add_column(column, overflow="fold")
     table.add_row("event file", str(event_file), Text("PASS", style="bold green"), "valid")
     for r in results:
-        verdict = Text("PASS", style="bold green") if r.ok else Text("FAIL", style="bold red")
+        verdict = (Text("FAIL", style="bold red") if not r.ok else
+                   Text("WARN", style="bold yellow") if r.warning else Text("PASS", style="bold green"))
         table.add_row(Text(r.check), Text(r.target), verdict, Text(r.detail))  # Text: endpoint output is not markup
     console.print(table)
     failed = [r for r in results if not r.ok]
+    warned = [r.check for r in results if r.ok and r.warning]
     if failed:
         console.print(Text(f"{len(failed)} of {len(results) + 1} checks failed: "
                            + ", ".join(r.check for r in failed), style="bold red"))
         return False
-    console.print(Text(f"All {len(results) + 1} checks passed.", style="bold green"))
+    console.print(Text(f"All {len(results) + 1} checks passed"
+                       + (f"; read the warning{'s' if len(warned) > 1 else ''}: {', '.join(warned)}." if warned
+                          else "."), style="bold green"))
     return True

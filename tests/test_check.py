@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from finale.cli import main
 from finale.demo import DEMO_EVENT
+from tests.wire.judges import fair, scores
 from tests.wire.sagemaker import ACCOUNT
 from tests.wire.server import Reply, WireHTTPServer
 from tests.wire.specs import DUMMY_KEY_ID, DUMMY_SECRET
@@ -69,7 +70,8 @@ def test_the_demo_event_passes_through_the_real_command() -> None:
     proc = subprocess.run([sys.executable, "-m", "finale.cli", "check", str(DEMO_EVENT)], capture_output=True,
                           text=True, timeout=60, env={**os.environ, "COLUMNS": "160"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "All 8 checks passed." in proc.stdout
+    assert "All 9 checks passed." in proc.stdout
+    assert "512 each (the event file's [generation]): ray 512, mia 512" in row(proc.stdout, "max tokens")
     assert "AWS identity" not in proc.stdout  # no AWS in the demo: no AWS check
 
 
@@ -85,7 +87,7 @@ def test_an_openai_finalist_at_a_dead_port_fails_with_a_clear_line(tmp_path: Pat
     assert f"openai mia-3b at http://127.0.0.1:{port}/v1" in mia and "FAIL" in mia
     assert "cannot connect" in mia
     assert "PASS" in row(result.output, "finalist ray")
-    assert "1 of 8 checks failed: finalist mia" in result.output
+    assert "1 of 9 checks failed: finalist mia" in result.output
 
 
 def aws_event(aws: WireHTTPServer, oai: WireHTTPServer) -> dict[str, Any]:
@@ -112,11 +114,12 @@ def test_aws_event_passes_and_prints_identity_without_secrets(aws: WireHTTPServe
     for name in ("ray-ep", "mia-ep", "meta.llama3-2-90b-instruct-v1:0"):
         aws.script.replies[name] = Reply("OK")
     oai.script.replies["sol-3b"] = Reply("OK")
-    aws.script.replies["judge"] = Reply(tool_input={"scores": {"generalization": 9, "quality": 9, "efficiency": 8},
-                                                    "rationale": "Correct."})
+    aws.script.replies["judge"] = Reply(decide=fair("2 + 2", scores(9, 9, 8)))
     event = write_event(tmp_path / "event.toml", aws_event(aws, oai))
     result = CliRunner().invoke(main, ["check", str(event), "--timeout", "5"])
     assert result.exit_code == 0, result.output
+    assert "All 10 checks passed." in result.output
+    assert "head-to-head with the reference: win" in row(result.output, "judge")
     identity = row(result.output, "AWS identity")
     assert f"account {ACCOUNT}" in identity and ARN.split(":")[-1] in identity and "region us-east-1" in identity
     assert "InService; answered in" in row(result.output, "finalist ray")
@@ -144,7 +147,7 @@ def test_an_endpoint_not_in_service_and_a_missing_model_fail(aws: WireHTTPServer
     assert "HTTP 500" in row(result.output, "reference")
     assert "did not call record_scores" in row(result.output, "judge")
     assert "PASS" in row(result.output, "finalist mia") and "PASS" in row(result.output, "finalist sol")
-    assert "4 of 9 checks failed: finalist ray, finalist kai, reference, judge" in result.output
+    assert "4 of 10 checks failed: finalist ray, finalist kai, reference, judge" in result.output
 
 
 def test_missing_aws_credentials_fail_the_identity_line(aws: WireHTTPServer, oai: WireHTTPServer,
@@ -172,3 +175,20 @@ def test_a_judge_refusing_forced_tool_choice_passes_with_a_note(aws: WireHTTPSer
     result = CliRunner().invoke(main, ["check", str(event), "--timeout", "5"])
     assert result.exit_code == 0, result.output
     assert "the model refused forced tool choice, so it answers in JSON" in row(result.output, "judge")
+
+
+def test_unequal_max_tokens_in_the_database_warn_without_failing(tmp_path: Path) -> None:
+    """Caps tuned by the finalists before the show are shown side by side: a longer cap is a length advantage."""
+    from finale.config import load_event
+    from finale.store import Store
+
+    event = write_event(tmp_path / "event.toml", tomllib.loads(DEMO_EVENT.read_text()))
+    (tmp_path / "script.toml").write_text((DEMO_EVENT.parent / "script.toml").read_text())
+    with Store(tmp_path / "event.db") as store:
+        store.setup_event(load_event(event))
+        store.save_settings("mia", "", 0.2, 2048, "finalist:mia")
+    result = CliRunner().invoke(main, ["check", str(event), "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    caps = row(result.output, "max tokens")
+    assert "WARN" in caps and "unequal caps (as tuned in event.db): ray 512, mia 2048, sol 512" in caps
+    assert "read the warning: max tokens" in result.output

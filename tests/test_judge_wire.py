@@ -10,8 +10,8 @@ from finale.config import OpenAIJudge as OpenAIJudgeConfig
 from finale.core.model import Criterion
 from finale.demo.script import Script
 from finale.judge.base import Judge, JudgeRequest
-from finale.judge.ensemble import EnsembleJudge
 from finale.judge.factory import build_judge
+from finale.judge.jury import Jury
 from finale.providers.runtime import Runtime
 from tests.wire.server import Reply, WireHTTPServer
 
@@ -126,11 +126,13 @@ async def test_several_judge_models_are_averaged_and_disagreement_flagged(aws: W
     aws.script.replies["j2"] = Reply(tool_input={"scores": {"generalization": 9, "quality": 8, "efficiency": 6},
                                                  "rationale": "Good."})
     judge = bedrock_judge(aws, runtime, "j1", extra_model_ids=("j2",), disagreement=3)
-    assert isinstance(judge, EnsembleJudge)
+    assert isinstance(judge, Jury) and judge.quorum == 2
     verdict = await judge.judge(REQ)
     assert verdict.ok and verdict.scores == {"generalization": 5.5, "quality": 8.0, "efficiency": 6.5}
     assert verdict.flags == ("judges disagree on generalization: 2 to 9",)
-    assert "[judges disagree on generalization: 2 to 9]" in verdict.rationale
+    assert verdict.spread == {"generalization": 7.0, "quality": 0.0, "efficiency": 1.0}
+    assert verdict.rationale == "Mixed."  # each judge's own rationale is kept with its verdict, not folded in
+    assert [(j.judge, j.rationale) for j in verdict.jurors] == [("bedrock:j1", "Mixed."), ("bedrock:j2", "Good.")]
     assert set(json.loads(verdict.raw)) == {"bedrock:j1", "bedrock:j2"}
 
 

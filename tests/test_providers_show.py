@@ -46,7 +46,8 @@ async def test_a_round_through_real_endpoint_kinds(aws: WireHTTPServer, oai: Wir
     store = Store(tmp_path / "show.db")
     store.setup_event(config)
     endpoints = build_endpoints(config, DEMO_EVENT.parent)
-    assert endpoints.runtime is not None and endpoints.runtime.pool.workers == 5 + 1 + 1 + 2
+    # judging is the busier time: one judge model on 5 answers, each with its two head-to-head calls
+    assert endpoints.runtime is not None and endpoints.runtime.pool.workers == 1 * 5 * 3 + 2
     director = Director(store, endpoints)
     rnd = director.new_round("capital", seed=3)
     answers = await director.ask(rnd.id)
@@ -56,8 +57,8 @@ async def test_a_round_through_real_endpoint_kinds(aws: WireHTTPServer, oai: Wir
     judgments = await director.judge(rnd.id)
     assert {j.status for j in judgments.values()} == {JudgmentStatus.FAILED}
     stored = store.judgments(rnd.id)["ray"]
-    assert stored.reason is not None and "score for quality is 12, outside 0-10" in stored.reason
-    assert any("judgment failed" in b for b in director.blockers(rnd.id))  # flagged for a human
+    assert stored.reason is not None and "score for quality is 12, outside 0 to 10" in stored.reason
+    assert any("judgment failed" in str(b) for b in director.blockers(rnd.id))  # flagged for a human
     await endpoints.aclose()
     store.close()
 

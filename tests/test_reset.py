@@ -78,7 +78,8 @@ def test_reset_wipes_the_rounds_and_keeps_setup_and_tokens(rehearsed: Path) -> N
         assert not [e.kind for e in events if e.kind.startswith(show_kinds)]
         reset = events[-1]
         assert reset.actor == "organiser"
-        assert reset.payload == {"rounds": 6, "answers": 36, "judgments": 30, "panel_scores": 90, "votes": 720,
+        assert reset.payload == {"rounds": 6, "answers": 36, "judgments": 30, "jury_verdicts": 30,
+                                 "head_to_head": 30, "panel_scores": 90, "votes": 720,
                                  "overrides": 1, "show_state": 2, "events": logged}
         assert store.integrity_check() == "ok"
         report = build_report(store)

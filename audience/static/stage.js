@@ -131,6 +131,11 @@
     clear(body);
     document.getElementById("board-empty").hidden = state.leaderboard.some((r) => r.hidden || r.rounds > 0);
     document.getElementById("board-legend").hidden = !state.leaderboard.some((r) => r.overridden || (r.tied && r.rounds > 0));
+    /* "Beat the 90B: Ray 3 of 5 · Mia 1 of 5": the head-to-head both ways round, when the event shows it. */
+    const h2h = state.beat_reference;
+    document.getElementById("board-h2h").hidden = !h2h;
+    setText("board-h2h", h2h ? h2h.label.charAt(0).toUpperCase() + h2h.label.slice(1) + ": "
+      + h2h.rows.map((r) => r.name + " " + r.wins + " of " + r.judged).join(" · ") : "");
     for (const row of state.leaderboard) {
       if (row.hidden) {
         body.append(el("tr", { class: "masked" }, el("td", {}, String(row.rank)), el("td", {}, "?"),

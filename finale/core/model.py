@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from finale.core.ballot import BallotPolicy
 from finale.core.discount import VoteDiscount
+
+if TYPE_CHECKING:
+    from finale.core.headtohead import HeadToHead
 
 
 class Phase(StrEnum):
@@ -133,6 +137,9 @@ class Event:
     hide_results_until_close: bool = True
     vote_window_s: float = 45.0
     ballot: BallotPolicy = field(default_factory=BallotPolicy)  # who may vote (core.ballot)
+    head_to_head_weight: float = 0.0  # share of the LLM component from the head-to-head (core.headtohead.blend)
+    length_bias_ratio: float = 2.0  # flag a top LLM score on an answer this much longer than the median; 0: off
+    stage_win_rate_label: str | None = None  # "beat the 90B": the stage shows the win rates under it; None: not
 
     @property
     def finalist_ids(self) -> tuple[str, ...]:
@@ -203,6 +210,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class JurorVerdict:
+    """One judge model's verdict on one answer, kept as it gave it (a jury member's own row)."""
+
+    judge: str
+    ok: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    rationale: str = ""
+    reason: str | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True)
 class Judgment:
     """The LLM judge's verdict on one answer; failed ones carry a reason, never a number."""
 
@@ -213,6 +232,10 @@ class Judgment:
     rationale: str = ""
     reason: str | None = None
     raw: str = ""
+    flags: tuple[str, ...] = ()  # for the head judge: a jury member dropped out, the jury disagrees
+    spread: dict[str, float] = field(default_factory=dict)  # per criterion, highest minus lowest juror score
+    jurors: tuple[JurorVerdict, ...] = ()  # each judge model's own verdict (core.scoring.aggregate_jury)
+    head_to_head: HeadToHead | None = None  # against the reference answer, both orders (core.headtohead)
 
     @property
     def failed(self) -> bool:

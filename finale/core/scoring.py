@@ -1,7 +1,8 @@
 """Scores, totals, standings, blockers and disputes: computed here and nowhere else.
 
 Components are on a 0-100 scale:
-- LLM: mean of the judge's criterion scores (0-10) times 10;
+- LLM: mean of the judge's criterion scores (0-10) times 10; with a jury, each
+  criterion's score is the mean (or median) of its members' (aggregate_jury);
 - panel: mean over panelists of each panelist's mean criterion score, times 10
   (optionally z-normalised per panelist within the round);
 - audience: the finalist's share of the round's votes, times 100.
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from finale.core.discount import VoteGroup, discounted_counts
+from finale.core.headtohead import blend
 from finale.core.model import (
     Answer,
     Component,
@@ -28,6 +30,7 @@ from finale.core.model import (
     Event,
     Judgment,
     JudgmentStatus,
+    JurorVerdict,
     Override,
     OverrideAction,
     PanelScore,
@@ -111,11 +114,51 @@ class FinalistRound:
         return any(c.overridden or c.waived or c.left_out for c in (self.llm, self.panel, self.audience))
 
 
-def llm_component(judgment: Judgment | None) -> float | None:
-    """Mean criterion score times 10; None when the judgment is missing or failed."""
+def llm_component(judgment: Judgment | None, head_to_head_weight: float = 0.0) -> float | None:
+    """Mean criterion score (the jury's, aggregate_jury) times 10; None when the judgment is missing or failed.
+
+    An event that feeds the head-to-head with the reference into it blends it in (core.headtohead.blend).
+    """
     if judgment is None or judgment.status is not JudgmentStatus.OK or not judgment.scores:
         return None
-    return statistics.fmean(judgment.scores.values()) * 10.0
+    return blend(statistics.fmean(judgment.scores.values()) * 10.0, judgment.head_to_head, head_to_head_weight)
+
+
+@dataclass(frozen=True)
+class JuryScores:
+    """What a jury's verdicts add up to: scores per criterion (None below the quorum), spread, flags, why."""
+
+    scores: dict[str, float] | None
+    spread: dict[str, float]
+    flags: tuple[str, ...]
+    reason: str | None = None
+
+
+def aggregate_jury(jurors: Sequence[JurorVerdict], criterion_ids: Sequence[str], aggregation: str = "mean",
+                   quorum: int = 1, margin: float = 3.0) -> JuryScores:
+    """Per criterion the mean (or median) of the jury members that answered, once `quorum` of them did.
+
+    A member that failed drops out with a flag, so one throttled model does not fail the judgment;
+    the spread (highest minus lowest score) per criterion is kept, and flagged past `margin`.
+    """
+    usable = [j.ok and all(c in j.scores for c in criterion_ids) for j in jurors]
+    answered = [j for j, ok in zip(jurors, usable, strict=True) if ok]
+    flags = [f"{j.judge} dropped out: {j.reason or 'no usable scores'}"
+             for j, ok in zip(jurors, usable, strict=True) if not ok]
+    if len(answered) < max(1, quorum):
+        reason = jurors[0].reason if len(jurors) == 1 else (
+            f"{len(answered)} of {len(jurors)} judge models answered, short of the quorum of {max(1, quorum)}: "
+            + "; ".join(flags))
+        return JuryScores(None, {}, tuple(flags), reason or "the judge gave no usable scores")
+    pick = statistics.median if aggregation == "median" else statistics.fmean
+    scores: dict[str, float] = {}
+    spread: dict[str, float] = {}
+    for c in criterion_ids:
+        values = [j.scores[c] for j in answered]
+        scores[c], spread[c] = float(pick(values)), max(values) - min(values)
+        if spread[c] > margin:
+            flags.append(f"judges disagree on {c}: {min(values):g} to {max(values):g}")
+    return JuryScores(scores, spread if len(answered) > 1 else {}, tuple(flags))
 
 
 def panel_components(
@@ -273,7 +316,8 @@ def score_round(event: Event, record: RoundRecord) -> dict[str, FinalistRound]:
     out: dict[str, FinalistRound] = {}
     for fid in fids:
         comps = {
-            Component.LLM: _apply(llm_component(record.judgments.get(fid)), overrides.get((fid, Component.LLM))),
+            Component.LLM: _apply(llm_component(record.judgments.get(fid), event.head_to_head_weight),
+                                  overrides.get((fid, Component.LLM))),
             Component.PANEL: _panel_value(event, fid, panel[fid], left_out.get(fid, frozenset()), record.overrides,
                                           overrides.get((fid, Component.PANEL))),
             Component.AUDIENCE: _discounted(_apply(audience[fid], overrides.get((fid, Component.AUDIENCE))),

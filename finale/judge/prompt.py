@@ -30,6 +30,21 @@ class JudgePrompt:
     user: str
 
 
+@dataclass(frozen=True)
+class ToolSpec:
+    """The tool a judge call forces: its name, what it is for, and the JSON schema of its input."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+def score_tool(request: JudgeRequest) -> ToolSpec:
+    """record_scores, for one answer against the rubric."""
+    return ToolSpec(TOOL_NAME, "Record the judge's scores (0-10 per criterion) and a short rationale for one answer.",
+                    score_schema(request))
+
+
 def neutralise(text: str) -> str:
     """Defuse anything inside untrusted text that could pass for one of our delimiters.
 
@@ -73,6 +88,8 @@ def _timing(request: JudgeRequest) -> str:
         parts.append(f"complete after {request.latency_ms / 1000:.2f} s")
     if request.tokens:
         parts.append(f"{request.tokens} tokens")
+    elif parts:
+        parts.append("token count not reported by the endpoint")  # unknown, never a guess
     return ", ".join(parts) if parts else "not measured"
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import statistics
 
 from finale.demo.script import Script
-from finale.judge.base import JudgeRequest, JudgeVerdict
+from finale.judge.base import Better, JudgeRequest, JudgeVerdict, PairRequest, PairVerdict
+
+REFERENCE = "reference"  # the script's judge scores for the reference model (its default when it has none)
+TOO_CLOSE = 0.5  # a mean score gap under this is too close to call: the scripted judge leans to the first shown
 
 
 class RehearsalJudge:
@@ -35,6 +39,18 @@ class RehearsalJudge:
         rationale = (f"Answer {request.label}: " + ("clear and correct." if mean >= 7 else
                      "partly convincing." if mean >= 5 else "the answer looks wrong or off-topic."))
         return JudgeVerdict(True, scores, rationale, raw=json.dumps({"scores": scores, "rationale": rationale}))
+
+    async def compare(self, request: PairRequest) -> PairVerdict:
+        """The better script score wins; too close to call, it prefers the first answer, as real judges do."""
+        await asyncio.sleep(self.delay_s)
+        gap = (statistics.fmean(self.script.judge_scores(request.finalist_id, request.question_id))
+               - statistics.fmean(self.script.judge_scores(REFERENCE, request.question_id)))
+        if abs(gap) < TOO_CLOSE:
+            better, why = Better.FIRST, "Too close to call; the first answer reads slightly better."
+        else:
+            better = Better.FIRST if (gap > 0) == request.finalist_first else Better.SECOND
+            why = f"Answer {better.value} is clearer and more accurate."
+        return PairVerdict(True, better, why, raw=json.dumps({"better": better.value, "rationale": why}))
 
     async def aclose(self) -> None:
         return None

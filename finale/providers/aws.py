@@ -184,7 +184,8 @@ def describe_error(exc: BaseException, what: str, *, stream: bool = False) -> st
     elif isinstance(exc, ConnectTimeoutError):
         reason = f"{what}: timed out connecting to {exc.kwargs.get('endpoint_url', 'the endpoint')}"
     elif isinstance(exc, ReadTimeoutError | urllib3.exceptions.ReadTimeoutError):
-        reason = f"{what}: the endpoint stopped sending (read timeout)"
+        reason = f"{what}: " + ("the endpoint stopped sending (read timeout)" if stream else
+                                "no reply within the read timeout, it never answered")
     elif isinstance(exc, ResponseStreamingError | urllib3.exceptions.ProtocolError):
         reason = f"{what}: connection broken mid-stream ({_root(exc)})"
     elif isinstance(exc, botocore.eventstream.ParserError):

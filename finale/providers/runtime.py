@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from finale.providers.aws import AwsPool
 
 HEADROOM = 2
+MAX_WORKERS = 48  # boto3 connections per client follow this; more would only queue at the service
 
 
 class Runtime:
@@ -27,10 +28,12 @@ class Runtime:
 
     @classmethod
     def for_event(cls, config: EventConfig) -> Runtime:
-        """Sized for every finalist, the reference and each judge model, plus a little headroom."""
-        judges = 1 + len(getattr(config.judge, "extra_model_ids", ()) or getattr(config.judge, "extra_models", ()))
-        workers = len(config.finalists) + (1 if config.reference else 0) + judges + HEADROOM
-        return cls(None, config.generation, workers)
+        """Sized for the busier of asking (every finalist and the reference) and judging (each judge model on
+        every answer, and the two head-to-head calls per answer when there is a reference), plus headroom."""
+        asking = len(config.finalists) + (1 if config.reference else 0)
+        calls_per_answer = 3 if config.reference is not None and config.reference.head_to_head else 1
+        judging = len(config.judge.jury) * len(config.finalists) * calls_per_answer
+        return cls(None, config.generation, min(max(asking, judging), MAX_WORKERS) + HEADROOM)
 
     @property
     def pool(self) -> AwsPool:
@@ -47,11 +50,13 @@ class Runtime:
         g = self.generation
         return g.idle_timeout_s + 1.0 if stream else g.timeout_s
 
-    def aws_client(self, service: str, spec: AwsEndpoint, *, stream: bool, endpoint_url: str | None = None) -> Any:
-        """The (cached) boto3 client for one endpoint spec."""
+    def aws_client(self, service: str, spec: AwsEndpoint, *, stream: bool, endpoint_url: str | None = None,
+                   max_attempts: int | None = None) -> Any:
+        """The (cached) boto3 client for one endpoint spec; `max_attempts` overrides the spec's (botocore retries)."""
         return self.pool.client(service, region=spec.region, endpoint_url=endpoint_url or spec.endpoint_url,
                                 connect_timeout_s=spec.connect_timeout_s,
-                                read_timeout_s=self.read_timeout(spec, stream), max_attempts=spec.max_attempts)
+                                read_timeout_s=self.read_timeout(spec, stream),
+                                max_attempts=max_attempts or spec.max_attempts)
 
     async def aclose(self) -> None:
         if self._pool is not None:

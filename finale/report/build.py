@@ -11,6 +11,7 @@ import time
 
 from finale.report.audit import audit_section
 from finale.report.data import ReportData, collect
+from finale.report.judging import head_to_head_section
 from finale.report.markup import esc, tag, when
 from finale.report.rounds import round_section
 from finale.report.seal import agreement_section, seal_line, seal_section
@@ -25,7 +26,8 @@ def render(data: ReportData, source: str, generated_at: float | None = None) -> 
     """The whole page as a string."""
     title = f"{data.config.event.name}: report"
     nav = " · ".join(tag("a", esc(text), href=f"#{anchor}") for anchor, text in
-                     (("standings", "Standings"), ("rounds", "Rounds"), ("latency", "Latency"),
+                     (("standings", "Standings"), ("head-to-head", "Head to head"), ("rounds", "Rounds"),
+                      ("latency", "Latency"),
                       ("overrides", "Overrides"), ("agreement", "Agreement"), ("seal", "Sealed score"),
                       ("audit", "Audit log")))
     header = tag("header", tag("h1", esc(title))
@@ -33,7 +35,7 @@ def render(data: ReportData, source: str, generated_at: float | None = None) -> 
                                 f"from {source}. {len(data.names)} finalists, {len(data.panelists)} panelists, "
                                 f"{len(data.rounds)} rounds."), cls="muted")
                  + seal_line(data) + tag("nav", nav))
-    body = (header + standings_section(data) + rounds_index(data)
+    body = (header + standings_section(data) + head_to_head_section(data) + rounds_index(data)
             + "".join(round_section(data, v) for v in data.rounds)
             + latency_section(data) + overrides_section(data) + agreement_section(data) + seal_section(data)
             + audit_section(data))

@@ -13,6 +13,8 @@ from typing import Any
 from finale.config import EventConfig
 from finale.core.agreement import Agreement, round_agreement, show_agreement
 from finale.core.disputes import Dispute, disputes
+from finale.core.headtohead import WinRate, win_rates
+from finale.core.lengthbias import LengthBias, length_bias
 from finale.core.model import Answer, Event, Judgment, PanelScore, PromptSettings, Round
 from finale.core.scoring import FinalistRound, RoundRecord, Standing, score_round, standings
 from finale.director import REFERENCE_ID
@@ -55,6 +57,7 @@ class RoundView:
     votes: VoteTimes
     expected: str | None
     agreement: Agreement | None = None  # the judge vs the panel in this round (core.agreement)
+    length_bias: list[LengthBias] = field(default_factory=list)  # core.lengthbias
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class ReportData:
     events: list[EventRow] = field(default_factory=list)  # the whole audit log, oldest first
     seals: list[SealRow] = field(default_factory=list)  # the sealed manifest and every change after it
     agreement: Agreement | None = None  # the judge vs the panel over the final rounds
+    win_rates: dict[str, WinRate] = field(default_factory=dict)  # against the reference, over the show
 
 
 def _vote_times(store: Store, rnd: Round) -> VoteTimes:
@@ -108,6 +112,7 @@ def _round_view(store: Store, event: Event, record: RoundRecord) -> RoundView:
         judgments=dict(record.judgments), judge_names=store.judges(rnd.id),
         panel=list(record.panel_scores), scored=scored, disputes=disputes(event, record),
         settings=settings, votes=_vote_times(store, rnd), expected=expected, agreement=round_agreement(scored),
+        length_bias=length_bias(event, record),
     )
 
 
@@ -126,4 +131,5 @@ def collect(store: Store) -> ReportData:
         rounds=rounds, overrides=list(iter_rows(store, "overrides")), event_counts=counts, resets=resets,
         events=store.events(),
         seals=store.seals(), agreement=show_agreement(event, records),
+        win_rates=win_rates(records, event.finalist_ids),
     )

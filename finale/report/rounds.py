@@ -9,6 +9,7 @@ from finale.core.ranking import round_order, round_winners
 from finale.core.scoring import ComponentValue
 from finale.report.charts import VoteSeries, colour, vote_timeline
 from finale.report.data import ReportData, RoundView
+from finale.report.judging import judge_flags, jury_block
 from finale.report.markup import esc, ms, num, table, tag, when
 
 
@@ -68,8 +69,8 @@ def _timeline(data: ReportData, view: RoundView) -> str:
 def _answer_text(answer: Answer | None) -> str:
     if answer is None:
         return tag("p", "No answer recorded.", cls="muted")
-    meta = (f"{answer.status} · first token {ms(answer.ttft_ms)} · total {ms(answer.total_ms)} · "
-            f"{answer.tokens} tokens")
+    tokens = f"{answer.tokens} tokens" if answer.tokens or not answer.text else "tokens not reported"
+    meta = f"{answer.status} · first token {ms(answer.ttft_ms)} · total {ms(answer.total_ms)} · {tokens}"
     out = tag("div", esc(answer.text), cls="answer-text") + tag("p", esc(meta), cls="muted")
     if answer.error:
         out += tag("p", esc(f"Error: {answer.error}"), cls="warn")
@@ -82,14 +83,15 @@ def _judge_block(data: ReportData, view: RoundView, fid: str) -> str:
         return tag("p", "LLM judge: no judgment.", cls="muted")
     judge = view.judge_names.get(fid, "judge")
     if j.status is not JudgmentStatus.OK:
-        return tag("p", esc(f"LLM judge ({judge}) failed: {j.reason or 'no reason given'}"), cls="warn")
+        return (tag("p", esc(f"LLM judge ({judge}) failed: {j.reason or 'no reason given'}"), cls="warn")
+                + jury_block(data, j))
     crit = [c.id for c in data.event.rubric]
     scores = [esc(num(j.scores.get(c), 0)) for c in crit]
     mean = statistics.fmean(j.scores.values()) if j.scores else None
     head = tag("h5", esc(f"LLM judge ({judge})"))
     return (head + table([*crit, "mean"], [[*scores, esc(num(mean, 2))]], cls="grid small",
                          numeric=range(len(crit) + 1))
-            + tag("blockquote", esc(j.rationale or "(no rationale)"), cls="rationale"))
+            + tag("blockquote", esc(j.rationale or "(no rationale)"), cls="rationale") + jury_block(data, j))
 
 
 def _panel_block(data: ReportData, view: RoundView, fid: str) -> str:
@@ -126,6 +128,7 @@ def _answer_card(data: ReportData, view: RoundView, fid: str) -> str:
         if d.finalist_id == fid:
             state = "resolved" if d.resolved else "open"
             parts.append(tag("p", esc(f"Dispute ({d.kind}, {state}): {d.reason}"), cls="warn"))
+    parts.append(judge_flags(view, fid))
     return tag("article", "".join(parts), cls="answer")
 
 

@@ -16,7 +16,8 @@ class RehearsalMixin(ShowStateMixin):
         """
         with self.transaction():
             counts = {t: self.conn.execute(f"DELETE FROM {t}").rowcount for t in
-                      ("votes", "panel_scores", "judgments", "answers", "overrides", "rounds", "show_state")}
+                      ("votes", "panel_scores", "jury_verdicts", "head_to_head", "judgments", "answers",
+                       "overrides", "rounds", "show_state")}
             counts["events"] = self.conn.execute(
                 "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%'").rowcount
             self.log(actor, "rehearsal.reset", counts)

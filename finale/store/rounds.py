@@ -9,10 +9,10 @@ from typing import Any
 
 from finale.core.model import Answer, AnswerStatus, Judgment, JudgmentStatus, Phase, Round
 from finale.store.base import StoreError
-from finale.store.show_state import ShowStateMixin
+from finale.store.jury import JuryMixin, jury_payload
 
 
-class RoundsMixin(ShowStateMixin):
+class RoundsMixin(JuryMixin):
     """Creating and moving rounds; storing what the finalists answered and what the judge said."""
 
     @staticmethod
@@ -131,24 +131,32 @@ class RoundsMixin(ShowStateMixin):
         }
 
     def save_judgment(self, judgment: Judgment, judge: str, actor: str = "judge") -> None:
-        """Store (or replace) the LLM judge's verdict on one answer, with its event."""
+        """Store (or replace) the LLM judge's verdict on one answer, each jury member's and the head-to-head
+        included, with its event (which holds every judge's scores, for the audit and the replay)."""
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO judgments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, finalist_id) DO "
-                "UPDATE SET status=excluded.status, scores=excluded.scores, rationale=excluded.rationale, "
-                "reason=excluded.reason, raw=excluded.raw, judge=excluded.judge, updated_at=excluded.updated_at",
+                "INSERT INTO judgments (round_id, finalist_id, status, scores, rationale, reason, raw, judge, "
+                "updated_at, flags, spread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(round_id, finalist_id) DO UPDATE SET status=excluded.status, scores=excluded.scores, "
+                "rationale=excluded.rationale, reason=excluded.reason, raw=excluded.raw, judge=excluded.judge, "
+                "updated_at=excluded.updated_at, flags=excluded.flags, spread=excluded.spread",
                 (judgment.round_id, judgment.finalist_id, judgment.status.value, json.dumps(judgment.scores),
-                 judgment.rationale, judgment.reason, judgment.raw, judge, time.time()),
+                 judgment.rationale, judgment.reason, judgment.raw, judge, time.time(), json.dumps(judgment.flags),
+                 json.dumps(judgment.spread)),
             )
+            self._save_jury(judgment)
             self.log(actor, "judgment.saved", {"finalist_id": judgment.finalist_id, "status": judgment.status.value,
                                                "scores": judgment.scores, "reason": judgment.reason,
-                                               "judge": judge}, judgment.round_id)
+                                               "judge": judge, **jury_payload(judgment)}, judgment.round_id)
 
     def judgments(self, round_id: int) -> dict[str, Judgment]:
-        """A round's LLM judgments by finalist id."""
+        """A round's LLM judgments by finalist id, each with its jury's verdicts and its head-to-head."""
+        jurors, heads = self.jury_verdicts(round_id), self.head_to_heads(round_id)
         return {
             r["finalist_id"]: Judgment(r["round_id"], r["finalist_id"], JudgmentStatus(r["status"]),
-                                       json.loads(r["scores"]), r["rationale"], r["reason"], r["raw"])
+                                       json.loads(r["scores"]), r["rationale"], r["reason"], r["raw"],
+                                       tuple(json.loads(r["flags"])), json.loads(r["spread"]),
+                                       jurors.get(r["finalist_id"], ()), heads.get(r["finalist_id"]))
             for r in self.db.query("SELECT * FROM judgments WHERE round_id=?", [round_id])
         }
 

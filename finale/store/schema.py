@@ -12,12 +12,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 # Every table of the current schema (what `Store.count` may be asked about).
 TABLES: Final = (
     "meta", "finalists", "panelists", "questions", "prompt_settings", "rounds", "answers", "judgments",
-    "panel_scores", "votes", "overrides", "show_state", "events", "credentials", "seals",
+    "panel_scores", "votes", "overrides", "show_state", "events", "credentials", "seals", "jury_verdicts",
+    "head_to_head",
 )
 
 MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
@@ -109,6 +110,23 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
         actor TEXT NOT NULL, created_at REAL NOT NULL, seq INTEGER NOT NULL
     );
     INSERT OR IGNORE INTO meta (key, value) VALUES ('seal_key', lower(hex(randomblob(32))));
+    """,
+    # 5: a jury kept as data: each judge model's verdict on an answer is its own row (the judgment holds
+    # the aggregate, core.scoring.aggregate_jury, with its flags and per-criterion spread); the head-to-head
+    # with the reference answer, both orders (core.headtohead), one row per answer.
+    5: """
+    ALTER TABLE judgments ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE judgments ADD COLUMN spread TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE jury_verdicts (
+        round_id INTEGER NOT NULL REFERENCES rounds(id), finalist_id TEXT NOT NULL, judge TEXT NOT NULL,
+        position INTEGER NOT NULL, status TEXT NOT NULL, scores TEXT NOT NULL, rationale TEXT NOT NULL,
+        reason TEXT, raw TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (round_id, finalist_id, judge)
+    );
+    CREATE TABLE head_to_head (
+        round_id INTEGER NOT NULL REFERENCES rounds(id), finalist_id TEXT NOT NULL, judge TEXT NOT NULL,
+        finalist_first TEXT, reference_first TEXT, outcome TEXT, order_sensitive INTEGER NOT NULL,
+        reason TEXT, raw TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (round_id, finalist_id)
+    );
     """,
 })
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from finale.core.disputes import DisputeKind
 from finale.core.model import AnswerStatus, Component, JudgmentStatus
 from finale.core.text import inert, one_line
+from finale.tui.judge_notes import flag_words, head_to_head_line, judge_detail
 from finale.tui.screens.base import ConsoleScreen
 from finale.tui.screens.standings_rows import mark
 from finale.tui.screens.tables import Cell, fill_table, selected_key
@@ -38,6 +39,7 @@ class JudgingScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="judging-title", classes="section-title")
+        yield Static(id="judging-h2h")
         yield DataTable(id="judgments", cursor_type="row", zebra_stripes=True)
         yield Static(id="round-agreement", classes="hint")
         with Horizontal(id="judging-below"):
@@ -59,6 +61,7 @@ class JudgingScreen(ConsoleScreen):
             title.update("No round yet.")
             return
         title.update(f"LLM judge · round {rec.round.id} · {rec.round.phase}")
+        self.query_one("#judging-h2h", Static).update(head_to_head_line(snapshot, self.console.show_names))
         names = snapshot.names
         flagged: dict[str, list[str]] = {}
         for d in snapshot.disputes:
@@ -86,7 +89,8 @@ class JudgingScreen(ConsoleScreen):
             if fr is not None:
                 llm = "waived" if fr.llm.waived else ("–" if fr.llm.value is None else f"{fr.llm.value:.1f}")
                 llm += mark(fr.llm) if not fr.llm.waived else ""
-            flags = Text(", ".join(flagged.get(fid, [])), style="bold magenta") if fid in flagged else Text("")
+            words = flagged.get(fid, []) + flag_words(snapshot, fid)
+            flags = Text(", ".join(words), style="bold magenta") if words else Text("")
             rows.append((fid, (label, who, status, *scores, llm, flags)))
         rows.sort(key=lambda r: str(r[1][0]))
         fill_table(self.query_one("#judgments", DataTable), rows)
@@ -163,6 +167,7 @@ class JudgingScreen(ConsoleScreen):
         else:
             detail.append("Rationale: ", style="bold")
             detail.append(inert(j.rationale))
+        detail.append_text(judge_detail(snapshot, fid))  # each judge's scores, the head-to-head, judge flags
         answer = snapshot.current.answers.get(fid)
         if answer is not None and answer.status in (AnswerStatus.ERROR, AnswerStatus.TIMEOUT):
             detail.append(f"\nThis answer failed ({answer.status}): judged as an empty answer. ", style="bold yellow")
