@@ -171,6 +171,21 @@ async def test_a_jury_of_three_with_one_failing_scores_from_the_other_two_with_a
     assert "Jury: each judge&#x27;s scores" in report or "Jury: each judge's scores" in report
     assert "dropped out: Bedrock judge j3" in report and "Jury flag: bedrock:j3 dropped out" in report
     store.close()
+    await _console_shows_each_judge(tmp_path / "jury.db", config)
+
+
+async def _console_shows_each_judge(db: Path, config: EventConfig) -> None:
+    from finale.tui.app import create_app
+    from tests.tui_support import wait_until
+
+    app = create_app(db, config=config, event_dir=DEMO_EVENT.parent, time_scale=0, cursor_blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read of the store")
+        await pilot.press("3")  # the judging screen, on the first answer
+        await wait_until(pilot, lambda: "bedrock:j1: " in _text(app, "#judgment-detail"), "each judge's scores")
+        detail = _text(app, "#judgment-detail")
+        assert "bedrock:j2: generalization " in detail and "bedrock:j3: dropped out: Bedrock judge j3" in detail
+        assert "⚑ jury: bedrock:j3 dropped out" in detail
 
 
 async def test_below_the_quorum_the_judgment_fails_for_a_human(

@@ -55,7 +55,8 @@ def build_pair_prompt(request: PairRequest, *, tool: bool) -> JudgePrompt:
     if request.expected:
         lines += ["The organisers' expected answer (an answer that contradicts it is wrong, however well "
                   "written):", f"<expected>{neutralise(request.expected)}</expected>", ""]
-    lines.append(f"Rubric (each criterion from {SCORE_MIN:g} to {SCORE_MAX:g}; weigh them equally):")
+    lines.append(f"Rubric (each criterion from {SCORE_MIN:g} to {SCORE_MAX:g}; weigh them equally; no timings "
+                 "are shown here, so judge efficiency by how directly each answer serves the question):")
     lines += [f"- {c.id}: {c.description}" for c in request.criteria]
     for label, text in (("1", request.first), ("2", request.second)):
         lines += ["", f"Answer {label}:", f'<answer label="{label}">', neutralise(text), "</answer>"]
