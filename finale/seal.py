@@ -28,7 +28,8 @@ from finale.config import EventConfig
 from finale.core.manifest import FORMAT, commitment, scrub
 from finale.core.model import Criterion, PromptSettings
 from finale.core.ranking import TIE_BREAKS
-from finale.judge.base import JudgeRequest
+from finale.judge.base import JudgeRequest, PairRequest
+from finale.judge.pair import build_pair_prompt, pair_tool
 from finale.judge.prompt import build_prompt, score_schema
 
 
@@ -37,8 +38,13 @@ def judge_prompts(config: EventConfig) -> dict[str, Any]:
     request = JudgeRequest(question="{question}", label="LABEL", answer="{answer}", expected="{expected}",
                            criteria=tuple(Criterion(c.id, c.description) for c in config.rubric))
     tool, json_reply = build_prompt(request, tool=True), build_prompt(request, tool=False)
+    pair = PairRequest(question="{question}", first="{first answer}", second="{second answer}",
+                       expected="{expected}", criteria=request.criteria)
+    pair_with_tool, pair_json = build_pair_prompt(pair, tool=True), build_pair_prompt(pair, tool=False)
     return {"system_with_tool": tool.system, "system_with_json": json_reply.system, "user": tool.user,
-            "tool_schema": score_schema(request)}
+            "tool_schema": score_schema(request),
+            "head_to_head": {"system_with_tool": pair_with_tool.system, "system_with_json": pair_json.system,
+                             "user": pair_with_tool.user, "tool_schema": pair_tool().schema}}
 
 
 def software() -> dict[str, str]:

@@ -107,6 +107,21 @@ def test_one_edited_judge_score_is_named_by_its_event(copy: Path) -> None:
     assert kind == "judgment.saved" and seq == _seq(copy, "judgment.saved", 4, lambda p: p["finalist_id"] == "sol")
 
 
+def test_an_edited_jury_member_or_head_to_head_is_named_by_its_judgment(copy: Path, tmp_path: Path) -> None:
+    second = tmp_path / "second.db"
+    shutil.copy(copy, second)
+    _edit(copy, "UPDATE head_to_head SET finalist_first='finalist', reference_first='finalist' "
+                "WHERE round_id=1 AND finalist_id='ray'")  # the judge's loss to the reference made a win
+    seq, kind, what = _first_divergence(copy)
+    assert kind == "judgment.saved" and seq == _seq(copy, "judgment.saved", 1, lambda p: p["finalist_id"] == "ray")
+    assert what.startswith("round 1: judgment of ray: head-to-head (")
+    _edit(second, "UPDATE jury_verdicts SET scores=json_set(scores, '$.quality', 10) "
+                  "WHERE round_id=2 AND finalist_id='kai'")
+    seq, kind, what = _first_divergence(second)
+    assert kind == "judgment.saved" and seq == _seq(second, "judgment.saved", 2, lambda p: p["finalist_id"] == "kai")
+    assert what.startswith("round 2: judgment of kai: jury [(")
+
+
 def test_one_edited_override_is_named_by_its_event(copy: Path) -> None:
     _edit(copy, "UPDATE overrides SET value=value + 10")
     seq, kind, what = _first_divergence(copy)

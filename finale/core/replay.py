@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from finale.core.discount import VoteDiscount, VoteGroup
+from finale.core.headtohead import HeadToHead, Pick
 from finale.core.manifest import digest
 from finale.core.model import (
     Answer,
@@ -26,6 +27,7 @@ from finale.core.model import (
     DecisionKind,
     Judgment,
     JudgmentStatus,
+    JurorVerdict,
     Override,
     OverrideAction,
     PanelScore,
@@ -187,13 +189,11 @@ def _apply(state: ShowState, event: LoggedEvent) -> None:
         _answer(state, _round(state, event), p, seq)
     elif kind == "judgment.saved":
         rs, fid = _round(state, event), str(p["finalist_id"])
-        rs.judgments[fid] = Judgment(rs.round.id, fid, JudgmentStatus(p["status"]),
-                                     {str(k): float(v) for k, v in (p.get("scores") or {}).items()},
-                                     reason=p.get("reason"))
+        rs.judgments[fid] = _judgment(rs.round.id, fid, p)
         state.written[("judgment", rs.round.id, fid)] = seq
     elif kind == "panel.scored":
         rs, fid, pid = _round(state, event), str(p["finalist_id"]), str(p["panelist_id"])
-        rs.panel[(fid, pid)] = PanelScore(rs.round.id, fid, pid, {str(k): float(v) for k, v in p["scores"].items()})
+        rs.panel[(fid, pid)] = PanelScore(rs.round.id, fid, pid, _scores(p["scores"]))
         state.written[("panel", rs.round.id, fid, pid)] = seq
     elif kind == "votes.recorded":
         _votes(state, _round(state, event), p, seq)
@@ -227,6 +227,27 @@ def _answer(state: ShowState, rs: RoundState, p: Mapping[str, Any], seq: int) ->
     else:
         rs.answers[fid] = answer
         state.written[("answer", rs.round.id, fid)] = seq
+
+
+def _judgment(round_id: int, fid: str, p: Mapping[str, Any]) -> Judgment:
+    """The aggregate the LLM component is scored from, each jury member's verdict and the head-to-head (which
+    an event may blend into the component); a payload logged before juries has the aggregate only."""
+    h = p.get("head_to_head")
+    head = None if not h else HeadToHead(str(h["judge"]), _pick(h.get("finalist_first")),
+                                         _pick(h.get("reference_first")), h.get("reason"))
+    jurors = tuple(JurorVerdict(str(j["judge"]), j["status"] == "ok", _scores(j.get("scores")), reason=j.get("reason"))
+                   for j in p.get("jury") or ())
+    return Judgment(round_id, fid, JudgmentStatus(p["status"]), _scores(p.get("scores")), reason=p.get("reason"),
+                    flags=tuple(p.get("flags") or ()), spread=_scores(p.get("spread")), jurors=jurors,
+                    head_to_head=head)
+
+
+def _scores(raw: Mapping[str, Any] | None) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (raw or {}).items()}
+
+
+def _pick(value: str | None) -> Pick | None:
+    return Pick(value) if value else None
 
 
 def _votes(state: ShowState, rs: RoundState, p: Mapping[str, Any], seq: int) -> None:

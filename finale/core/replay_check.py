@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from finale.core.model import Answer, AnswerStatus, Component, Event
+from finale.core.model import Answer, AnswerStatus, Component, Event, Judgment
 from finale.core.replay import RoundState, ShowState
 from finale.core.scoring import RoundRecord, score_round, standings
 
@@ -83,6 +83,14 @@ def _finished(answers: Mapping[str, Answer], in_flight: set[str]) -> dict[str, A
     return {fid: a for fid, a in answers.items() if fid not in in_flight}
 
 
+def _judgment_fields(j: Judgment) -> dict[str, Any]:
+    """What the LLM component is scored from: the aggregate, each jury member's scores, the head-to-head's picks."""
+    h = j.head_to_head
+    return {"status": str(j.status), "scores": dict(sorted(j.scores.items())),
+            "jury": [(v.judge, v.ok, dict(sorted(v.scores.items()))) for v in j.jurors],
+            "head-to-head": None if h is None else (h.judge, h.finalist_first, h.reference_first)}
+
+
 def _compare_round(diff: _Diff, rid: int, logged: RoundState, table: RoundState) -> None:
     r1, r2 = logged.round, table.round
     head = ("phase", "question", "seed", "labels", "revealed")
@@ -97,8 +105,7 @@ def _compare_round(diff: _Diff, rid: int, logged: RoundState, table: RoundState)
     diff.rows("answer of", ("answer", rid), _finished(logged.answers, in_flight), _finished(table.answers, in_flight),
               lambda a: {"status": str(a.status), "ttft_ms": a.ttft_ms, "total_ms": a.total_ms, "tokens": a.tokens},
               rid)
-    diff.rows("judgment of", ("judgment", rid), logged.judgments, table.judgments,
-              lambda j: {"status": str(j.status), "scores": dict(sorted(j.scores.items()))}, rid)
+    diff.rows("judgment of", ("judgment", rid), logged.judgments, table.judgments, _judgment_fields, rid)
     diff.rows("panel score of (finalist, panelist)", ("panel", rid), logged.panel, table.panel,
               lambda s: {"scores": dict(sorted(s.scores.items()))}, rid)
     diff.rows("vote of device", ("vote", rid), logged.votes, table.votes,
