@@ -47,7 +47,7 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     from audience.hublog import setup_hub_logging
     from audience.reach import reach_warnings
     from audience.server import Hub, HubOptions, run_hub
-    from audience.state import voting_open
+    from finale.core.poll import voting_open
 
     with open_event_db(db_path) as store:
         config = store.event_config()
