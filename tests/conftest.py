@@ -28,6 +28,17 @@ def launch_chromium(pw: Playwright) -> Browser:
     return pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for a test module's pages (one per module); a module that defines its own `browser` keeps it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def demo_config() -> EventConfig:
     return load_event(DEMO_EVENT)

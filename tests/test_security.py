@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from audience.hublog import REPEAT_BURST
 from finale.config import BedrockEndpoint, EventConfig, OpenAIEndpoint
@@ -41,7 +41,6 @@ from finale.demo.simulate import panel_scores
 from finale.director import Director, build_endpoints
 from finale.store import Store
 from finale.supervisor import HubSupervisor
-from tests.conftest import launch_chromium
 from tests.drills.hub import new_event_db, voting_db
 from tests.drills.phone import Phone
 from tests.hub_helpers import HubProcess, free_port, recv_type, wait_healthy
@@ -321,14 +320,6 @@ def test_the_hub_binds_where_the_event_says_and_prints_the_join_url(tmp_path: Pa
 
 
 # -- in the browser (last: sync Playwright holds this thread's event loop) ------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        yield b
-        b.close()
 
 
 @contextmanager
