@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browsers clean
+.PHONY: demo test lint browsers npm-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,15 @@ browsers:
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver tmux redis-server; fi; \
 	fi
 
-test: $(STAMP) browsers
+# axe-core for the accessibility tests, pinned by package-lock.json (installed once; nothing is fetched at test time).
+npm-tools:
+	@if [ ! -d node_modules/axe-core ]; then \
+		command -v npm >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+			else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; fi; }; \
+		npm ci --no-audit --no-fund; \
+	fi
+
+test: $(STAMP) browsers npm-tools
 	$(BIN)/ruff check finale audience tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache

@@ -25,6 +25,7 @@ from websockets.http11 import Response
 
 from audience.qr import qr_png, qr_svg
 from audience.ratelimit import TokenBucket
+from finale.config_pages import PagesSection
 
 STATIC_DIR = Path(__file__).parent / "static"
 TYPES = {
@@ -122,6 +123,14 @@ class Pages:
         self.health = health
         self.files = {p.name: p.read_bytes() for p in static_dir.iterdir() if p.is_file()}
         self.qr = {"/qr.png": (qr_png(join_url), "image/png"), "/qr.svg": (qr_svg(join_url), "image/svg+xml")}
+        self.use_pages(PagesSection())
+
+    def use_pages(self, pages: PagesSection) -> None:
+        """The event file's [pages] section: every catalogue is merged once, served as /i18n/<code>.json."""
+        self.i18n = {"/i18n/index.json": json.dumps(pages.languages(), ensure_ascii=False).encode()}
+        for code in pages.languages()["languages"]:
+            merged = pages.catalogue(code["code"])
+            self.i18n[f"/i18n/{code['code']}.json"] = json.dumps(merged, ensure_ascii=False).encode()
 
     def _file(self, name: str, *, frames: str = "'none'", cache: str = "no-cache") -> Response:
         body = self.files.get(name)
@@ -134,6 +143,8 @@ class Pages:
         """The response for a GET of `path` (query string already removed)."""
         if path in PAGES:
             return self._file(PAGES[path], frames="*" if path == "/stage" else "'none'")
+        if path in self.i18n:
+            return _response(HTTPStatus.OK, self.i18n[path], "application/json; charset=utf-8")
         if path in self.qr:
             body, kind = self.qr[path]
             return _response(HTTPStatus.OK, body, kind, frames="*", cache="public, max-age=300")

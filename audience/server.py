@@ -103,6 +103,8 @@ class Hub(HubHandlers):
         self._tasks.append(asyncio.create_task(self.heartbeat.run()))
         self._tasks.append(asyncio.create_task(self.lag.run()))
         self.event_id = await self._read(self.store_r.event_id)
+        if self.event_id is not None:  # the event file's languages and wording for the pages
+            self.pages.use_pages(await self._read(lambda: self.store_r.event_config().pages))
         await self._read(self.change_filter.relevant, self.store_r)
         await self.refresh()
         self.server = await serve(

@@ -34,6 +34,7 @@ from finale.config_endpoints import RehearsalEndpoint as RehearsalEndpoint
 from finale.config_endpoints import RehearsalJudge as RehearsalJudge
 from finale.config_endpoints import SageMakerEndpoint as SageMakerEndpoint
 from finale.config_endpoints import Strict as _Strict
+from finale.config_pages import PagesSection as PagesSection
 from finale.core import model as core
 from finale.core.ballot import BallotPolicy
 from finale.core.integrity import IntegrityThresholds
@@ -222,6 +223,7 @@ class EventConfig(_Strict):
     panelists: tuple[PanelistSection, ...] = Field(min_length=1)
     questions: tuple[QuestionSection, ...] = ()
     rehearsal: RehearsalSection = RehearsalSection()
+    pages: PagesSection = PagesSection()  # the pages' languages and wording (finale.config_pages)
 
     @field_validator("finalists", "panelists", "rubric", "questions")
     @classmethod

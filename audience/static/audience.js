@@ -2,13 +2,14 @@
 "use strict";
 
 (() => {
-  const { el, setText, clear, formatCountdown } = Finale;
+  const { el, setText, setT, t, tx, clear, formatCountdown } = Finale;
   const PENDING_KEY = "finale.pendingVote";
   const device = Finale.deviceId();
   let state = null;
   let myVote = null;        // {round, label} acknowledged by the hub
   let pending = loadPending();
   let answersKey = "";
+  const roundNo = document.getElementById("round-no");
 
   function loadPending() {
     try { return JSON.parse(localStorage.getItem(PENDING_KEY) || "null"); } catch (e) { return null; }
@@ -36,7 +37,7 @@
       if (credential) localStorage.setItem(CREDENTIAL_KEY, credential); else localStorage.removeItem(CREDENTIAL_KEY);
     } catch (e) { /* memory only: this tab keeps it until it is closed */ }
     if (!credential && problem) {
-      notice(problem.message);
+      noticeText(Finale.errorText(problem));
       // over the per-address allowance: ask again a little later (the hello of the next connection does)
       if (problem.code === "credential_limit" && !credentialRetry) {
         credentialRetry = setTimeout(() => { credentialRetry = null; if (link.ws) link.ws.close(); }, 20000);
@@ -101,7 +102,7 @@
       link.send(voteFrame(pending));
       scheduleResend();  // offline or unanswered: the timer (or the reconnect's state) sends it again
     } else if (pending && state && (pending.round !== state.round || state.phase !== "voting" && !castBeforeClose())) {
-      if (pending.round === state.round) notice("Your vote for " + pending.label + " did not reach us before the close.");
+      if (pending.round === state.round) notice("phone.late", { label: pending.label });
       savePending(null);
       stopResending();
     } else if (pending) {
@@ -112,7 +113,7 @@
   function handle(msg) {
     if (msg.type === "state") {
       const newRound = !state || state.round !== msg.round;
-      if (state && (newRound || state.phase !== msg.phase)) notice("");  // "vote received" belongs to the poll
+      if (state && (newRound || state.phase !== msg.phase)) noticeText("");  // "vote received" belongs to the poll
       state = msg;
       if ("credential" in msg) keepCredential(msg);
       if ("my_vote" in msg) myVote = msg.my_vote ? { round: msg.round, label: msg.my_vote } : null;
@@ -122,7 +123,7 @@
     } else if (msg.type === "ack") {
       if (pending && pending.id === msg.id) { savePending(null); stopResending(); }
       myVote = { round: msg.round, label: msg.label };
-      notice("Vote received: " + msg.label + " ✓");
+      notice("phone.received", { label: msg.label });
       renderVotes();
     } else if (msg.type === "error") {
       const keep = ["unavailable", "rate_limited"].includes(msg.code);  // not stored yet: it will be resent
@@ -131,37 +132,31 @@
         if (keep) scheduleResend();
         else { savePending(null); stopResending(); }
       }
-      notice(mine && keep ? "Your vote for " + pending.label + " is not stored yet (" + msg.message +
-        "); this phone keeps it and resends it." : msg.message);
+      if (mine && keep) notice("phone.notStored", { label: pending.label, reason: Finale.errorText(msg) });
+      else noticeText(Finale.errorText(msg));
       renderVotes();
     }
   }
 
-  function notice(text) { setText("notice", text); }
+  /* The "vote received" line (a polite live region): a catalogue key, or the hub's words (noticeText). */
+  function notice(key, vars) { setT("notice", key, vars); }
+  function noticeText(text) { setText("notice", text); }
 
   function vote(label) {
     if (state && state.phase === "voting" && state.paused) {
-      notice("The MC paused voting: vote again when the countdown resumes."); return;
+      notice("phone.pausedVote"); return;
     }
-    if (!state || !votingOpen()) { notice("Voting is closed."); return; }
+    if (!state || !votingOpen()) { notice("phone.closedVote"); return; }
     const p = { round: state.round, label: label, id: Finale.messageId(), cast_at: link.serverNow() };
     savePending(p);
     stopResending();  // a new choice starts its own resend backoff
-    notice(link.send(voteFrame(p))
-      ? "Sending your vote for " + label + "…" : "Offline: your vote for " + label + " will be sent on reconnect.");
+    notice(link.send(voteFrame(p)) ? "phone.sending" : "phone.offline", { label: label });
     scheduleResend();
     renderVotes();
   }
 
-  /* What the phone says while there is nothing to vote on, phase by phase. */
-  const WAITING = {
-    none: ["Waiting for the show to start", "Keep this page open. The answers appear here when the MC opens voting."],
-    draft: ["The next question is coming up", "Keep this page open. You vote once every finalist has answered."],
-    asking: ["The finalists' models are answering", "Voting opens once the answers are in and judged."],
-    answered: ["The answers are in", "The judges are scoring them. Waiting for the MC to open voting."],
-    judging: ["The judges are scoring", "Waiting for the MC to open voting."],
-    void: ["This round was cancelled", "Keep this page open for the next round."],
-  };
+  /* What the phone says while there is nothing to vote on, phase by phase (phone.wait.<phase>.title/text). */
+  const WAITING = ["none", "draft", "asking", "answered", "judging", "void"];
 
   function render() {
     setText("event", state.event || "Finale");
@@ -169,13 +164,16 @@
     document.getElementById("waiting").hidden = showRound;
     document.getElementById("round").hidden = !showRound;
     if (!showRound) {
-      const [title, text] = WAITING[state.phase || "none"] || WAITING.none;
-      setText("waiting-title", state.round ? "Round " + state.round + ": " + title.charAt(0).toLowerCase() + title.slice(1) : title);
-      setText("waiting-text", text);
+      const phase = WAITING.includes(state.phase) ? state.phase : "none";
+      const title = "phone.wait." + phase + ".title";
+      if (state.round) setT("waiting-title", "phone.waitRound", { round: state.round, title: t(title) });
+      else setT("waiting-title", title);
+      setT("waiting-text", "phone.wait." + phase + ".text");
       const preview = document.getElementById("waiting-prompt");
       preview.hidden = !(state.round && state.prompt);
       preview.textContent = state.prompt || "";
     }
+    tx(document.getElementById("round-kicker"), "round.kicker", { round: roundNo });
     setText("round-no", state.round);
     setText("prompt", state.prompt || "");
     const key = Finale.answersKey(state);
@@ -185,10 +183,9 @@
       clear(list);
       for (const a of state.answers) {
         list.append(el("li", { class: "answer", "data-label": a.label },
-          el("h3", { class: "label" }, "Answer " + a.label, el("span", { class: "who-was" })),
+          el("h3", { class: "label" }, tx(el("span"), "answer.label", { label: a.label }), el("span", { class: "who-was" })),
           ...Finale.answerBody(a),
-          el("button", { type: "button", class: "vote", "data-label": a.label, "aria-label": "Vote for answer " + a.label,
-                         onclick: () => vote(a.label) }, "Vote " + a.label)));
+          el("button", { type: "button", class: "vote", "data-label": a.label, onclick: () => vote(a.label) })));
       }
     }
     renderVotes();
@@ -203,11 +200,14 @@
     const top = state.final_reveal;
     document.getElementById("champion").hidden = !top;
     if (!top) return;
-    setText("champion-kicker", top.heading || "And the winner is");
-    setText("champion-title", top.winners.join(" & "));
-    const pts = top.total === null ? "" : top.total.toFixed(1) + " points";
-    setText("champion-points", top.final ? (pts ? pts + ". " : "") + "Thank you for voting!"
-      : [pts, top.moment].filter(Boolean).join(" · "));
+    Finale.hubPhrase(document.getElementById("champion-kicker"), top.heading || "And the winner is");
+    setText("champion-title", Finale.names(top.winners));
+    const pts = top.total === null ? null : { points: Finale.num(top.total, 1) };
+    const node = document.getElementById("champion-points");
+    if (top.final) tx(node, pts ? "phone.thanksPoints" : "phone.thanks", pts);
+    else if (pts && top.moment) tx(node, "joined", { a: t("points", pts), b: Finale.hubPhrase(el("span"), top.moment) });
+    else if (pts) tx(node, "points", pts);
+    else Finale.hubPhrase(node, top.moment || "");
   }
 
   function renderVotes() {
@@ -220,20 +220,15 @@
       button.disabled = !open;
       button.hidden = !open && mine !== label;
       button.setAttribute("aria-pressed", mine === label ? "true" : "false");
-      button.textContent = mine === label ? (open ? "Your vote ✓" : "You voted " + label + " ✓")
-        : sending ? "Sending…" : "Vote " + label;
+      tx(button, mine === label ? (open ? "phone.yourVote" : "phone.youVoted") : sending ? "phone.sendingShort" : "phone.vote",
+        { label: label });
       button.closest("li").classList.toggle("chosen", mine === label);
     }
     let hint;
-    if (state.phase === "voting" && state.paused) {
-      hint = "The MC paused the show. The countdown continues when the show resumes.";
-    } else if (open) {
-      hint = mine ? "Your vote for " + mine + " is counted. You can change it until voting closes."
-        : "Read the answers, then tap the one you think is best. You can change your vote until voting closes.";
-    } else {
-      hint = mine ? "Your vote for " + mine + " was counted." : "You did not vote in this round.";
-    }
-    setText("hint", hint);
+    if (state.phase === "voting" && state.paused) hint = "phone.hint.paused";
+    else if (open) hint = mine ? "phone.hint.counted" : "phone.hint.open";
+    else hint = mine ? "phone.hint.wasCounted" : "phone.hint.none";
+    setT("hint", hint, { label: mine });
   }
 
   function renderReveal() {
@@ -242,40 +237,65 @@
     const names = {};
     if (reveal) for (const row of reveal.mapping) names[row.label] = row.name;
     for (const node of document.querySelectorAll("#answers li")) {
-      node.querySelector(".who-was").textContent = names[node.dataset.label] ? " · " + names[node.dataset.label] : "";
+      const who = node.querySelector(".who-was");
+      who.textContent = names[node.dataset.label] ? " · " + names[node.dataset.label] : "";
     }
     if (!reveal) return;
     const list = document.getElementById("mapping");
     clear(list);
     for (const row of reveal.mapping) {
       const mine = myVote && myVote.round === state.round && myVote.label === row.label;
-      list.append(el("li", {}, el("strong", {}, row.label), " was ", el("span", { class: "name" }, row.name),
-        " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
-        row.total === null ? "" : " · " + row.total.toFixed(1) + " points",
-        mine ? el("span", { class: "yours" }, " (your vote)") : ""));
+      list.append(el("li", {},
+        tx(el("span"), "phone.was", { label: el("strong", {}, row.label), name: el("span", { class: "name" }, row.name) }),
+        " · ", tx(el("span"), "votes", { count: row.votes }),
+        row.total === null ? "" : " · ", row.total === null ? "" : tx(el("span"), "points", { points: Finale.num(row.total, 1) }),
+        mine ? " " : "", mine ? tx(el("span", { class: "yours" }), "phone.yours") : ""));
     }
-    setText("winner", reveal.winners.length ? (reveal.tied ? "Tied first: " : "Round winner: ") + reveal.winners.join(" & ")
-      : "The round's points are still being counted.");
+    if (reveal.winners.length) setT("winner", reveal.tied ? "phone.tiedFirst" : "phone.roundWinner", { names: Finale.names(reveal.winners) });
+    else setT("winner", "phone.counting");
+  }
+
+  /* The countdown for screen readers: a polite live region that speaks when voting opens, at 30 and 10
+     seconds left, at a pause and at the close; never every second (the visible clock is not live). */
+  const MILESTONES = [30, 10];
+  let said = "";            // what the live region said last: "<round>:open", ":30", ":10", ":paused", ":closed"
+  let saidLeft = Infinity;  // the seconds left when it said it
+  function announce(what, key, vars, left) {
+    if (said === what) return;
+    said = what;
+    saidLeft = left === undefined ? Infinity : left;
+    setT("countdown-live", key, vars);
   }
 
   function tick() {
     if (!state) return;
     const node = document.getElementById("countdown");
     node.classList.remove("soon");  // set again below while the last ten seconds run
+    const round = state.round + ":";
     if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
-      node.textContent = "Paused · " + formatCountdown(state.paused.remaining) + " left";
+      tx(node, "phone.pausedLeft", { time: formatCountdown(state.paused.remaining) });
+      announce(round + "paused", "live.paused", undefined, state.paused.remaining);
     } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
-      node.textContent = left > 0 ? "Voting closes in " + formatCountdown(left) : "Voting closed";
+      if (left > 0) tx(node, "phone.closesIn", { time: formatCountdown(left) }); else tx(node, "countdown.closed");
       node.classList.toggle("soon", left > 0 && left <= 10);
+      const fresh = !said.startsWith(round) || [round + "paused", round + "closed"].includes(said);
+      const mark = MILESTONES.find((m) => left <= m && saidLeft > m);
+      if (left <= 0) announce(round + "closed", "countdown.closed");
+      else if (fresh) announce(round + "open", "live.open", { time: formatCountdown(left) }, left);
+      else if (mark) announce(round + mark, "live.left", { count: mark }, left);
       if (left <= 0) renderVotes();
     } else if (state.phase && state.answers.length) {
-      node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";
+      if (["closed", "final"].includes(state.phase)) {
+        tx(node, "countdown.closed");
+        if (said.startsWith(round)) announce(round + "closed", "countdown.closed");
+      } else setText("countdown", "");
       renderVotes();
     } else {
-      node.textContent = "";
+      setText("countdown", "");
     }
   }
 
+  Finale.onLanguage(() => { if (state) render(); });
   setInterval(tick, 250);
 })();

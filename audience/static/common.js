@@ -1,5 +1,6 @@
 /* Shared by every hub page: device id, safe DOM building, and the reconnecting link to the hub.
-   Everything that came from a model or a person is inserted with textContent, never as HTML. */
+   Everything that came from a model or a person is inserted with textContent, never as HTML.
+   The pages' own words come from i18n.js (loaded first): t(key, vars) and tx(node, key, vars). */
 "use strict";
 
 const Finale = (() => {
@@ -50,9 +51,22 @@ const Finale = (() => {
     try { return decodeURIComponent(raw); } catch (e) { return raw; }
   }
 
+  /* Data (a name, a prompt, a number) as a node's text: never translated, never HTML. */
   function setText(id, text) {
     const node = document.getElementById(id);
-    if (node) node.textContent = text === null || text === undefined ? "" : String(text);
+    if (!node) return;
+    I18n.untie(node);
+    node.textContent = text === null || text === undefined ? "" : String(text);
+  }
+
+  /* The page's own words as a node's text: catalogue `key` in the current language, kept translated. */
+  function setT(id, key, vars) { return I18n.tx(document.getElementById(id), key, vars); }
+
+  /* What the hub refused, in the reader's language: the catalogue's "error.<code>" when the page is not in
+     English, else the hub's own (English) message, which can say more (which field, which limit). */
+  function errorText(msg) {
+    const key = "error." + msg.code;
+    return I18n.lang() !== "en" && I18n.has(key) ? I18n.t(key) : msg.message;
   }
 
   /* Changes when the round or its answers change, so lists are rebuilt only then (inputs keep focus). */
@@ -66,21 +80,23 @@ const Finale = (() => {
   let folds = 0;
   function answerBody(answer, opts) {
     const failed = !["ok", "streaming"].includes(answer.status);
-    const text = failed ? "(no answer: " + answer.status + ")" : answer.text;
+    const text = failed ? I18n.t("answer.none", { status: I18n.t("status." + answer.status) }) : answer.text;
     const p = el("p", { class: "text" + (failed ? " failed" : "") }, text);
+    if (failed) I18n.tx(p, "answer.none", { status: I18n.tx(el("span"), "status." + answer.status) });
+    else p.dir = "auto";  // the model's text, shown as written (whatever its language or direction)
     const limit = (opts && opts.fold) || FOLD_CHARS;
     if (failed || text.length <= limit) return [p];
     folds += 1;
     p.id = "answer-text-" + folds;
     p.classList.add("folded");
     const words = text.trim().split(/\s+/).length;
-    const more = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": p.id },
-      "Show the whole answer (" + words + " words)");
+    const more = I18n.tx(el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": p.id }),
+      "answer.unfold", { count: words });
     more.addEventListener("click", () => {
       const open = more.getAttribute("aria-expanded") !== "true";
       more.setAttribute("aria-expanded", open ? "true" : "false");
       p.classList.toggle("folded", !open);
-      more.textContent = open ? "Fold the answer" : "Show the whole answer (" + words + " words)";
+      if (open) I18n.tx(more, "answer.fold"); else I18n.tx(more, "answer.unfold", { count: words });
     });
     return [p, more];
   }
@@ -89,11 +105,33 @@ const Finale = (() => {
   function timingText(t) {
     const parts = [];
     if (!t) return parts;
-    if (t.ttft_ms !== null && t.ttft_ms !== undefined) parts.push("first token " + (t.ttft_ms / 1000).toFixed(2) + " s");
-    if (t.total_ms !== null && t.total_ms !== undefined) parts.push("total " + (t.total_ms / 1000).toFixed(2) + " s");
-    if (t.tokens) parts.push(t.tokens + " tokens");
+    if (t.ttft_ms !== null && t.ttft_ms !== undefined) parts.push(I18n.t("timing.first", { s: I18n.num(t.ttft_ms / 1000, 2) }));
+    if (t.total_ms !== null && t.total_ms !== undefined) parts.push(I18n.t("timing.total", { s: I18n.num(t.total_ms / 1000, 2) }));
+    if (t.tokens) parts.push(I18n.t("timing.tokens", { count: t.tokens }));
     return parts;
   }
+
+  /* The hub's own English phrases (core.switches: "In place 3", "Leader after round 2"...), matched to the
+     catalogue so they read in the page's language; anything else is shown as the hub wrote it. */
+  const HUB_PHRASES = [
+    [/^In place (\d+)$/, "reveal.inPlace", "place"], [/^And the winner is$/, "reveal.winner"],
+    [/^Leader after round (\d+)$/, "reveal.leaderAfter", "round"], [/^Leader so far$/, "reveal.leaderSoFar"],
+    [/^Final standings$/, "reveal.final"], [/^Standings after round (\d+)$/, "reveal.standingsAfter", "round"],
+    [/^Standings so far$/, "reveal.standingsSoFar"], [/^beat the reference$/, "stage.beatReference"],
+    [/^beat the (.+)$/, "stage.beat", "name"],
+  ];
+  function hubPhrase(node, text) {
+    for (const [pattern, key, name] of HUB_PHRASES) {
+      const m = pattern.exec(text || "");
+      if (m) return I18n.tx(node, key, name ? { [name]: /^\d+$/.test(m[1]) ? Number(m[1]) : m[1] } : undefined);
+    }
+    I18n.untie(node);
+    node.textContent = text || "";
+    return node;
+  }
+
+  /* "Ray & Mia": names (shown as written) joined the page language's way. */
+  function names(list) { return list.join(I18n.t("names.joiner")); }
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
@@ -127,7 +165,7 @@ const Finale = (() => {
       this.heartbeat = null;
       this.limited = false;                   // the hub refused this connection's hello: rate_limited
       this.welcomed = false;                  // the hub answered this connection's hello with a state
-      this.connect();
+      I18n.ready.then(() => this.connect());  // the first state is drawn in the reader's language
     }
 
     url() {
@@ -215,21 +253,18 @@ const Finale = (() => {
     serverNow() { return Date.now() / 1000 + this.offset; }
   }
 
-  function statusText(status) {
-    return { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…",
-             limited: "Too many tries from this network: retrying shortly…",
-             refused: "This link is not valid" }[status] || status;
-  }
+  const STATUS = ["connecting", "connected", "reconnecting", "limited", "refused"];
 
   function bindStatus(id) {
     return (status) => {
       const node = document.getElementById(id);
       if (!node) return;
-      node.textContent = statusText(status);
+      if (STATUS.includes(status)) I18n.tx(node, "link." + status); else { I18n.untie(node); node.textContent = status; }
       node.dataset.status = status;
       document.body.dataset.link = status;
     };
   }
 
-  return { deviceId, messageId, wellFormed, linkToken, el, setText, clear, answersKey, answerBody, timingText, formatCountdown, Link, bindStatus };
+  return { deviceId, messageId, wellFormed, linkToken, el, setText, setT, errorText, clear, answersKey, answerBody, timingText,
+           formatCountdown, Link, bindStatus, hubPhrase, names, t: I18n.t, tx: I18n.tx, attr: I18n.attr, num: I18n.num, onLanguage: I18n.onChange };
 })();

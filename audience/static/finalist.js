@@ -2,7 +2,11 @@
 "use strict";
 
 (() => {
-  const { el, setText, clear } = Finale;
+  const { el, setText, setT, tx, clear } = Finale;
+  const you = document.getElementById("you");
+  const roundNo = document.getElementById("round-no");
+  const phase = document.getElementById("phase");
+  const mineRound = document.getElementById("mine-round");
   const token = Finale.linkToken();
   let state = null;
   let shownVersion = null;
@@ -18,7 +22,7 @@
   const promptBox = document.getElementById("system_prompt");
   function showDirty() {
     document.getElementById("dirty").hidden = !dirty || !state || state.locked;
-    setText("prompt-count", promptBox.value.length + " / " + (promptBox.maxLength > 0 ? promptBox.maxLength : "–") + " characters");
+    setT("prompt-count", "finalist.count", { n: String(promptBox.value.length), max: promptBox.maxLength > 0 ? String(promptBox.maxLength) : "–" });
   }
   for (const input of form.querySelectorAll("input, textarea")) {
     input.addEventListener("input", () => { dirty = true; showDirty(); });
@@ -33,13 +37,13 @@
       temperature: Number(document.getElementById("temperature").value),
       max_tokens: Number(document.getElementById("max_tokens").value),
     };
-    setText("notice", link.send(msg) ? "Saving…" : "Offline: reconnecting, then save again.");
+    setT("notice", link.send(msg) ? "finalist.saving" : "finalist.offline");
   });
 
   function handle(msg) {
     if (msg.type === "state") { state = msg; render(); }
-    else if (msg.type === "ack") { dirty = false; showDirty(); setText("notice", "Saved as version " + msg.version + "."); }
-    else if (msg.type === "error") { setText("notice", "Not saved: " + msg.message); }
+    else if (msg.type === "ack") { dirty = false; showDirty(); setT("notice", "finalist.saved", { version: String(msg.version) }); }
+    else if (msg.type === "error") { setT("notice", "finalist.notSaved", { reason: Finale.errorText(msg) }); }
   }
 
   /* Their own answer to the current round: what the settings in use produced, and its points once final. */
@@ -47,9 +51,10 @@
     const mine = state.my_answer;
     document.getElementById("mine").hidden = !mine;
     if (!mine) return;
+    tx(document.getElementById("mine-title"), "finalist.mine", { round: mineRound });
     setText("mine-round", mine.round);
-    const parts = [mine.status, ...Finale.timingText(mine.timing)];
-    if (mine.total !== null && mine.total !== undefined) parts.push(mine.total.toFixed(1) + " points");
+    const parts = [Finale.t("status." + mine.status), ...Finale.timingText(mine.timing)];
+    if (mine.total !== null && mine.total !== undefined) parts.push(Finale.t("points", { points: Finale.num(mine.total, 1) }));
     setText("mine-meta", parts.join(" · "));
     const key = mine.round + "|" + mine.status + "|" + mine.text.length;
     const body = document.getElementById("mine-body");
@@ -61,14 +66,15 @@
 
   function render() {
     setText("event", state.event);
+    tx(document.getElementById("who"), "finalist.who", { name: you, round: roundNo, phase: phase });
     setText("you", state.you);
     setText("round-no", state.round || "–");
-    setText("phase", state.phase || "not started");
+    setT("phase", "phase." + (state.phase || "none"));
     const lim = state.limits;
     document.getElementById("system_prompt").maxLength = lim.system_prompt_chars;
-    setText("prompt-limit", "(up to " + lim.system_prompt_chars + " characters)");
-    setText("temp-limit", "(" + lim.temperature[0] + "–" + lim.temperature[1] + ")");
-    setText("tokens-limit", "(" + lim.max_tokens[0] + "–" + lim.max_tokens[1] + ")");
+    setT("prompt-limit", "finalist.upTo", { count: lim.system_prompt_chars });
+    setT("temp-limit", "finalist.range", { min: lim.temperature[0], max: lim.temperature[1] });
+    setT("tokens-limit", "finalist.range", { min: lim.max_tokens[0], max: lim.max_tokens[1] });
     if (shownVersion !== state.settings.version && !dirty) {
       shownVersion = state.settings.version;
       document.getElementById("system_prompt").value = state.settings.system_prompt;
@@ -77,7 +83,8 @@
     }
     const lock = document.getElementById("lock");
     lock.hidden = !state.locked;
-    lock.textContent = state.locked ? "Locked: " + state.lock_reason + ". You can edit again when the next round is a draft." : "";
+    if (state.locked) tx(lock, "finalist.locked", { round: state.round, phase: Finale.t("phase." + state.phase) });
+    else setText("lock", "");
     lock.dataset.locked = state.locked ? "yes" : "no";
     for (const node of form.querySelectorAll("input, textarea, button")) node.disabled = state.locked;
     showDirty();
@@ -86,13 +93,15 @@
     const list = document.getElementById("history");
     clear(list);
     for (const h of state.history.slice().reverse()) {
-      const when = new Date(h.at * 1000).toLocaleTimeString();
+      const when = new Date(h.at * 1000).toLocaleTimeString(I18n.lang());
       const current = h.version === state.settings.version;
       list.append(el("li", { value: h.version, class: current ? "current" : "" },
-        el("p", { class: "meta" }, current ? el("strong", { class: "in-use" }, "in use · ") : "",
-          "v" + h.version + " · " + when + " · temperature " + h.temperature +
-          " · max tokens " + h.max_tokens + " · by " + h.actor),
-        el("p", { class: "text" }, h.system_prompt || "(empty system prompt)")));
+        el("p", { class: "meta" }, current ? tx(el("strong", { class: "in-use" }), "finalist.inUse") : "",
+          tx(el("span"), "finalist.version", { version: String(h.version), when: when, temperature: h.temperature,
+                                              tokens: h.max_tokens, actor: h.actor })),
+        h.system_prompt ? el("p", { class: "text", dir: "auto" }, h.system_prompt)
+          : tx(el("p", { class: "text" }), "finalist.emptyPrompt")));
     }
   }
+  Finale.onLanguage(() => { if (state) render(); });
 })();

@@ -2,7 +2,10 @@
 "use strict";
 
 (() => {
-  const { el, setText, clear } = Finale;
+  const { el, setText, setT, t, tx, clear } = Finale;
+  const you = document.getElementById("you");
+  const roundNo = document.getElementById("round-no");
+  const phase = document.getElementById("phase");
   const token = Finale.linkToken();
   let state = null;
   let layoutKey = "";
@@ -16,11 +19,11 @@
   function handle(msg) {
     if (msg.type === "state") { state = msg; render(); }
     else if (msg.type === "ack") {
-      setText("notice", "Saved scores for answer " + msg.label + ".");
+      setT("notice", "judge.saved", { label: msg.label });
       const form = document.querySelector('form.scores[data-label="' + msg.label + '"]');
       if (form) delete form.dataset.dirty;
     }
-    else if (msg.type === "error") { setText("notice", msg.message); }
+    else if (msg.type === "error") { setText("notice", Finale.errorText(msg)); }
   }
 
   function submit(label, form) {
@@ -29,40 +32,39 @@
       const input = form.querySelector('input[name="' + c.id + '"]');
       const value = Number(input.value);
       if (input.value === "" || !(value >= 0 && value <= 10)) {
-        setText("notice", "Answer " + label + ": " + c.id + " needs a score from 0 to 10.");
+        setT("notice", "judge.needsScore", { label: label, criterion: c.id });
         input.focus();
         return;
       }
       scores[c.id] = value;
     }
     if (!link.send({ type: "scores", round: state.round, label: label, scores: scores, id: Finale.messageId() })) {
-      setText("notice", "Offline: reconnecting, then submit again.");
+      setT("notice", "judge.offline");
     } else {
-      setText("notice", "Saving answer " + label + "…");
+      setT("notice", "judge.saving", { label: label });
     }
   }
 
-  function savedText(saved) {
-    if (!saved) return "Not scored yet";
-    return "Saved ✓ " + state.criteria.map((c) => c.id + " " + saved[c.id]).join(" · ");
+  function savedText(node, saved) {
+    if (!saved) return tx(node, "judge.notScored");
+    return tx(node, "judge.savedScores", { scores: state.criteria.map((c) => c.id + " " + saved[c.id]).join(" · ") });
   }
 
   /* "Saved 2 of 5: A, B · still to score: C, D, E" -- what this judge has left to do. */
   function renderProgress() {
     const labels = state.answers.map((a) => a.label);
     if (!labels.length) {
-      setText("progress", state.round ? "The answers appear here once every finalist has answered." :
-        "Keep this page open: the next round's answers appear here.");
+      setT("progress", state.round ? "judge.answersSoon" : "judge.keepOpen");
       return;
     }
     const done = labels.filter((l) => state.saved[l]);
     const missing = labels.filter((l) => !state.saved[l]);
     const node = document.getElementById("progress");
     node.dataset.complete = missing.length ? "no" : "yes";
-    node.textContent = missing.length
-      ? "Saved " + done.length + " of " + labels.length + (done.length ? ": " + done.join(", ") : "") +
-        " · still to score: " + missing.join(", ")
-      : "All " + labels.length + " answers scored." + (state.locked ? "" : " You can revise them until the round is final.");
+    if (missing.length) {
+      tx(node, done.length ? "judge.progress" : "judge.progressNone",
+        { done: done.length, count: labels.length, labels: done.join(", "), missing: missing.join(", ") });
+    } else tx(node, state.locked ? "judge.allScored" : "judge.allScoredRevise", { count: labels.length });
     for (const li of document.querySelectorAll("#answers li")) {
       li.classList.toggle("done", Boolean(state.saved[li.dataset.label]));
     }
@@ -70,32 +72,34 @@
 
   function render() {
     setText("event", state.event);
+    tx(document.getElementById("who"), "judge.scoringAsName", { name: you });
     setText("you", state.you);
+    tx(document.getElementById("round-kicker"), "judge.kicker", { round: roundNo, phase: phase });
     setText("round-no", state.round || "–");
-    setText("phase", state.phase || "no round");
-    setText("prompt", state.prompt || "Waiting for a round");
+    setT("phase", "phase." + (state.phase || "none"));
+    if (state.prompt) setText("prompt", state.prompt); else setT("prompt", "judge.waiting");
     const list = document.getElementById("answers");
     const key = Finale.answersKey(state);
     if (key !== layoutKey) {
       layoutKey = key;
       clear(list);
       for (const a of state.answers) {
-        const form = el("form", { class: "scores", "data-label": a.label, "aria-label": "Scores for answer " + a.label });
+        const form = Finale.attr(el("form", { class: "scores", "data-label": a.label }), "aria-label", "judge.formLabel", { label: a.label });
         for (const c of state.criteria) {
           const id = "s-" + a.label + "-" + c.id;
           form.append(el("div", { class: "field" },
             el("label", { for: id }, c.id, el("small", {}, c.description)),
-            el("input", { id: id, name: c.id, type: "number", min: 0, max: 10, step: 0.5, inputmode: "decimal", placeholder: "0–10",
-                          required: true })));
+            Finale.attr(el("input", { id: id, name: c.id, type: "number", min: 0, max: 10, step: 0.5, inputmode: "decimal",
+                                      required: true }), "placeholder", "judge.range")));
         }
-        form.append(el("button", { type: "submit", class: "primary" }, "Save scores for " + a.label));
+        form.append(tx(el("button", { type: "submit", class: "primary" }), "judge.save", { label: a.label }));
         form.append(el("p", { class: "saved", "data-saved": a.label }));
-        form.append(el("p", { class: "dirty", role: "status" }, "Changed: press Save to keep these scores."));
+        form.append(tx(el("p", { class: "dirty", role: "status" }), "judge.dirty"));
         form.addEventListener("submit", (event) => { event.preventDefault(); submit(a.label, form); });
         form.addEventListener("input", () => { form.dataset.dirty = "1"; });
         const timing = Finale.timingText(a.timing).join(" · ");
         list.append(el("li", { class: "answer", "data-label": a.label },
-          el("h3", { class: "label" }, "Answer " + a.label),
+          tx(el("h3", { class: "label" }), "answer.label", { label: a.label }),
           timing ? el("p", { class: "timing" }, timing) : null,
           ...Finale.answerBody(a), form));
       }
@@ -105,8 +109,8 @@
     }
     for (const node of list.querySelectorAll("form input, form button")) node.disabled = !state.open;
     renderProgress();
-    if (state.locked) setText("notice", "This round is final; scores are locked.");
-    else if (!state.open && state.round) setText("notice", "Scores open once the answers are in.");
+    if (state.locked) setT("notice", "judge.locked");
+    else if (!state.open && state.round) setT("notice", "judge.notOpen");
   }
 
   function fillSaved(intoInputs) {
@@ -114,11 +118,12 @@
       const label = form.dataset.label;
       const saved = state.saved[label];
       const line = form.querySelector(".saved");
-      line.textContent = savedText(saved);
+      savedText(line, saved);
       line.dataset.state = saved ? "saved" : "missing";
       if (saved && intoInputs) {
         for (const c of state.criteria) form.querySelector('input[name="' + c.id + '"]').value = saved[c.id];
       }
     }
   }
+  Finale.onLanguage(() => { if (state) render(); });
 })();
