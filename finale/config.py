@@ -38,6 +38,7 @@ from finale.config_pages import PagesSection as PagesSection
 from finale.core import model as core
 from finale.core.ballot import BallotPolicy
 from finale.core.integrity import IntegrityThresholds
+from finale.core.questions import FloorPolicy
 from finale.core.scoring import ScoringError, validate_weights
 from finale.core.text import one_line
 
@@ -204,6 +205,19 @@ class QuestionSection(_Strict):
         return self
 
 
+class AudienceQuestionsSection(_Strict):
+    """`[audience_questions]`: limits for questions from the floor (core.questions; the README's section)."""
+
+    max_chars: int = Field(default=280, ge=20, le=1000)
+    per_voter: int = Field(default=3, ge=1, le=100)
+    per_minutes: float = Field(default=5.0, gt=0, le=240)
+    blocklist: tuple[Annotated[str, Field(min_length=1, max_length=80)], ...] = ()
+
+    def floor_policy(self) -> FloorPolicy:
+        """The limits as core.questions takes them."""
+        return FloorPolicy(self.max_chars, self.per_voter, self.per_minutes * 60.0, self.blocklist)
+
+
 class RehearsalSection(_Strict):
     script: str = "script.toml"
 
@@ -222,6 +236,7 @@ class EventConfig(_Strict):
     judge: JudgeConfig
     panelists: tuple[PanelistSection, ...] = Field(min_length=1)
     questions: tuple[QuestionSection, ...] = ()
+    audience_questions: AudienceQuestionsSection = AudienceQuestionsSection()
     rehearsal: RehearsalSection = RehearsalSection()
     pages: PagesSection = PagesSection()  # the pages' languages and wording (finale.config_pages)
 

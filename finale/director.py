@@ -39,6 +39,7 @@ from finale.core.phases import can_reveal, can_start_round
 from finale.core.scoring import RoundRecord, Standing, score_round, standings
 from finale.core.text import inert, one_line
 from finale.demo.script import Script, load_script
+from finale.director_questions import QuestionIntents
 from finale.director_rulings import RulingIntents
 from finale.director_switches import SwitchIntents
 from finale.judge.base import Judge, JudgeRequest
@@ -90,10 +91,11 @@ def build_endpoints(config: EventConfig, event_dir: Path, *, seed: int = 0, time
     return Endpoints(finalists, reference, judge, runtime)
 
 
-class Director(SwitchIntents, RulingIntents):
+class Director(SwitchIntents, RulingIntents, QuestionIntents):
     """The show's one driver; every method is one MC intent.
 
-    The show-wide switches are in finale.director_switches, the waivers and rulings in finale.director_rulings.
+    The show-wide switches are in finale.director_switches, the waivers and rulings in finale.director_rulings,
+    questions from the floor in finale.director_questions.
     """
 
     def __init__(self, store: Store, endpoints: Endpoints, *, actor: str = "mc",
@@ -112,8 +114,13 @@ class Director(SwitchIntents, RulingIntents):
 
     # -- rounds -------------------------------------------------------------
 
-    def new_round(self, question_id: str | None = None, prompt: str | None = None, seed: int | None = None) -> Round:
-        """A draft round for a deck question, or for an unseen prompt typed live."""
+    def new_round(self, question_id: str | None = None, prompt: str | None = None, seed: int | None = None,
+                  audience_question_id: int | None = None) -> Round:
+        """A draft round for a deck question, or for an unseen prompt typed live or from the floor.
+
+        `audience_question_id` is set by `ask_question_as_round` (finale.director_questions); a new round closes
+        questions from the floor.
+        """
         event = self.config.to_core()
         if question_id is not None:
             prompt = event.question(question_id).prompt
@@ -127,8 +134,10 @@ class Director(SwitchIntents, RulingIntents):
             if current is not None and not can_start_round(current.phase):
                 raise show.IllegalTransition(current.id, current.phase, Phase.DRAFT,
                                              f"round {current.id} is still {current.phase}; finish or void it first")
-            created = self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor)
+            created = self.store.create_round(prompt.strip(), question_id, seed, labels, self.actor,
+                                              audience_question_id)
             self._end_moment(created.id)
+            self._close_questions_for_round(created.id)
             return created
 
     def _move(self, round_id: int, change: Callable[[Round], Round], kind: str,

@@ -52,9 +52,37 @@ def _cell(value: object, column: str = "") -> object:
     return csv_cell(inert(value)) if isinstance(value, str) else value
 
 
+def _audience_questions(store: Store) -> list[dict[str, Any]]:
+    """The questions from the floor the pages showed (approved or asked), without who sent them."""
+    return [{"id": q.id, "text": q.text, "status": q.status.value, "starred": q.starred, "upvotes": q.upvotes,
+             "round_id": q.round_id, "submitted_at": q.submitted_at} for q in store.floor_questions() if q.public]
+
+
+def _withhold_hidden_questions(events: list[dict[str, Any]], shown: set[int]) -> list[dict[str, Any]]:
+    """The audit log with the text (and a rejection's reason) of every pending or rejected question left out.
+
+    The export is public: what no page ever showed stays in the database's own audit log only.
+    """
+    out = []
+    for row in events:
+        if str(row.get("kind", "")).startswith("question."):
+            payload = json.loads(row["payload"])
+            if payload.get("question_id") not in shown and ("text" in payload or "reason" in payload):
+                payload = {k: v for k, v in payload.items() if k not in ("text", "reason")}
+                payload["withheld"] = "the question was not approved: its text is not exported"
+                row = {**row, "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False)}
+        out.append(row)
+    return out
+
+
 def collect(store: Store) -> dict[str, list[dict[str, Any]]]:
-    """Every exported table as rows; judgments' raw model output is kept, tokens are not."""
+    """Every exported table as rows; judgments' raw model output is kept, tokens are not.
+
+    Public: a pending or rejected question from the floor is never in it (see `_withhold_hidden_questions`).
+    """
     data = {t: list(iter_rows(store, t)) for t in TABLES}
+    data["audience_questions"] = _audience_questions(store)
+    data["events"] = _withhold_hidden_questions(data["events"], {q["id"] for q in data["audience_questions"]})
     data["vote_totals"] = _vote_totals(store)
     data["head_to_head_win_rates"] = _win_rates(store)
     return data

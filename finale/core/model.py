@@ -177,6 +177,12 @@ class Round:
     vote_deadline: float | None = None
     revealed: bool = False
     vote_paused_at: float | None = None  # set while the MC has the poll paused (see core.poll)
+    audience_question_id: int | None = None  # a question from the floor (core.questions), not the deck's question_id
+
+    @property
+    def from_audience(self) -> bool:
+        """The prompt is a question from the floor: the stage and the report say "a question from the audience"."""
+        return self.audience_question_id is not None
 
 
 @dataclass(frozen=True)

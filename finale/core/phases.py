@@ -61,3 +61,8 @@ def ballot_shown(phase: Phase | None) -> bool:
 def can_reveal(phase: Phase | None) -> bool:
     """Who was who may be revealed: only once the poll has closed."""
     return phase in _REVEALABLE
+
+
+def questions_may_open(phase: Phase | None) -> bool:
+    """The MC may open questions from the floor: between rounds only (none yet, or the current one settled)."""
+    return can_start_round(phase)

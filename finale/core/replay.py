@@ -44,7 +44,7 @@ MOVE_KINDS = frozenset({"round.asked", "round.answered", "round.judging", "poll.
                         "poll.paused", "poll.resumed", "poll.closed", "round.final", "round.void", "round.revealed"})
 # Kinds that change no score, no vote and no override: the replay reads past them.
 NO_SCORE_EFFECT = frozenset({"settings.changed", "credentials.issued"})
-NO_SCORE_EFFECT_PREFIXES = ("show.",)  # the MC's switches: pause, freeze, reveal, spotlight, moments
+NO_SCORE_EFFECT_PREFIXES = ("show.", "question.", "questions.")  # switches, moments; questions from the floor
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,11 @@ def _tally(votes: object) -> str:
     return ", ".join(f"{label} {n}" for label, n in sorted(votes.items())) if isinstance(votes, dict) else ""
 
 
+def _source(p: dict[str, Any]) -> str:
+    """Where an unseen round's prompt came from: typed live, or a question from the audience."""
+    return "a question from the audience" if p.get("source") == "audience" else "typed live"
+
+
 def _only(p: dict[str, Any], n: Names, whole: str) -> str:
     only = p.get("only")
     return f"{whole}: only {', '.join(n.f(x) for x in only)}" if only else whole
@@ -91,7 +96,8 @@ def _votes(p: dict[str, Any], _n: Names) -> str:
 DESCRIBE: dict[str, Describe] = {
     "event.setup": lambda p, n: (f"event set up: {_short(p.get('name'))}; {len(p.get('finalists', []))} finalists, "
                                  f"{len(p.get('panelists', []))} panelists, {len(p.get('questions', []))} questions"),
-    "round.created": lambda p, n: f"round created ({p.get('question_id') or 'typed live'}): {_short(p.get('prompt'))}",
+    "round.created": lambda p, n: (f"round created ({p.get('question_id') or _source(p)}): "
+                                   f"{_short(p.get('prompt'))}"),
     "round.asked": lambda p, n: _only(p, n, "every finalist asked"),
     "round.answered": lambda p, n: "every answer in",
     "round.judging": lambda p, n: _only(p, n, "the LLM judge scores every answer"),
@@ -125,6 +131,16 @@ DESCRIBE: dict[str, Describe] = {
     "show.spotlight": lambda p, n: f"spotlight on answer {p['label']}" if p.get("label") else "spotlight off",
     "credentials.issued": lambda p, n: f"{len(p.get('voters') or [])} voter credentials issued",
     "rehearsal.reset": lambda p, n: f"rehearsal reset: {p.get('rounds', 0)} rounds wiped",
+    # questions from the floor: never their text here (a rejected one is shown nowhere; an asked one is its round's)
+    "questions.opened": lambda p, n: "questions from the floor opened",
+    "questions.closed": lambda p, n: f"questions from the floor closed ({_short(p.get('why') or 'by the MC')})",
+    "question.submitted": lambda p, n: f"question #{p.get('question_id')} submitted ({p.get('chars')} characters)",
+    "question.upvoted": lambda p, n: f"question #{p.get('question_id')} upvoted ({p.get('upvotes')} in all)",
+    "question.approved": lambda p, n: f"question #{p.get('question_id')} approved",
+    "question.rejected": lambda p, n: f"question #{p.get('question_id')} rejected",
+    "question.starred": lambda p, n: f"question #{p.get('question_id')} starred",
+    "question.unstarred": lambda p, n: f"question #{p.get('question_id')} unstarred",
+    "question.asked": lambda p, n: f"question #{p.get('question_id')} asked as this round (from the audience)",
 }
 
 

@@ -136,7 +136,8 @@ def round_section(data: ReportData, view: RoundView) -> str:
     """One round: what was asked, the scores, the vote timeline, and every answer in full."""
     rnd = view.round
     facts = [
-        ("Question", rnd.question_id or "unseen (typed live)"),
+        ("Question", rnd.question_id or ("unseen: a question from the audience" if rnd.from_audience
+                                         else "unseen (typed live)")),
         ("Expected", view.expected or "–"),
         ("Phase", str(rnd.phase) + ("" if rnd.phase is Phase.FINAL else " (not counted in the standings)")),
         ("Poll", f"opened {when(rnd.vote_opened_at)}, deadline {when(rnd.vote_deadline)}, "

@@ -10,6 +10,7 @@ more than it uses:
   (on top of `ShowBasics`, the reads the console shares);
 - `ChangeSource`: whether anything the pages show changed since the last look;
 - `VoteStore`: deciding and storing votes, and the counts;
+- `QuestionStore`: questions from the floor and their upvotes (core.questions decides);
 - `PageWriter`: what judges' and finalists' pages write.
 
 `ShowReader` is the reading side the console's screens and the report use.
@@ -26,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from finale.config import EventConfig
 from finale.core.model import Answer, Event, Override, PanelScore, PromptSettings, Round
 from finale.core.poll import VoteDecision
+from finale.core.questions import Board, FloorQuestion
 from finale.core.scoring import RoundRecord
 from finale.core.switches import ShowSwitches
 from finale.store.audit import EventRow
@@ -90,6 +92,10 @@ class SnapshotReader(ShowBasics, Protocol):
         """SHA-256 of the sealed manifest in force, or None before the seal (the stage's idle screen shows it)."""
         ...
 
+    def question_board(self) -> Board:
+        """Questions from the floor every page may know of: open or not, the approved ones, the rejected ids."""
+        ...
+
 
 @runtime_checkable
 class ChangeSource(Protocol):
@@ -134,6 +140,21 @@ class VoteStore(Protocol):
 
 
 @runtime_checkable
+class QuestionStore(Protocol):
+    """Questions from the floor as phones send them: keyed by the voter credential, decided by core.questions."""
+
+    def submit_question(self, voter_id: str, text: object, at: float | None = None,
+                        actor: str = "hub") -> FloorQuestion:
+        """Store a pending question if the rules take it now (open, length, filter, rate limit); else StoreError."""
+        ...
+
+    def upvote_question(self, question_id: int, voter_id: str, at: float | None = None,
+                        actor: str = "hub") -> FloorQuestion:
+        """Count one upvote of an approved question per voter; the question with its new count; else StoreError."""
+        ...
+
+
+@runtime_checkable
 class PageWriter(Protocol):
     """What the judges' and finalists' private pages write through the hub."""
 
@@ -148,7 +169,7 @@ class PageWriter(Protocol):
 
 
 @runtime_checkable
-class AudienceStore(SnapshotReader, ChangeSource, VoteStore, PageWriter, Protocol):
+class AudienceStore(SnapshotReader, ChangeSource, VoteStore, QuestionStore, PageWriter, Protocol):
     """Everything the audience hub asks of the store, and nothing more."""
 
     def event_id(self) -> str | None:

@@ -15,10 +15,14 @@ class RehearsalMixin(ShowStateMixin):
         Returns the rows deleted per table (the payload of the `rehearsal.reset` event).
         """
         with self.transaction():
+            # questions from the floor go first (an asked one names its round); listed only when there were any
+            floor = {t: self.conn.execute(f"DELETE FROM {t}").rowcount
+                     for t in ("question_upvotes", "audience_questions")}
             counts = {t: self.conn.execute(f"DELETE FROM {t}").rowcount for t in
                       ("votes", "panel_scores", "jury_verdicts", "head_to_head", "judgments", "answers",
                        "overrides", "rounds", "show_state")}
             counts["events"] = self.conn.execute(
-                "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%'").rowcount
+                "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%' OR kind LIKE 'question%'").rowcount
+            counts.update({t: n for t, n in floor.items() if n})
             self.log(actor, "rehearsal.reset", counts)
         return counts

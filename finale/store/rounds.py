@@ -21,22 +21,27 @@ class RoundsMixin(JuryMixin):
             id=r["id"], prompt=r["prompt"], phase=Phase(r["phase"]), question_id=r["question_id"],
             seed=r["seed"], labels=json.loads(r["labels"]), settings_versions=json.loads(r["settings_versions"]),
             vote_opened_at=r["vote_opened_at"], vote_deadline=r["vote_deadline"], revealed=bool(r["revealed"]),
-            vote_paused_at=r["vote_paused_at"],
+            vote_paused_at=r["vote_paused_at"], audience_question_id=r.get("audience_question_id"),
         )
 
     def create_round(self, prompt: str, question_id: str | None, seed: int, labels: dict[str, str],
-                     actor: str) -> Round:
-        """A new draft round; settings versions are frozen when it is asked."""
+                     actor: str, audience_question_id: int | None = None) -> Round:
+        """A new draft round; settings versions are frozen when it is asked.
+
+        `audience_question_id` marks a round asked from a question from the floor (finale.store.questions).
+        """
         now = time.time()
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO rounds (question_id, prompt, phase, seed, labels, settings_versions, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
-                (question_id, prompt, Phase.DRAFT.value, seed, json.dumps(labels), now, now),
+                "updated_at, audience_question_id) VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?)",
+                (question_id, prompt, Phase.DRAFT.value, seed, json.dumps(labels), now, now, audience_question_id),
             )
             round_id = int(cur.lastrowid or 0)
             self._set_show("current_round", round_id)
-            self.log(actor, "round.created", {"question_id": question_id, "prompt": prompt, "seed": seed},
+            extra = {} if audience_question_id is None else {"source": "audience",
+                                                             "audience_question_id": audience_question_id}
+            self.log(actor, "round.created", {"question_id": question_id, "prompt": prompt, "seed": seed, **extra},
                      round_id)
         return self.round(round_id)
 

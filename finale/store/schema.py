@@ -12,13 +12,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 # Every table of the current schema (what `Store.count` may be asked about).
 TABLES: Final = (
     "meta", "finalists", "panelists", "questions", "prompt_settings", "rounds", "answers", "judgments",
     "panel_scores", "votes", "overrides", "show_state", "events", "credentials", "seals", "jury_verdicts",
-    "head_to_head",
+    "head_to_head", "audience_questions", "question_upvotes",
 )
 
 MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
@@ -127,6 +127,23 @@ MIGRATIONS: Final[Mapping[int, str]] = MappingProxyType({
         finalist_first TEXT, reference_first TEXT, outcome TEXT, order_sensitive INTEGER NOT NULL,
         reason TEXT, raw TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (round_id, finalist_id)
     );
+    """,
+    # 6: questions from the floor (core.questions), kept apart from the deck's `questions`: each with the voter
+    # credential that sent it, its moderation status, star and rejection reason (the console's only), and the round
+    # it was asked as; one upvote per voter per question; a round asked from one keeps its id (the audience's).
+    6: """
+    CREATE TABLE audience_questions (
+        id INTEGER PRIMARY KEY, voter_id TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL,
+        starred INTEGER NOT NULL DEFAULT 0, reason TEXT, round_id INTEGER REFERENCES rounds(id),
+        submitted_at REAL NOT NULL, updated_at REAL NOT NULL
+    );
+    CREATE INDEX audience_questions_voter ON audience_questions(voter_id, submitted_at);
+    CREATE INDEX audience_questions_status ON audience_questions(status);
+    CREATE TABLE question_upvotes (
+        question_id INTEGER NOT NULL REFERENCES audience_questions(id), voter_id TEXT NOT NULL, at REAL NOT NULL,
+        PRIMARY KEY (question_id, voter_id)
+    );
+    ALTER TABLE rounds ADD COLUMN audience_question_id INTEGER;
     """,
 })
 

@@ -14,13 +14,15 @@ from finale.core.scoring import RoundRecord
 from finale.store.decisions import DecisionsMixin
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
+from finale.store.questions import QuestionsMixin
 from finale.store.rehearsal import RehearsalMixin
 from finale.store.seal import SealMixin
 from finale.store.settings import SettingsMixin
 from finale.store.votes import VotesMixin
 
 
-class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin, DecisionsMixin):
+class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin, DecisionsMixin,
+            QuestionsMixin):
     """Persistence for one event; safe to open from several processes at once (WAL)."""
 
     def __enter__(self) -> Store:
