@@ -15,6 +15,13 @@ import click
 from finale.cli_options import db_option, open_event_db
 
 DB_OPTION = db_option()
+HUB_DB_OPTION = db_option("The event database (or set FINALE_DB). A hub with it is the primary: it also serves the "
+                          "judges' and finalists' pages. With --redis it may be left out: the node serves phones "
+                          "and stages from the show the console publishes on Redis.", required=False)
+REDIS_OPTION = click.option("--redis", "redis_url", default=None, envvar="FINALE_REDIS_URL",
+                            help="Share the audience path with other hubs on this Redis (default: [scale] redis_url "
+                                 "of the event file; or set FINALE_REDIS_URL, which keeps a password out of the "
+                                 "event file).")
 URL_OPTION = click.option("--public-url", default=None,
                           help="The URL phones reach (default: event.public_url from the event file).")
 LINKS_DB_OPTION = db_option("The event database (or set FINALE_DB; default with --event: EVENT_FILE with the "
@@ -25,7 +32,8 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
 
 
 @click.command("hub")
-@DB_OPTION
+@HUB_DB_OPTION
+@REDIS_OPTION
 @click.option("--host", default=None, help="Address to listen on (default: hub.host from the event file).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port to listen on (default: hub.port; 0 picks a free one).")
@@ -36,9 +44,12 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
 @click.option("--down-since", type=float, default=None, hidden=True,
               help="For the supervisor: the last heartbeat (epoch seconds) of the hub this one replaces, so votes "
                    "cast while no hub ran still count within voting.late_grace_seconds.")
-def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str | None,
-            log_file: Path | None, down_since: float | None) -> None:
-    """Run the audience hub: phone voting, judges' and finalists' pages, the stage page."""
+def hub_cmd(db_path: Path | None, redis_url: str | None, host: str | None, port: int | None,
+            public_url: str | None, log_file: Path | None, down_since: float | None) -> None:
+    """Run the audience hub: phone voting, judges' and finalists' pages, the stage page.
+
+    With --redis, one node of many sharing the votes on Redis (see the README's deployment section).
+    """
     import asyncio
     import time
 
@@ -49,9 +60,18 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
     from audience.server import Hub, HubOptions, run_hub
     from finale.core.poll import voting_open
 
+    if db_path is None:
+        if redis_url is None:
+            raise click.UsageError("say which event: --db PATH (the event database), or --redis URL for a node "
+                                   "that follows the show on Redis")
+        options = HubOptions(host=host or "127.0.0.1", port=port if port is not None else 8765,
+                             public_url=public_url or "http://127.0.0.1:8765", redis_url=redis_url)
+        _run_node(options, log_file)
+        return
     with open_event_db(db_path) as store:
         config = store.event_config()
-    options = HubOptions.from_config(config, host=host, port=port, public_url=public_url, down_since=down_since)
+    options = HubOptions.from_config(config, host=host, port=port, public_url=public_url, down_since=down_since,
+                                     redis_url=redis_url)
     config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
         "hub": config.hub.model_copy(update={"host": options.host, "port": options.port or config.hub.port}),
         "event": config.event.model_copy(update={"public_url": options.public_url})})
@@ -74,6 +94,75 @@ def hub_cmd(db_path: Path, host: str | None, port: int | None, public_url: str |
         asyncio.run(run_hub(db_path, options, ready))
     except OSError as exc:  # the port is taken or the address is not this machine's: no usage banner, exit 1
         raise click.ClickException(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
+
+
+def _run_node(options: object, log_file: Path | None) -> None:
+    """A hub node without the database: phones and stages only, the show and the votes on Redis."""
+    import asyncio
+
+    from audience.capacity import raise_open_files
+    from audience.hublog import setup_hub_logging
+    from audience.scale.link import redacted
+    from audience.scale.node import NodeStartError
+    from audience.server import Hub, HubOptions, run_hub
+
+    assert isinstance(options, HubOptions) and options.redis_url is not None
+    setup_hub_logging(log_file)
+    logging.getLogger("finale.hub").info(raise_open_files().line())
+
+    def ready(hub: Hub) -> None:
+        click.echo(f"hub node listening on http://{options.host}:{hub.port}/ ; event {hub.event_id} on Redis "
+                   f"{redacted(options.redis_url or '')}", err=True)
+
+    try:
+        asyncio.run(run_hub(None, options, ready))
+    except NodeStartError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
+
+
+@click.command("drain")
+@DB_OPTION
+@REDIS_OPTION
+def drain_cmd(db_path: Path, redis_url: str | None) -> None:
+    """Publish the show on Redis for every hub node and move the votes into the database, exactly once.
+
+    The console does this itself when the event has [scale] redis_url; run it when the console runs elsewhere.
+    """
+    import asyncio
+    import contextlib
+    import signal
+
+    from redis.exceptions import RedisError
+
+    from audience.scale.bridge import Bridge
+    from audience.scale.link import redacted
+
+    with open_event_db(db_path) as store:
+        redis_url = redis_url or store.event_config().scale.redis_url
+    if redis_url is None:
+        raise click.UsageError("no Redis to drain: pass --redis URL (or set [scale] redis_url in the event file)")
+    url = redis_url
+
+    async def main() -> None:
+        bridge = Bridge(db_path, url)
+        await bridge.start()
+        click.echo(f"draining Redis {redacted(url)} into {db_path}; publishing the show", err=True)
+        task = asyncio.create_task(bridge.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await bridge.close()
+        click.echo(f"drained {bridge.stats.drained_votes} votes", err=True)
+
+    try:
+        asyncio.run(main())
+    except RedisError as exc:
+        raise click.ClickException(f"Redis at {redacted(url)}: {type(exc).__name__}: {exc}") from None
 
 
 def _links_db(db_path: Path | None, event_file: Path | None) -> Path:
@@ -128,4 +217,4 @@ def finalists_cmd(db_path: Path | None, event_file: Path | None, public_url: str
     _print_links(db_path, event_file, public_url, "finalists", "finalist")
 
 
-HUB_COMMANDS = (hub_cmd, judges_cmd, finalists_cmd)
+HUB_COMMANDS = (hub_cmd, drain_cmd, judges_cmd, finalists_cmd)

@@ -19,20 +19,20 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from audience import protocol, state
+from audience.ballot_box import BallotBox
 from audience.health import WriteHealth
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.voters import VoterDesk
-from audience.writer import VoteWriter
 from finale.core.ballot import BallotPolicy, Credential
 from finale.core.model import PanelScore
 from finale.core.panel import panel_score_refusal
-from finale.core.poll import MAY_BE_REPLAY, Arrival, Ballot, VoteOutcome, decide_vote
+from finale.core.poll import Arrival, Ballot
 from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
-from finale.store import DatabaseError, Store, StoreError, VoteIn
+from finale.store import DatabaseError, Store, StoreError
 
 T = TypeVar("T")
 # A connection refused this many messages within REFUSAL_WINDOW_S is closed (1008): it is a flood, not a phone.
@@ -67,9 +67,7 @@ class HubHandlers:
 
     # set by Hub.__init__
     options: HubOptions
-    store_r: Store
-    store_w: Store
-    writer: VoteWriter
+    ballots: BallotBox | None
     device_limit: TokenBucket
     ip_limit: TokenBucket
     counter: ConnectionCounter
@@ -87,6 +85,10 @@ class HubHandlers:
 
     if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
         async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
+        @property
+        def store_w(self) -> Store: ...
+        @property
+        def private_pages(self) -> bool: ...
         async def _write(self, fn: Callable[..., T], *args: Any) -> T: ...
         def _token_owner(self, table: str, token: str) -> str | None: ...
         async def _send_tally(self, clients: set[Client], force: bool = False) -> None: ...
@@ -170,6 +172,11 @@ class HubHandlers:
             who = self._token_owner(table, msg.token or "")  # first: others' guesses never refuse a valid token
             if who is None:
                 if self.guard.wrong(c.address, f"{msg.role} token on the WebSocket"):
+        if msg.role in ("judge", "finalist") and not self.private_pages:
+            await self._refuse(c, "wrong_hub", f"the {msg.role}s' private pages are served by the primary hub "
+                               "(the one with the event database); open the link you were given")
+            await c.ws.close(1008, "private pages are on the primary hub")
+            return
                     await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute "
                                        "and check the link you were given")
                     await c.ws.close(1008, "too many wrong links")
@@ -191,7 +198,8 @@ class HubHandlers:
         if msg.role == "audience":
             view.update(self._admit(c, msg))
             if self.snap and self.snap.round and c.voter is not None:
-                view["my_vote"] = await self._read(self.store_r.device_vote, self.snap.round.id, c.voter.voter_id)
+                assert self.ballots is not None
+                view["my_vote"] = await self.ballots.device_vote(self.snap.round.id, c.voter.voter_id)
         await self._send(c, {**view, "server_time": time.time()})
         if msg.role == "stage":
             await self._send_tally({c}, force=True)
@@ -231,30 +239,20 @@ class HubHandlers:
     # -- writes ---------------------------------------------------------------
 
     async def _vote(self, c: Client, msg: protocol.Vote) -> None:
-        rnd = self.snap.round if self.snap else None
         now = time.time()  # when the hub read it; the phone's cast time counts only across a stall (core.poll)
         arrival = None if msg.cast_at is None else \
             Arrival(msg.cast_at, self.heartbeat.before(now, msg.cast_at), self.options.late_grace_s)
         ballot = Ballot(msg.round, msg.label, msg.id, now, arrival)
-        voter, origin = c.voter, c.origin or ""
+        voter = c.voter
         if voter is None:  # votes are keyed by the hub's credential, never by what the client calls itself
             why_not = c.no_voter[1] if c.no_voter else "it said hello without one"
             await self._refuse(c, "no_credential", f"this phone has no voter credential ({why_not}); this vote "
                                "was not counted", msg.id)
             return
-        load = self.voters.load(rnd.id, origin, voter.voter_id, self.snap.event.ballot.devices_per_address) \
-            if self.snap and rnd is not None and msg.round == rnd.id else None
-        decision = decide_vote(rnd, ballot, None, load)
-        if decision.code in MAY_BE_REPLAY:
-            # a resend of a vote stored before the close (or the pause), whose ack was lost
-            counted = await self._read(self.store_r.counted_vote, msg.round, voter.voter_id)
-            decision = decide_vote(rnd, ballot, counted, load)
-        why = decision.refusal
-        if decision.outcome is VoteOutcome.ACCEPT and rnd is not None:
-            why = await self.writer.submit(VoteIn(rnd.id, voter.voter_id, msg.label, msg.id, now, arrival, origin,
-                                                  voter.issued_at))
-            if why is None:
-                self.voters.counted(rnd.id, origin, voter.voter_id)
+        assert self.ballots is not None
+        rnd = self.ballots.poll_round(self.snap.round if self.snap else None)
+        policy = self.snap.event.ballot if self.snap else BallotPolicy()
+        why = await self.ballots.cast(rnd, ballot, voter, c.origin or "", policy)  # the core's rule, then stored
         if why is not None:
             await self._refuse(c, why[0], why[1], msg.id)
             return

@@ -40,17 +40,21 @@ class HubOptions:
     hello_timeout: float = 15.0
     late_grace_s: float = 30.0  # voting.late_grace_seconds: how late a stalled hub may read a vote (core.poll)
     down_since: float | None = None  # the last heartbeat of the hub this one replaces (from its supervisor)
+    redis_url: str | None = None  # [scale] redis_url: votes through Redis, one node of many (audience/scale)
+    event_id: str | None = None  # with redis_url and no database: which event's show to serve (default: Redis says)
 
     @classmethod
     def from_config(cls, config: EventConfig, *, host: str | None = None, port: int | None = None,
-                    public_url: str | None = None, down_since: float | None = None) -> HubOptions:
+                    public_url: str | None = None, down_since: float | None = None,
+                    redis_url: str | None = None) -> HubOptions:
         """The event file's [hub] section, with command-line overrides."""
         h = config.hub
         return cls(host=host or h.host, port=port if port is not None else h.port,
                    public_url=public_url or config.event.public_url, allowed_origins=h.allowed_origins,
                    max_connections_per_ip=h.max_connections_per_ip, device_messages_per_s=h.device_messages_per_s,
                    ip_messages_per_s=h.ip_messages_per_s, token_tries_per_min=h.token_tries_per_min,
-                   late_grace_s=config.voting.late_grace_seconds, down_since=down_since)
+                   late_grace_s=config.voting.late_grace_seconds, down_since=down_since,
+                   redis_url=redis_url or config.scale.redis_url)
 
     @property
     def join_url(self) -> str:

@@ -25,11 +25,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from audience import capacity, protocol, state
+from audience.ballot_box import BallotBox, SqliteBallotBox
 from audience.broadcast import Outbox, broadcast_sliced
 from audience.connection import connection_class
 from audience.gcpolicy import report as gc_report
@@ -40,8 +42,9 @@ from audience.looplag import LoopLag
 from audience.options import HubOptions, allowed_origins
 from audience.pages import Pages, TokenGuard, text_response
 from audience.ratelimit import ConnectionCounter, TokenBucket
-from audience.voters import VoterDesk
-from audience.writer import VoteWriter
+from audience.scale.node import ScaleNode
+from audience.voters import Issued, VoterDesk
+from audience.writer import VoteWriter, WriterStats
 from finale.core.model import Phase
 from finale.core.poll import voting_open
 from finale.hub_port import file_id
@@ -52,21 +55,29 @@ __all__ = ["Hub", "HubOptions", "run_hub"]
 log = logging.getLogger("finale.hub")
 T = TypeVar("T")
 WS_PATH = "/ws"
+FOLLOW_S = 0.5  # a node reads the published show's version at least this often, nudged or not
 
 
 class Hub(HubHandlers):
     """The running hub: connections by role, the store threads, the watcher, the writer and the tally."""
 
-    def __init__(self, db_path: str | Path, options: HubOptions) -> None:
-        self.db_path = Path(db_path)
+    def __init__(self, db_path: str | Path | None, options: HubOptions) -> None:
+        if db_path is None and options.redis_url is None:
+            raise ValueError("a hub needs the event database, or a Redis to follow the show on (redis_url)")
+        self.db_path = Path(db_path) if db_path is not None else None
         self.options = options
         self.reader_pool = ThreadPoolExecutor(1, thread_name_prefix="hub-read")
         self.writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hub-write")
-        self.store_r = Store(self.db_path)
-        self.store_w = Store(self.db_path)
-        self.watcher = ChangeWatcher(self.db_path)
+        # the primary hub has the database: it reads the show from it and serves the private pages; a node
+        # without one serves phones and stages from the show published on Redis (audience.scale)
+        self._store_r = Store(self.db_path) if self.db_path else None
+        self._store_w = Store(self.db_path) if self.db_path else None
+        self.watcher = ChangeWatcher(self.db_path) if self.db_path else None
+        self.scale = ScaleNode(options.redis_url, options.event_id) if options.redis_url else None
         self.write_health = WriteHealth()  # what cannot be stored now: /healthz not ok, one log line per interval
-        self.writer = VoteWriter(self.store_w, self.writer_pool, health=self.write_health)
+        self.writer = VoteWriter(self._store_w, self.writer_pool, health=self.write_health) \
+            if self._store_w is not None and self.scale is None else None
+        self.ballots: BallotBox | None = None  # set at start: SQLite (the writer) or Redis (the node's box)
         self.device_limit = TokenBucket(options.device_messages_per_s, options.device_messages_per_s * 4)
         self.ip_limit = TokenBucket(options.ip_messages_per_s, options.ip_messages_per_s * 4)
         self.counter = ConnectionCounter(options.max_connections_per_ip)
@@ -86,15 +97,16 @@ class Hub(HubHandlers):
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.server: Server | None = None
-        self.voters = VoterDesk(self.store_w.voter_secret(), self.store_w, self.writer_pool)
+        self.voters = VoterDesk(b"", self._record_credentials)  # its secret is read at start
         self.pages = Pages(options.join_url, self._token_owner, self.guard, self.health, join_qr=self._join_qr)
         self.longest_broadcast_slice_s = 0.0
         self.outbox = Outbox(options.slow_reader_s)  # the newest frame owed to each connection behind (slow readers)
         self.lag = LoopLag()  # the loop's own stalls, per second, for /healthz and bench/hub_churn.py
         self._origins: list[Origin | None] = []
         self.heartbeat = Heartbeat(options.down_since, options.late_grace_s)
-        self.served = file_id(self.db_path)  # (device, inode) of the file opened, whatever the path names later
+        self.served = file_id(self.db_path) if self.db_path else None  # (device, inode) of the file opened
         self.event_id: str | None = None
+        self._followed = 0.0
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -102,10 +114,24 @@ class Hub(HubHandlers):
         """Read the show, start listening, start the writer, watcher and tally tasks."""
         self._tasks.append(asyncio.create_task(self.heartbeat.run()))
         self._tasks.append(asyncio.create_task(self.lag.run()))
-        self.event_id = await self._read(self.store_r.event_id)
-        if self.event_id is not None:  # the event file's languages and wording for the pages
-            self.pages.use_pages(await self._read(lambda: self.store_r.event_config().pages))
-        await self._read(self.change_filter.relevant, self.store_r)
+        if self.scale is not None:
+            self.voters.use_secret(await self.scale.start())
+            self.event_id = self.scale.event_id
+            for coro in (self.scale.run(self._phones), self.scale.listen()):
+                self._tasks.append(asyncio.create_task(coro))
+        if self._store_r is not None:
+            store_r = self._store_r
+            self.event_id = await self._read(store_r.event_id)
+            if self.event_id is not None:  # the event file's languages and wording for the pages
+                self.pages.use_pages(await self._read(lambda: store_r.event_config().pages))
+            if self.scale is None:
+                self.voters.use_secret(await self._read(store_r.voter_secret))
+            await self._read(self.change_filter.relevant, store_r)
+        if self.scale is not None:
+            self.ballots = self.scale.box
+        else:
+            assert self._store_r is not None and self.writer is not None
+            self.ballots = SqliteBallotBox(self._store_r, self.reader_pool, self.writer, self.voters)
         await self.refresh()
         self.server = await serve(
             self._handler, self.options.host, self.options.port, process_request=self._process_request,
@@ -114,7 +140,7 @@ class Hub(HubHandlers):
             create_connection=connection_class(self.options.send_buffer), write_limit=self.options.write_limit,
         )
         self._origins = allowed_origins(self.options, self.port)  # needs the bound port (0 picks one)
-        for coro in (self.writer.run(), self._watch(), self._tally()):
+        for coro in (self._watch(), self._tally(), *([self.writer.run()] if self.writer else [])):
             self._tasks.append(asyncio.create_task(coro))
         log.info("hub listening on %s:%d, join URL %s", self.options.host, self.port, self.options.join_url)
 
@@ -136,9 +162,39 @@ class Hub(HubHandlers):
         await self.voters.close()
         self.reader_pool.shutdown(wait=True)
         self.writer_pool.shutdown(wait=True)
-        self.watcher.close()
-        self.store_r.close()
-        self.store_w.close()
+        if self.watcher is not None:
+            self.watcher.close()
+        for store in (self._store_r, self._store_w):
+            if store is not None:
+                store.close()
+        if self.scale is not None:
+            await self.scale.close()
+
+    @property
+    def store_r(self) -> Store:
+        """The reading connection (the primary hub's; a node without the database has none)."""
+        assert self._store_r is not None, "this hub node has no database"
+        return self._store_r
+
+    @property
+    def store_w(self) -> Store:
+        """The writing connection (panel scores, finalists' settings, votes on the one-hub path)."""
+        assert self._store_w is not None, "this hub node has no database"
+        return self._store_w
+
+    @property
+    def private_pages(self) -> bool:
+        """Whether this hub serves the panel judges' and finalists' pages (only the one with the database)."""
+        return self._store_w is not None
+
+    def _phones(self) -> tuple[int, int]:
+        return len(self.audience), len(self.stage)
+
+    async def _record_credentials(self, issued: Issued) -> None:
+        if self.scale is not None:
+            await self.scale.record_credentials(issued)
+        else:
+            await self._write(self.store_w.record_credentials, issued)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.reader_pool, fn, *args)
@@ -153,7 +209,7 @@ class Hub(HubHandlers):
         answers, but phones' votes are refused until the write works again.
         """
         rnd = self.snap.round if self.snap else None
-        s = self.writer.stats
+        s = self.writer.stats if self.writer else WriterStats(votes=self.scale.box.votes if self.scale else 0)
         problems = self.write_health.problems()
         files = capacity.current()
         return {"ok": not problems, "problems": problems, "failing": self.write_health.report(),
@@ -161,14 +217,19 @@ class Hub(HubHandlers):
                 "round": rnd.id if rnd else None, "phase": rnd.phase.value if rnd else None,
                 "connections": self.counter.total(), "audience": len(self.audience), "stage": len(self.stage),
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
-                "slowest_commit_ms": round(s.slowest_commit_ms, 2), "queued_votes": self.writer.pending(),
+                "slowest_commit_ms": round(s.slowest_commit_ms, 2),
+                "queued_votes": self.writer.pending() if self.writer else 0,
                 "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2),
                 "loop": self.lag.report(), "gc": gc_report(), "slow_readers": self.outbox.report(),
-                "heartbeat": self.heartbeat.last, "database": self.database()}
+                "heartbeat": self.heartbeat.last, "database": self.database(),
+                "scale": self.scale.report() if self.scale else None}
 
     def database(self) -> dict[str, Any]:
         """Which database this hub serves, so a console adopts only a hub on its own (finale.hub_port)."""
         dev, ino = self.served or (None, None)
+        if self.db_path is None:  # a node that follows the show on Redis
+            return {"event_id": self.event_id, "event": self.snap.event.name if self.snap else None, "path": None,
+                    "dev": None, "ino": None, "deleted": False}
         return {"event_id": self.event_id, "event": self.snap.event.name if self.snap else None,
                 "path": str(self.db_path.resolve()), "dev": dev, "ino": ino,
                 "deleted": self.served is None or file_id(self.db_path) != self.served}
@@ -197,7 +258,12 @@ class Hub(HubHandlers):
 
     async def refresh(self) -> None:
         """Re-read the show and send each role its state if (and only if) it changed."""
-        self.snap = await self._read(state.read_snapshot, self.store_r)
+        if self._store_r is not None:
+            self.snap = await self._read(state.read_snapshot, self._store_r)
+        elif self.scale is not None and self.scale.show.snapshot is not None:
+            self.snap = self.scale.show.snapshot
+        if self.snap is None:
+            return  # a node whose bridge has published nothing yet: phones wait for the first state
         self.refreshes += 1
         now = time.time()
         groups: list[tuple[str, set[Client], Callable[[state.Snapshot], dict[str, Any]]]] = [
@@ -234,7 +300,7 @@ class Hub(HubHandlers):
         while True:
             await asyncio.sleep(self.options.poll_interval)
             try:
-                changed = await self._read(self._changed)
+                changed = await self._changed()
                 is_open = voting_open(self.snap.round if self.snap else None, time.time())
                 if changed or is_open != was_open or self.voters.rotated(self._join_url(time.time())):
                     await self.refresh()
@@ -244,8 +310,24 @@ class Hub(HubHandlers):
             except Exception:  # keep watching whatever one refresh hit; the next one retries
                 log.exception("state refresh failed")
 
-    def _changed(self) -> bool:
+    async def _changed(self) -> bool:
+        """Something the pages show changed: another connection's commit, or the show published on Redis."""
+        if self._store_r is not None:
+            return await self._read(self._committed)
+        assert self.scale is not None
+        if not self.scale.nudged.is_set() and self.refreshes and time.monotonic() - self._followed < FOLLOW_S:
+            return False
+        self.scale.nudged.clear()
+        self._followed = time.monotonic()
+        try:
+            return await self.scale.show.changed()
+        except RedisError as exc:
+            self.scale.link.failed(exc)
+            return False
+
+    def _committed(self) -> bool:
         """In the reader thread: another connection committed something the pages show."""
+        assert self.watcher is not None
         return self.watcher.changed() and self.change_filter.relevant(self.store_r)
 
     async def _drop_silent(self) -> None:
@@ -268,7 +350,8 @@ class Hub(HubHandlers):
         hidden = state.results_hidden(snap)
         if hidden and snap.round.phase is not Phase.VOTING:
             return  # nothing to count yet; while voting a hidden tally still says how many voted
-        counts = await self._read(self.store_r.vote_labels, snap.round.id)
+        assert self.ballots is not None
+        counts = await self.ballots.vote_labels(snap.round.id)
         frame = protocol.encode(state.tally_view(snap.round, counts, hidden))
         if force or frame != self._last_tally:
             if not force:
@@ -285,7 +368,7 @@ class Hub(HubHandlers):
                 log.exception("tally failed")
 
 
-async def run_hub(db_path: str | Path, options: HubOptions, ready: Callable[[Hub], None] | None = None) -> None:
+async def run_hub(db_path: str | Path | None, options: HubOptions, ready: Callable[[Hub], None] | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then close connections cleanly."""
     hub = Hub(db_path, options)
     await hub.start()

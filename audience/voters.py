@@ -16,8 +16,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from audience.ratelimit import TokenBucket
@@ -32,10 +31,11 @@ from finale.core.ballot import (
     origin_tag,
     verify_credential,
 )
-from finale.store import VoteStore
 
 log = logging.getLogger("finale.hub")
 Refusal = tuple[str, str]
+Issued = list[tuple[str, float, str]]  # (voter id, issue time, origin) of each credential issued
+Recorder = Callable[[Issued], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,9 @@ def _new_voter_id() -> str:
 class VoterDesk:
     """Issues and checks voter credentials and keeps the per-origin voter counts of the current round."""
 
-    def __init__(self, secret: bytes, store: VoteStore, executor: Executor,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secret: bytes, record: Recorder, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
-        self.store = store
-        self.executor = executor
+        self.record = record  # stores a batch of issued credentials: the SQLite writer thread, or a Redis stream
         self.clock = clock
         self._rates: dict[int, TokenBucket] = {}  # per-minute allowance -> bucket, so a changed event file applies
         self._voters: dict[tuple[int, str], set[str]] = {}  # (round, origin) -> voter ids with a counted vote
@@ -72,6 +70,10 @@ class VoterDesk:
         self.issued = 0
         self._join_shown: str | None = None
         self.record_failures = 0
+
+    def use_secret(self, secret: bytes) -> None:
+        """The event's voter secret, read once the hub has reached its database or Redis."""
+        self._secret = secret
 
     def origin(self, address: str) -> str:
         """The keyed hash the votes of this address are stored under."""
@@ -144,11 +146,10 @@ class VoterDesk:
 
     async def _drain(self) -> None:
         """Commit what is queued, then what was queued meanwhile, until the queue is empty."""
-        loop = asyncio.get_running_loop()
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                await loop.run_in_executor(self.executor, self.store.record_credentials, batch)
+                await self.record(batch)
             except Exception as exc:  # forensics only: the credential itself is valid; say so once per streak
                 self.record_failures += 1
                 if self.record_failures == 1:

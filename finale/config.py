@@ -35,6 +35,7 @@ from finale.config_endpoints import RehearsalJudge as RehearsalJudge
 from finale.config_endpoints import SageMakerEndpoint as SageMakerEndpoint
 from finale.config_endpoints import Strict as _Strict
 from finale.config_pages import PagesSection as PagesSection
+from finale.config_scale import ScaleSection as ScaleSection
 from finale.core import model as core
 from finale.core.ballot import BallotPolicy
 from finale.core.integrity import IntegrityThresholds
@@ -239,6 +240,7 @@ class EventConfig(_Strict):
     audience_questions: AudienceQuestionsSection = AudienceQuestionsSection()
     rehearsal: RehearsalSection = RehearsalSection()
     pages: PagesSection = PagesSection()  # the pages' languages and wording (finale.config_pages)
+    scale: ScaleSection = ScaleSection()  # many hubs on one Redis (finale.config_scale, audience/scale)
 
     @field_validator("finalists", "panelists", "rubric", "questions")
     @classmethod

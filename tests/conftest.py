@@ -15,6 +15,8 @@ from finale.store import Store
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
+pytest_plugins = ["tests.redis_server"]  # the `redis_server` fixture: a real redis-server on loopback
+
 # Every browser test runs Debian's chromium (`make browsers`), headless, with these switches.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

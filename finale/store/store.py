@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from finale.core.model import OverrideAction
 from finale.core.scoring import RoundRecord
 from finale.store.decisions import DecisionsMixin
+from finale.store.drain import DrainMixin
 from finale.store.overrides import OverridesMixin
 from finale.store.panel import PanelMixin
 from finale.store.questions import QuestionsMixin

@@ -1,0 +1,87 @@
+"""Where an audience vote goes once the hub has read it: the ballot box of one hub (SQLite) or of many (Redis).
+
+The hub's handler builds the `Ballot` (core.poll) and asks its box to cast it; the box
+decides with the core's rule (core.poll.decide_vote) on the round it votes against and
+records the vote, and says None (acknowledge) or why not. `SqliteBallotBox` is the one-hub
+path: the batch writer (audience.writer) and the voter desk's per-origin counts, the store
+asking the rule again at commit. audience.scale.ballot_box.RedisBallotBox is the many-hub
+path. Both answer the other reads the pages need: a phone's vote when it reconnects, and
+the stage's tally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Protocol, TypeVar
+
+from audience.voters import VoterDesk
+from audience.writer import VoteWriter
+from finale.core.ballot import BallotPolicy, Credential
+from finale.core.model import Round
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.store import VoteIn, VoteStore
+
+Refusal = tuple[str, str]
+T = TypeVar("T")
+
+
+class BallotBox(Protocol):
+    """What the hub's vote handler and the stage's tally ask of wherever votes are kept."""
+
+    def poll_round(self, shown: Round | None) -> Round | None:
+        """The round a vote is decided against, given the round the pages show."""
+        ...
+
+    async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy) -> Refusal | None:
+        """Decide and record one vote; None once it is recorded (or was already: a replay), else why not."""
+        ...
+
+    async def device_vote(self, round_id: int, voter_id: str) -> str | None:
+        """The label this voter's counted vote is for, shown again on reconnect; or None."""
+        ...
+
+    async def vote_labels(self, round_id: int) -> dict[str, int]:
+        """Counted votes per anonymous label (the stage's bars)."""
+        ...
+
+
+class SqliteBallotBox:
+    """One hub's votes: decided on its view of the round, committed in batches by the single writer."""
+
+    def __init__(self, store: VoteStore, reader: Executor, writer: VoteWriter, voters: VoterDesk) -> None:
+        self.store = store  # the hub's reading connection
+        self.reader = reader
+        self.writer = writer
+        self.voters = voters
+
+    async def _read(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
+
+    def poll_round(self, shown: Round | None) -> Round | None:
+        return shown
+
+    async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy) -> Refusal | None:
+        load = self.voters.load(rnd.id, origin, voter.voter_id, policy.devices_per_address) \
+            if rnd is not None and ballot.round_id == rnd.id else None
+        decision = decide_vote(rnd, ballot, None, load)
+        if decision.code in MAY_BE_REPLAY:
+            # a resend of a vote stored before the close (or the pause), whose ack was lost
+            counted = await self._read(self.store.counted_vote, ballot.round_id, voter.voter_id)
+            decision = decide_vote(rnd, ballot, counted, load)
+        if decision.outcome is not VoteOutcome.ACCEPT or rnd is None:
+            return decision.refusal
+        why = await self.writer.submit(VoteIn(rnd.id, voter.voter_id, str(ballot.label), ballot.client_msg_id,
+                                              ballot.cast_at, ballot.arrival, origin, voter.issued_at))
+        if why is None:
+            self.voters.counted(rnd.id, origin, voter.voter_id)
+        return why
+
+    async def device_vote(self, round_id: int, voter_id: str) -> str | None:
+        return await self._read(self.store.device_vote, round_id, voter_id)
+
+    async def vote_labels(self, round_id: int) -> dict[str, int]:
+        return await self._read(self.store.vote_labels, round_id)

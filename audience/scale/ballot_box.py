@@ -1,0 +1,118 @@
+"""The many-hub ballot box: votes decided by the core on the published poll, recorded by one Redis function.
+
+A node asks core.poll.decide_vote on the round the console published (audience.scale.show),
+then calls `finale_vote` (functions.lua), which records the vote only if the poll's version
+is still that one, keeps one vote per credential per round (the later arrival replaces it),
+treats a resend of the counted vote as a replay, counts voters per origin exactly as the
+SQLite store does, and appends the vote to the stream the drainer moves into SQLite. The
+phone is acknowledged only after Redis answered. When Redis cannot be reached the vote is
+refused `unavailable` (the page resends it) and the link says so on /healthz.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from audience.scale.keys import EventKeys
+from audience.scale.library import ensure_library
+from audience.scale.link import RedisLink, text
+from audience.scale.show import ShowFollower
+from finale.core.ballot import BallotPolicy, Credential, OriginLoad, origin_refusal
+from finale.core.model import Round
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+
+log = logging.getLogger("finale.hub")
+Refusal = tuple[str, str]
+UNAVAILABLE: Refusal = ("unavailable", "the vote could not be recorded just now (the hub lost its store); "
+                        "it will be resent")
+
+
+def _counted(entry: str | None) -> tuple[str | None, str] | None:
+    """(client message id, label) of a stored "msg TAB label TAB origin" entry."""
+    if entry is None:
+        return None
+    msg, label, _origin = entry.split("\t", 2)
+    return (msg or None, label)
+
+
+class RedisBallotBox:
+    """Votes through Redis: any node, any phone, one vote per credential per round."""
+
+    def __init__(self, link: RedisLink, keys: EventKeys, show: ShowFollower) -> None:
+        self.link = link
+        self.keys = keys
+        self.show = show
+        self.votes = 0  # recorded by this node (for /healthz and the benchmark)
+
+    @property
+    def redis(self) -> Redis:
+        return self.link.redis
+
+    def poll_round(self, shown: Round | None) -> Round | None:
+        return self.show.poll.round
+
+    async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy) -> Refusal | None:
+        try:
+            for _attempt in range(3):  # a `stale` answer: the console published a newer poll; decide again on it
+                version = self.show.poll.version
+                rnd = self.show.poll.round
+                decision = decide_vote(rnd, ballot)
+                if decision.code in MAY_BE_REPLAY:  # a resend of the counted vote whose ack was lost
+                    entry = await self.redis.hget(self.keys.votes(ballot.round_id), voter.voter_id)  # type: ignore[misc]
+                    decision = decide_vote(rnd, ballot, _counted(text(entry)))
+                if decision.outcome is VoteOutcome.REPLAY:
+                    return None
+                if decision.outcome is not VoteOutcome.ACCEPT or rnd is None:
+                    return decision.refusal
+                answer = await self._record(rnd, version, ballot, voter, origin, policy.devices_per_address)
+                self.link.succeeded()
+                if answer[0] == "stale":
+                    await self.show.read_poll()
+                    continue
+                if answer[0] == "address_limit":
+                    crowded = origin_refusal(rnd.id, OriginLoad(int(answer[1]), policy.devices_per_address))
+                    return crowded or UNAVAILABLE
+                if answer[0] == "ok":
+                    self.votes += 1
+                return None  # "ok" or "replay"
+        except RedisError as exc:
+            self.link.failed(exc)
+            return UNAVAILABLE
+        return ("unavailable", "the poll kept changing while this vote was recorded; it will be resent")
+
+    async def _record(self, rnd: Round, version: str, ballot: Ballot, voter: Credential, origin: str,
+                      limit: int) -> list[str]:
+        arrival = json.dumps(asdict(ballot.arrival)) if ballot.arrival is not None else ""
+        args = [str(rnd.id), version, voter.voter_id, str(ballot.label), ballot.client_msg_id or "",
+                repr(ballot.cast_at), origin, repr(voter.issued_at), str(limit), arrival]
+        keys = self.keys.vote_keys(rnd.id)
+        try:
+            answer = await self.redis.fcall("finale_vote", len(keys), *keys, *args)  # type: ignore[misc]
+        except ResponseError as exc:
+            if "function" not in str(exc).lower():
+                raise
+            await ensure_library(self.redis)  # a Redis restarted without its functions: load them, once
+            answer = await self.redis.fcall("finale_vote", len(keys), *keys, *args)  # type: ignore[misc]
+        return [str(a) for a in answer]
+
+    async def device_vote(self, round_id: int, voter_id: str) -> str | None:
+        try:
+            counted = _counted(text(await self.redis.hget(self.keys.votes(round_id), voter_id)))  # type: ignore[misc]
+        except RedisError as exc:
+            self.link.failed(exc)
+            return None
+        return counted[1] if counted else None
+
+    async def vote_labels(self, round_id: int) -> dict[str, int]:
+        try:
+            raw = await self.redis.hgetall(self.keys.tally(round_id))  # type: ignore[misc]
+        except RedisError as exc:
+            self.link.failed(exc)
+            return {}
+        return {str(text(label)): int(n) for label, n in raw.items() if int(n) > 0}

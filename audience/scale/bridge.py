@@ -1,0 +1,238 @@
+"""The console's side of Redis: publish the show for every node, drain the votes into SQLite, list the nodes.
+
+Run by the console when the event has `[scale] redis_url` (or on its own: `finale drain`).
+- Publish: like a hub, it notices commits that change what pages show (ChangeWatcher and
+  audience.state.ChangeFilter), reads one snapshot, and writes it with the poll's version
+  in one Redis function call (audience.scale.show). Once a second it checks that Redis
+  still holds that version (a Redis restarted empty gets it again) and the event's id and
+  voter secret, which nodes start from.
+- Drain: it reads the votes and credentials streams from the ids SQLite recorded last and
+  writes each batch with its new marks in one transaction (finale.store.drain), so every
+  acknowledged vote reaches SQLite exactly once, and scoring, the audit log, export, the
+  report and `finale verify` keep reading SQLite only.
+- Nodes: the live nodes' reports (phones, stages, votes) for the console's header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from audience.scale.keys import CURRENT_EVENT, EventKeys
+from audience.scale.library import ensure_library
+from audience.scale.link import RedisLink, text
+from audience.scale.nodes import NodeReport, live_nodes
+from audience.scale.show import publish
+from audience.state import ChangeFilter, Snapshot, read_snapshot
+from finale.core.poll import Arrival
+from finale.store import ChangeWatcher, Store, VoteIn
+
+log = logging.getLogger("finale.bridge")
+T = TypeVar("T")
+BATCH = 5000
+CHECK_S = 1.0
+
+
+@dataclass
+class BridgeStats:
+    """What the bridge did, for the console's header, /healthz-like reports and the tests."""
+
+    published: int = 0
+    drained_votes: int = 0
+    drained_credentials: int = 0
+    refused_at_drain: int = 0
+    unreadable: int = 0
+    last_drain_at: float | None = None
+    nodes: list[NodeReport] = field(default_factory=list)
+
+
+def vote_from_entry(fields: dict[str, str]) -> VoteIn:
+    """A stream entry as the vote the store decides; ValueError/KeyError for an entry this version did not write."""
+    arrival = json.loads(fields["arrival"]) if fields.get("arrival") else None
+    return VoteIn(
+        round_id=int(fields["round"]), device_id=fields["voter"], label=fields["label"],
+        client_msg_id=fields.get("msg") or None, cast_at=float(fields["cast_at"]),
+        arrival=Arrival(float(arrival["sent_at"]), float(arrival["heartbeat_at"]), float(arrival["grace_s"]))
+        if arrival else None,
+        origin=fields.get("origin") or None,
+        issued_at=float(fields["issued_at"]) if fields.get("issued_at") else None)
+
+
+class Bridge:
+    """Publisher, drainer and node list of one event on one Redis."""
+
+    def __init__(self, db_path: str | Path, url: str, poll_interval: float = 0.05) -> None:
+        self.db_path = Path(db_path)
+        self.link = RedisLink(url)
+        self.poll_interval = poll_interval
+        self.reader = Store.open_existing(self.db_path)
+        self.writer = Store.open_existing(self.db_path)
+        self.watcher = ChangeWatcher(self.db_path)
+        self.reader_pool = ThreadPoolExecutor(1, thread_name_prefix="bridge-read")
+        self.writer_pool = ThreadPoolExecutor(1, thread_name_prefix="bridge-write")
+        self.filter = ChangeFilter()
+        self.stats = BridgeStats()
+        self._keys: EventKeys | None = None
+        self._secret = ""
+        self._version: str | None = None
+        self._dirty = True  # publish at the next look
+        self._published_at = 0.0
+
+    @property
+    def keys(self) -> EventKeys:
+        assert self._keys is not None, "Bridge.start() first"
+        return self._keys
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.reader_pool, fn, *args)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.writer_pool, fn, *args)
+
+    async def start(self) -> None:
+        """Name the event on Redis, load the functions, publish the show once (raises RedisError if unreachable)."""
+        event_id = await self._read(self.reader.event_id)
+        if event_id is None:
+            raise ValueError(f"{self.db_path} holds no event; set it up first (finale run --event FILE)")
+        self._keys = EventKeys(event_id)
+        self._secret = (await self._read(self.reader.voter_secret)).hex()
+        await ensure_library(self.link.redis)
+        await self._announce()
+        await self._read(self.filter.relevant, self.reader)
+        await self._publish()
+
+    async def _announce(self) -> None:
+        redis = self.link.redis
+        await redis.set(self.keys.secret, self._secret)  # type: ignore[misc]
+        await redis.set(CURRENT_EVENT, self.keys.event_id)  # type: ignore[misc]
+
+    async def _publish(self) -> None:
+        snap: Snapshot = await self._read(read_snapshot, self.reader)
+        self._version = await publish(self.link.redis, self.keys, snap)
+        self._published_at = time.monotonic()
+        self._dirty = False
+        self.stats.published += 1
+
+    def _committed(self) -> bool:
+        return self.watcher.changed() and self.filter.relevant(self.reader)
+
+    async def run(self) -> None:
+        """Publish, drain and list nodes until cancelled; Redis outages are waited out, not fatal."""
+        await asyncio.gather(self._publish_loop(), self._drain_loop(), self._check_loop())
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                if await self._read(self._committed):
+                    self._dirty = True
+                if self._dirty:
+                    await self._publish()
+                    self.link.succeeded()
+            except RedisError as exc:
+                self.link.failed(exc)
+                self._dirty = True
+                await asyncio.sleep(0.5)
+
+    async def _check_loop(self) -> None:
+        """Once a second: Redis still holds our show (a restarted Redis gets it again), and the live nodes."""
+        while True:
+            await asyncio.sleep(CHECK_S)
+            try:
+                held = text(await self.link.redis.hget(self.keys.show, "snapshot_version"))  # type: ignore[misc]
+                if held != self._version:
+                    await ensure_library(self.link.redis)
+                    await self._announce()
+                    self._dirty = True
+                self.stats.nodes = await live_nodes(self.link.redis, self.keys)
+                self.link.succeeded()
+            except RedisError as exc:
+                self.link.failed(exc)
+
+    async def _drain_loop(self) -> None:
+        marks = {name: await self._read(self.reader.drained_id, name)
+                 for name in (self.keys.stream, self.keys.credentials)}
+        while True:
+            try:
+                answer = await self.link.redis.xread(marks, count=BATCH, block=200)  # type: ignore[arg-type]
+                self.link.succeeded()
+            except RedisError as exc:
+                self.link.failed(exc)
+                await asyncio.sleep(0.5)
+                continue
+            if answer:
+                await self._drain_batch(list(answer), marks)
+
+    async def _drain_batch(self, answer: list[Any], marks: dict[str, str]) -> None:
+        votes: list[VoteIn] = []
+        credentials: list[tuple[str, float, str]] = []
+        new_marks = dict(marks)
+        for stream, entries in answer:
+            name = str(text(stream))
+            for entry_id, fields in entries:
+                new_marks[name] = str(text(entry_id))
+                try:
+                    if name == self.keys.stream:
+                        votes.append(vote_from_entry(fields))
+                    else:
+                        credentials.append((fields["voter"], float(fields["issued_at"]), fields["origin"]))
+                except (ValueError, KeyError, TypeError):
+                    self.stats.unreadable += 1
+                    log.warning("skipped an unreadable entry %s of %s (not written by this version of finale)",
+                                entry_id, name)
+        while True:  # the disk may be full for a while: keep the batch and retry; Redis keeps the stream meanwhile
+            try:
+                decisions = await self._write(self.writer.drain, votes, credentials, new_marks)
+                break
+            except Exception as exc:
+                log.warning("could not store %d drained votes (%s: %s); retrying", len(votes), type(exc).__name__, exc)
+                await asyncio.sleep(1.0)
+        marks.update(new_marks)
+        refused = sum(1 for d in decisions if d.refusal is not None)
+        self.stats.drained_votes += len(votes) - refused
+        self.stats.refused_at_drain += refused
+        self.stats.drained_credentials += len(credentials)
+        self.stats.last_drain_at = time.time()
+        if refused:
+            log.warning("%d votes acknowledged by Redis were refused by the rule at the drain (node clocks?)",
+                        refused)
+        if votes:
+            self._dirty = True  # standings and tallies after the close follow the drained votes
+
+    def report(self) -> dict[str, Any]:
+        """What the console's header shows: Redis, the nodes and their phones, the drain."""
+        return {"redis": self.link.report(), "nodes": [n.__dict__ for n in self.stats.nodes],
+                "phones": sum(n.phones for n in self.stats.nodes), "drained_votes": self.stats.drained_votes,
+                "refused_at_drain": self.stats.refused_at_drain, "published": self.stats.published}
+
+    async def close(self) -> None:
+        """Stop using the database and Redis (cancel `run` first)."""
+        self.reader_pool.shutdown(wait=True)
+        self.writer_pool.shutdown(wait=True)
+        self.watcher.close()
+        self.reader.close()
+        self.writer.close()
+        with contextlib.suppress(RedisError):
+            await self.link.close()
+
+
+async def run_bridge(db_path: str | Path, url: str, ready: Callable[[Bridge], None] | None = None) -> None:
+    """`finale drain`: run the bridge until cancelled (SIGINT/SIGTERM)."""
+    bridge = Bridge(db_path, url)
+    await bridge.start()
+    if ready is not None:
+        ready(bridge)
+    try:
+        await bridge.run()
+    finally:
+        await bridge.close()

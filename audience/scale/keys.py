@@ -1,0 +1,64 @@
+"""The Redis key names of one event: one hash tag ({event id}) so every key of an event shares a slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CURRENT_EVENT = "finale:event"  # the event id the bridge serves on this Redis database (nodes discover it)
+
+
+@dataclass(frozen=True)
+class EventKeys:
+    """Where each part of one event's audience path lives in Redis."""
+
+    event_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"finale:{{{self.event_id}}}"
+
+    @property
+    def show(self) -> str:
+        """Hash: the published poll (round, version, round_json) and the pages' snapshot."""
+        return f"{self.prefix}:show"
+
+    @property
+    def nudge(self) -> str:
+        """Pub/sub channel: the snapshot changed (a nudge may be lost; the key may not)."""
+        return f"{self.prefix}:nudge"
+
+    @property
+    def secret(self) -> str:
+        """The event's voter secret, for credentials and origin hashes (never logged or exported)."""
+        return f"{self.prefix}:secret"
+
+    @property
+    def stream(self) -> str:
+        """Stream: every counted vote, in arrival order (the drainer's input and its audit record)."""
+        return f"{self.prefix}:votes"
+
+    @property
+    def credentials(self) -> str:
+        """Stream: every voter credential a node issued (voter id, issue time, origin)."""
+        return f"{self.prefix}:credentials"
+
+    @property
+    def nodes(self) -> str:
+        """Hash: node id -> its last report (phones, Redis status, time)."""
+        return f"{self.prefix}:nodes"
+
+    def votes(self, round_id: int) -> str:
+        """Hash: voter id -> "msg id TAB label TAB origin" of the counted vote."""
+        return f"{self.prefix}:r{round_id}:votes"
+
+    def tally(self, round_id: int) -> str:
+        """Hash: label -> counted votes (the stage's bars)."""
+        return f"{self.prefix}:r{round_id}:tally"
+
+    def origins(self, round_id: int) -> str:
+        """Hash: origin -> voters counted from it (voting.devices_per_address)."""
+        return f"{self.prefix}:r{round_id}:origins"
+
+    def vote_keys(self, round_id: int) -> list[str]:
+        """The KEYS of finale_vote, in its order."""
+        return [self.show, self.votes(round_id), self.tally(round_id), self.origins(round_id), self.stream]

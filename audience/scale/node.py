@@ -1,0 +1,136 @@
+"""A hub process as one node of many on Redis: its link, the followed show, its ballot box, its report.
+
+`finale hub --redis URL` makes the hub a node. With `--db` as well it is the primary: it reads
+the show from SQLite and also serves the panel judges' and finalists' private pages; without
+it the node serves phones and stages from the show the console's bridge published. Either way
+the audience's votes and the stage's tally go through Redis (audience.scale.ballot_box).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from audience.scale.ballot_box import RedisBallotBox
+from audience.scale.keys import CURRENT_EVENT, EventKeys
+from audience.scale.library import ensure_library
+from audience.scale.link import RedisLink, redacted, text
+from audience.scale.nodes import REPORT_INTERVAL_S, NodeReport, report
+from audience.scale.show import ShowFollower, describe
+from audience.voters import Issued
+
+log = logging.getLogger("finale.hub")
+
+
+class NodeStartError(Exception):
+    """The node cannot start: Redis unreachable, or no event published on it (says which and what to do)."""
+
+
+class ScaleNode:
+    """Everything one hub process needs to be a node on a shared Redis."""
+
+    def __init__(self, url: str, event_id: str | None = None) -> None:
+        self.link = RedisLink(url)
+        self.event_id = event_id
+        self.node_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._keys: EventKeys | None = None
+        self._show: ShowFollower | None = None
+        self._box: RedisBallotBox | None = None
+        self.nudged = asyncio.Event()
+
+    @property
+    def keys(self) -> EventKeys:
+        assert self._keys is not None, "ScaleNode.start() first"
+        return self._keys
+
+    @property
+    def show(self) -> ShowFollower:
+        assert self._show is not None, "ScaleNode.start() first"
+        return self._show
+
+    @property
+    def box(self) -> RedisBallotBox:
+        assert self._box is not None, "ScaleNode.start() first"
+        return self._box
+
+    async def start(self, wait_s: float = 30.0) -> bytes:
+        """Connect, learn the event (from the bridge, unless given), load the functions; the voter secret."""
+        redis = self.link.redis
+        deadline = time.monotonic() + wait_s
+        secret: str | None = None
+        event_id: str | None = None
+        while True:
+            try:
+                await ensure_library(redis)
+                event_id = self.event_id or text(await redis.get(CURRENT_EVENT))
+                if event_id:
+                    secret = text(await redis.get(EventKeys(event_id).secret))
+                problem = None if event_id and secret else \
+                    "no event is published on it yet: start the console (or `finale drain`) with the same Redis"
+            except RedisError as exc:
+                problem = f"it cannot be reached ({type(exc).__name__}: {exc})"
+            if problem is None:
+                break
+            if time.monotonic() > deadline:
+                raise NodeStartError(f"Redis at {redacted(self.link.url)}: {problem}")
+            await asyncio.sleep(0.25)
+        assert event_id and secret
+        self.event_id = event_id
+        self._keys = EventKeys(event_id)
+        self._show = ShowFollower(redis, self._keys)
+        self._box = RedisBallotBox(self.link, self._keys, self._show)
+        await self.link.check()
+        try:
+            await self._show.changed()
+            await self._show.read_poll()
+        except RedisError as exc:
+            self.link.failed(exc)
+        return bytes.fromhex(secret)
+
+    async def record_credentials(self, issued: Issued) -> None:
+        """Append issued credentials to the credentials stream (the bridge drains it into SQLite)."""
+        async with self.link.redis.pipeline(transaction=False) as pipe:
+            for voter_id, issued_at, origin in issued:
+                pipe.xadd(self.keys.credentials, {"voter": voter_id, "issued_at": repr(issued_at), "origin": origin})
+            await pipe.execute()
+
+    async def run(self, counts: Callable[[], tuple[int, int]]) -> None:
+        """Every second: check Redis and report this node (phones and stages connected, votes recorded)."""
+        while True:
+            if await self.link.check():
+                phones, stages = counts()
+                with contextlib.suppress(RedisError):
+                    await report(self.link.redis, self.keys, NodeReport(
+                        self.node_id, phones, stages, self.box.votes, self.link.ok, time.time()))
+            await asyncio.sleep(REPORT_INTERVAL_S)
+
+    async def listen(self) -> None:
+        """Wake the watcher on each nudge; a lost nudge only costs the watcher's own poll interval."""
+        while True:
+            try:
+                async with self.link.redis.pubsub() as sub:
+                    await sub.subscribe(self.keys.nudge)
+                    async for message in sub.listen():
+                        if message.get("type") == "message":
+                            self.nudged.set()
+            except RedisError:
+                await asyncio.sleep(1.0)  # the link's own check reports it; subscribe again when it is back
+
+    def report(self) -> dict[str, Any]:
+        """The node's part of /healthz."""
+        return {"node": self.node_id, "event_id": self.event_id, "redis": self.link.report(),
+                "poll": describe(self.show.poll) if self._show else None,
+                "votes_recorded": self._box.votes if self._box else 0}
+
+    async def close(self) -> None:
+        with contextlib.suppress(RedisError):
+            await self.link.redis.hdel(self.keys.nodes, self.node_id)  # type: ignore[misc]
+        await self.link.close()

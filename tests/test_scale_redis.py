@@ -1,0 +1,116 @@
+"""The audience path on a real Redis, in process: a primary hub, a node without the database, the bridge.
+
+A phone votes on one node, reconnects to the other and changes its vote: one vote counted, the
+last, in Redis and, after the drain, in SQLite; the stage's tally is the same on both nodes; a
+node without the database refuses a judge's page clearly; a node that loses Redis refuses votes
+`unavailable` and recovers by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from audience.scale.bridge import Bridge
+from audience.scale.keys import EventKeys
+from finale.store import Store
+from tests.drills.phone import Phone
+from tests.hub_helpers import director_for, running_hub, voting_round
+from tests.redis_server import RedisServer
+
+
+@contextlib.asynccontextmanager
+async def bridged(db_path: Path, url: str) -> AsyncIterator[Bridge]:
+    """The console's bridge (publisher and drainer), running."""
+    bridge = Bridge(db_path, url)
+    await bridge.start()
+    task = asyncio.create_task(bridge.run())
+    try:
+        yield bridge
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await bridge.close()
+
+
+async def until(test: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not test():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_phone_that_moves_between_nodes_has_one_vote_the_last(store: Store, db_path: Path,
+                                                                      redis_server: RedisServer) -> None:
+    director = director_for(store)
+    rnd = await voting_round(director, window_s=60)
+    labels = sorted(rnd.labels.values())
+    async with bridged(db_path, redis_server.url) as bridge, \
+            running_hub(db_path, redis_url=redis_server.url) as primary, \
+            running_hub(None, redis_url=redis_server.url) as node:  # type: ignore[arg-type]
+        phone = Phone(f"ws://127.0.0.1:{primary.port}/ws", "mover-phone-01")
+        await phone.connect()
+        await phone.wait_for_voting()
+        assert await phone.vote(rnd.id, labels[0])
+        await phone.close()
+        phone.client.url = f"ws://127.0.0.1:{node.port}/ws"
+        await phone.connect()
+        assert phone.state["my_vote"] == labels[0]  # the other node knows this phone's vote
+        assert await phone.vote(rnd.id, labels[1])
+        await phone.close()
+        await until(lambda: bridge.stats.drained_votes >= 2)
+        rows = store.votes(rnd.id)
+        assert [(r["device_id"], r["label"]) for r in rows] == [(phone.voter_id, labels[1])]
+        redis = Redis.from_url(redis_server.url, decode_responses=True)
+        keys = EventKeys(store.event_id() or "")
+        assert await redis.hgetall(keys.tally(rnd.id)) == {labels[0]: "0", labels[1]: "1"}
+        assert await redis.xlen(keys.stream) == 2
+        assert node.health()["scale"]["redis"]["ok"] is True
+        await redis.aclose()
+
+
+async def test_a_node_without_the_database_sends_judges_to_the_primary(store: Store, db_path: Path,
+                                                                       redis_server: RedisServer) -> None:
+    from tests.hub_helpers import client
+
+    token = next(iter(store.tokens("panelists").values()))
+    async with bridged(db_path, redis_server.url), running_hub(None, redis_url=redis_server.url) as node:  # type: ignore[arg-type]
+        import json
+
+        from websockets.asyncio.client import connect
+        async with connect(f"ws://127.0.0.1:{node.port}/ws") as ws:
+            await ws.send(json.dumps({"type": "hello", "role": "judge", "device_id": "judge-page-1", "token": token}))
+            reply = json.loads(await ws.recv())
+        assert reply["code"] == "wrong_hub" and "primary hub" in reply["message"]
+        async with client(node, "stage", "stage-screen-1") as (_ws, first):
+            assert first["role"] == "stage" and first["event"] == store.event().name
+
+
+async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(store: Store, db_path: Path,
+                                                                              redis_server: RedisServer) -> None:
+    director = director_for(store)
+    rnd = await voting_round(director, window_s=120)
+    label = sorted(rnd.labels.values())[0]
+    async with bridged(db_path, redis_server.url) as bridge, \
+            running_hub(None, redis_url=redis_server.url) as node:  # type: ignore[arg-type]
+        phone = Phone(f"ws://127.0.0.1:{node.port}/ws", "steady-phone-01", ack_timeout_s=3)
+        await phone.connect()
+        await phone.wait_for_voting()
+        redis_server.kill()
+        reply = await phone.client.request({"type": "vote", "round": rnd.id, "label": label, "id": "x-1"}, 10)
+        assert reply["code"] == "unavailable"
+        assert node.health()["scale"]["redis"]["ok"] is False
+        redis_server.start()  # the AOF replays; the node reconnects by itself
+        sent = asyncio.create_task(phone.vote(rnd.id, label))
+        assert await asyncio.wait_for(sent, 30)
+        await until(lambda: bridge.stats.drained_votes >= 1, 30)
+        assert [r["label"] for r in store.votes(rnd.id)] == [label]
+        await until(lambda: node.health()["scale"]["redis"]["ok"], 10)
+        await phone.close()
