@@ -24,6 +24,7 @@ from audience.health import WriteHealth
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
+from audience.questions_handler import QuestionHandlers
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.voters import VoterDesk
 from finale.core.ballot import BallotPolicy, Credential
@@ -62,7 +63,7 @@ def peer_address(connection: ServerConnection) -> str:
     return str(remote[0]) if remote else "unknown"
 
 
-class HubHandlers:
+class HubHandlers(QuestionHandlers):
     """The per-connection and per-message half of `Hub`: who is connected, and what their messages do."""
 
     # set by Hub.__init__
@@ -84,11 +85,11 @@ class HubHandlers:
     voters: VoterDesk
 
     if TYPE_CHECKING:  # defined by Hub (audience.server): the store threads, the token lookup, the stage tally
-        async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
         @property
         def store_w(self) -> Store: ...
         @property
         def private_pages(self) -> bool: ...
+        async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
         async def _write(self, fn: Callable[..., T], *args: Any) -> T: ...
         def _token_owner(self, table: str, token: str) -> str | None: ...
         async def _send_tally(self, clients: set[Client], force: bool = False) -> None: ...
@@ -161,22 +162,26 @@ class HubHandlers:
             await self._scores(c, msg)
         elif isinstance(msg, protocol.Settings):
             await self._settings(c, msg)
+        elif isinstance(msg, protocol.Question):
+            await self._question(c, msg)
+        elif isinstance(msg, protocol.Upvote):
+            await self._upvote(c, msg)
 
     async def _hello(self, c: Client, msg: protocol.Hello) -> None:
         if c.role is not None:
             await self._refuse(c, "bad_message", "hello was already sent on this connection")
             return
         who = None
-        if msg.role in ("judge", "finalist"):
-            table = "panelists" if msg.role == "judge" else "finalists"
-            who = self._token_owner(table, msg.token or "")  # first: others' guesses never refuse a valid token
-            if who is None:
-                if self.guard.wrong(c.address, f"{msg.role} token on the WebSocket"):
         if msg.role in ("judge", "finalist") and not self.private_pages:
             await self._refuse(c, "wrong_hub", f"the {msg.role}s' private pages are served by the primary hub "
                                "(the one with the event database); open the link you were given")
             await c.ws.close(1008, "private pages are on the primary hub")
             return
+        if msg.role in ("judge", "finalist"):
+            table = "panelists" if msg.role == "judge" else "finalists"
+            who = self._token_owner(table, msg.token or "")  # first: others' guesses never refuse a valid token
+            if who is None:
+                if self.guard.wrong(c.address, f"{msg.role} token on the WebSocket"):
                     await self._refuse(c, "rate_limited", "too many wrong links from this address; wait a minute "
                                        "and check the link you were given")
                     await c.ws.close(1008, "too many wrong links")

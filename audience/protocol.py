@@ -32,12 +32,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What each role may send besides `hello` and `ping`.
 ALLOWED: dict[str, frozenset[str]] = {
-    "audience": frozenset({"vote"}),
+    "audience": frozenset({"vote", "question", "upvote"}),
     "judge": frozenset({"scores"}),
     "finalist": frozenset({"settings"}),
     "stage": frozenset(),
 }
-TYPES = ("hello", "vote", "scores", "settings", "ping")
+TYPES = ("hello", "vote", "scores", "settings", "question", "upvote", "ping")
+MAX_QUESTION_CHARS = 1000  # a hard cap before the core's (core.questions: 280 by default, the event file's)
 
 
 class ProtocolError(ValueError):
@@ -101,19 +102,37 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Question:
+    """An audience question from the floor (core.questions checks it: open, length, filter, rate limit)."""
+
+    text: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Upvote:
+    """An audience upvote of an approved question from the floor, by its id on the board."""
+
+    question_id: int
+    id: str
+
+
+@dataclass(frozen=True)
 class Ping:
     """Heartbeat; `t` is the client's clock, echoed so it can measure the round trip."""
 
     t: float | None = None
 
 
-Message = Hello | Vote | Scores | Settings | Ping
+Message = Hello | Vote | Scores | Settings | Question | Upvote | Ping
 
 _FIELDS: dict[str, frozenset[str]] = {
     "hello": frozenset({"type", "role", "device_id", "token", "credential", "join"}),
     "vote": frozenset({"type", "round", "label", "id", "cast_at"}),
     "scores": frozenset({"type", "round", "label", "scores", "id"}),
     "settings": frozenset({"type", "system_prompt", "temperature", "max_tokens", "id"}),
+    "question": frozenset({"type", "text", "id"}),
+    "upvote": frozenset({"type", "question_id", "id"}),
     "ping": frozenset({"type", "t"}),
 }
 
@@ -250,10 +269,32 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS) -> Message:
     if kind == "settings":
         return Settings(_need(obj, "system_prompt", "text", msg_id), _need(obj, "temperature", "a number", msg_id),
                         _need(obj, "max_tokens", "a whole number", msg_id), _id(obj))
+    if kind == "question":
+        return Question(_question_text(obj, msg_id), _id(obj))
+    if kind == "upvote":
+        return Upvote(_question_id(obj, msg_id), _id(obj))
     t = obj.get("t")
     if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)):
         raise ProtocolError("bad_message", f"ping: t must be a number (the client's clock); got {t!r}")
     return Ping(float(t) if t is not None else None)
+
+
+def _question_text(obj: dict[str, Any], msg_id: str | None) -> str:
+    value = _need(obj, "text", "the question as text", msg_id)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_message", f"question: text must be a string; got {type(value).__name__}", msg_id)
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ProtocolError("too_long", f"question: {len(value)} characters; far more than a question may hold",
+                            msg_id)
+    return value
+
+
+def _question_id(obj: dict[str, Any], msg_id: str | None) -> int:
+    value = _need(obj, "question_id", "the id of a question on the board", msg_id)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProtocolError("bad_message", f"upvote: question_id must be a positive whole number; got {value!r}",
+                            msg_id)
+    return value
 
 
 def _hello(obj: dict[str, Any]) -> Hello:

@@ -25,6 +25,7 @@ from finale.core.headtohead import WinRate, win_rates
 from finale.core.model import AnswerStatus, Component, Event, PanelScore, Phase, Round
 from finale.core.phases import accepts_panel_scores, answers_in, ballot_shown, is_settled
 from finale.core.poll import is_paused, remaining, voting_open
+from finale.core.questions import Board, Status
 from finale.core.ranking import round_places
 from finale.core.scoring import FinalistRound, Standing, score_round, standings
 from finale.core.switches import ShowSwitches, reveal_heading, reveal_moment
@@ -49,6 +50,7 @@ class Snapshot:
     timings: dict[str, dict[str, float | int | None]] = field(default_factory=dict)  # finalist id -> timing
     seal: str | None = None  # SHA-256 of the sealed manifest in force (finale.seal), shown on the idle stage
     win_rates: dict[str, WinRate] = field(default_factory=dict)  # against the reference, revealed rounds only
+    questions: Board = field(default_factory=Board)  # questions from the floor: approved ones only (core.questions)
 
     def names(self) -> dict[str, str]:
         return {f.id: f.name for f in self.event.finalists}
@@ -84,10 +86,12 @@ def read_snapshot(store: SnapshotReader) -> Snapshot:
             seal=store.seal_hash(),
             win_rates=win_rates(records, event.finalist_ids, revealed_only=True) if event.stage_win_rate_label
             else {},
+            questions=store.question_board(),
         )
 
 
-QUIET_KINDS = frozenset({"votes.recorded", "credentials.issued"})  # audit kinds that change no page's state
+# audit kinds that change no page's state (a submitted question is pending: no page shows it)
+QUIET_KINDS = frozenset({"votes.recorded", "credentials.issued", "question.submitted"})
 
 
 @dataclass
@@ -141,10 +145,11 @@ def _round_head(snap: Snapshot, now: float) -> dict[str, Any]:
     elif snap.switches.paused:
         pause = {"remaining": None}
     if rnd is None:
-        return {"round": None, "phase": None, "prompt": None, "labels": [], "deadline": None, "voting_open": False,
-                "paused": pause}
+        return {"round": None, "phase": None, "prompt": None, "source": None, "labels": [], "deadline": None,
+                "voting_open": False, "paused": pause}
     return {
         "round": rnd.id, "phase": rnd.phase.value, "prompt": rnd.prompt,
+        "source": "audience" if rnd.from_audience else None,  # "a question from the audience"
         "labels": sorted(rnd.labels.values()), "deadline": rnd.vote_deadline,
         "voting_open": voting_open(rnd, now), "paused": pause,
     }
@@ -179,8 +184,20 @@ def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
         "answers": _answers(snap) if ballot_shown(phase) else [],
         # a phone never shows a winner above a live ballot
         "reveal": _reveal(snap), "final_reveal": None if head["voting_open"] else final_reveal(snap),
-        "frozen": snap.switches.frozen,
+        "frozen": snap.switches.frozen, "questions": questions_view(snap),
     }
+
+
+def questions_view(snap: Snapshot) -> dict[str, Any]:
+    """Questions from the floor as every page sees them: approved ones (with upvotes) while they are open.
+
+    A pending or rejected question is never here; `declined` lists rejected ids only, without text, so
+    the phone that sent one can say "your question was not selected".
+    """
+    board = snap.questions
+    items = [{"id": q.id, "text": q.text, "upvotes": q.upvotes, "starred": q.starred,
+              "asked": q.status is Status.ASKED} for q in board.approved] if board.open else []
+    return {"open": board.open, "items": items, "declined": list(board.declined)}
 
 
 def _leaderboard(snap: Snapshot) -> list[dict[str, Any]]:
@@ -243,7 +260,7 @@ def stage_view(snap: Snapshot, now: float, join_url: str) -> dict[str, Any]:
         "weights": {"llm": w.llm, "panel": w.panel, "audience": w.audience},
         "leaderboard": board, "reveal": _reveal(snap), "place_reveal": place, "final_reveal": overall,
         "frozen": snap.switches.frozen, "spotlight": _spotlight(snap), "seal": snap.seal,
-        "beat_reference": _beat_reference(snap),
+        "beat_reference": _beat_reference(snap), "questions": questions_view(snap),
     }
 
 

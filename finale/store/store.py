@@ -22,8 +22,8 @@ from finale.store.settings import SettingsMixin
 from finale.store.votes import VotesMixin
 
 
-class Store(SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin, DecisionsMixin,
-            QuestionsMixin):
+class Store(DrainMixin, SealMixin, SettingsMixin, PanelMixin, OverridesMixin, VotesMixin, RehearsalMixin,
+            DecisionsMixin, QuestionsMixin):
     """Persistence for one event; safe to open from several processes at once (WAL)."""
 
     def __enter__(self) -> Store:

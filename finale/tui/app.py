@@ -42,6 +42,7 @@ from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.integrity import IntegrityScreen
 from finale.tui.screens.judging import JudgingScreen
 from finale.tui.screens.panel import PanelScreen
+from finale.tui.screens.questions import QuestionsScreen
 from finale.tui.screens.round import RoundScreen
 from finale.tui.screens.show import ShowScreen
 from finale.tui.screens.standings import StandingsScreen
@@ -66,6 +67,7 @@ class FinaleApp(MCIntents, App[None]):
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "show": ShowScreen, "round": RoundScreen, "judging": JudgingScreen, "panel": PanelScreen,
         "voting": VotingScreen, "standings": StandingsScreen, "audit": AuditScreen, "integrity": IntegrityScreen,
+        "questions": QuestionsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_screen('show')", "Show", show=False),
@@ -76,6 +78,7 @@ class FinaleApp(MCIntents, App[None]):
         Binding("6", "show_screen('standings')", "Standings", show=False),
         Binding("7", "show_screen('audit')", "Audit", show=False),
         Binding("8", "show_screen('integrity')", "Integrity", show=False),
+        Binding("9", "show_screen('questions')", "Questions", show=False),
         Binding("p", "toggle_pause", "Pause"),
         Binding("ctrl+x", "void_round", "Void"),
     ]

@@ -106,7 +106,9 @@ def _between_rounds(snapshot: ShowSnapshot) -> Guide:
         if sw.revealing:
             return Guide(ask, alternatives=(Action(("standings",), "r", "reveal the next place"), dismiss), note=done)
         standings = Action(("standings",), "r", "reveal the standings so far")
-        return Guide(ask, alternatives=(type_one, standings) if rec is not None else (type_one,), note=done)
+        floor = Action(("show", "questions"), "q", "take questions from the floor")
+        return Guide(ask, alternatives=(type_one, standings, floor) if rec is not None else (type_one, floor),
+                     note=done)
     if not sw.frozen:
         return Guide(Action(("standings",), "z", "freeze the stage"),
                      (Action(("standings",), "r", "reveal the places from last to the winner"),),

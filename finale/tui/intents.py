@@ -110,6 +110,18 @@ class MCIntents(HumanIntents):
     def action_ask_prompt(self, prompt: str) -> None:
         self._start_ask(prompt=prompt)
 
+    def action_ask_floor_question(self, question_id: int) -> None:
+        """Ask an approved question from the floor as the next round (finale.tui.screens.questions, n)."""
+        self._start_ask(floor_question=question_id)
+
+    def action_toggle_questions(self) -> None:
+        """Open questions from the floor between rounds, or close them (q on the show and questions screens)."""
+        def job() -> str:
+            state = self.director.toggle_questions()
+            return ("Questions from the floor are open: phones can submit and upvote (9 moderates them)."
+                    if state.open else "Questions from the floor are closed.")
+        self._intent("questions", job)
+
     def action_retry(self, finalist_id: str) -> None:
         """Re-ask one finalist; a good answer is thrown away by it, so that asks first."""
         round_id = self._current_round_id()
@@ -142,7 +154,8 @@ class MCIntents(HumanIntents):
         self._start_ask(round_id=rec.round.id, only=unfinished)
 
     def _start_ask(self, *, question_id: str | None = None, prompt: str | None = None,
-                   round_id: int | None = None, only: list[str] | None = None) -> None:
+                   round_id: int | None = None, only: list[str] | None = None,
+                   floor_question: int | None = None) -> None:
         if self._asking:
             self.notify("Finalists are still being asked; wait for the answers first.", severity="warning")
             return
@@ -153,19 +166,22 @@ class MCIntents(HumanIntents):
             return
         self._asking = True
         self.ask_started = time.monotonic()
-        self.ask_round(question_id, prompt, round_id, only)
+        self.ask_round(question_id, prompt, round_id, only, floor_question)
         if only is None:
             self.switch_mode("round")
 
     @work(name="ask-finalists", group="ask")
     async def ask_round(self, question_id: str | None, prompt: str | None, round_id: int | None,
-                        only: list[str] | None) -> None:
-        """Create the round if needed, then stream every finalist's answer (or re-ask `only` these)."""
+                        only: list[str] | None, floor_question: int | None = None) -> None:
+        """Create the round if needed (from a question from the floor too), then stream every finalist's answer
+        (or re-ask `only` these)."""
         try:
             if round_id is None:
                 count = len(self.snapshot.records) if self.snapshot is not None else 0
-                rnd = await asyncio.to_thread(self.director.new_round, question_id, prompt,
-                                              self.seed * 1000 + count)
+                seed = self.seed * 1000 + count
+                rnd = await asyncio.to_thread(self.director.new_round, question_id, prompt, seed) \
+                    if floor_question is None else \
+                    await asyncio.to_thread(self.director.ask_question_as_round, floor_question, seed)
                 self.post_message(RoundCreated(rnd))
                 round_id = rnd.id
             answers = await self.network.run(self.director.ask(round_id, on_update=self._streamed, only=only))

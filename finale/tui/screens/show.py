@@ -30,6 +30,7 @@ class ShowScreen(ConsoleScreen):
         Binding("n", "app.next_question", "Next question"),
         Binding("enter", "ask_selected", "Ask selected", show=True),
         Binding("a", "adhoc", "Ad-hoc prompt"),
+        Binding("q", "app.toggle_questions", "Questions open/close"),
         Binding("escape", "leave_prompt", "Leave prompt", show=False),
     ]
 
