@@ -3,7 +3,10 @@
 "use strict";
 
 (() => {
-  const { el, setText, clear, formatCountdown } = Finale;
+  const { el, setText, setT, t, tx, clear, formatCountdown } = Finale;
+  const roundNo = document.getElementById("round-no");
+  const phaseNode = document.getElementById("phase");
+  const joinUrl = document.getElementById("join-url");
   const params = new URLSearchParams(location.search);
   if (params.get("overlay") === "1") {
     document.documentElement.classList.add("overlay");
@@ -21,7 +24,7 @@
 
   const link = new Finale.Link({
     hello: () => ({ type: "hello", role: "stage", device_id: Finale.deviceId() }),
-    onMessage: handle,
+    onMessage: (msg) => { if (!FinaleQuestions.handle(msg, link)) handle(msg); },  // questions.js: the board
     onStatus: Finale.bindStatus("status"),
   });
 
@@ -40,14 +43,16 @@
 
   function render() {
     setText("event", state.event);
+    tx(document.getElementById("round-kicker"), "stage.kicker", { round: roundNo, phase: phaseNode });
     setText("round-no", state.round || "–");
-    setText("phase", state.phase || "waiting");
+    setT("phase", state.phase ? "phase." + state.phase : "stage.waiting");
     setText("prompt", state.prompt || "");
+    tx(document.getElementById("vote-at"), "stage.voteAt", { url: joinUrl });
     setText("join-url", state.join_url);
     renderJoinCode();
-    setText("w-llm", "LLM " + pct(state.weights.llm));
-    setText("w-panel", "Panel " + pct(state.weights.panel));
-    setText("w-audience", "Audience " + pct(state.weights.audience));
+    setT("w-llm", "stage.wLlm", { pct: pct(state.weights.llm) });
+    setT("w-panel", "stage.wPanel", { pct: pct(state.weights.panel) });
+    setT("w-audience", "stage.wAudience", { pct: pct(state.weights.audience) });
     const key = Finale.answersKey(state);
     if (key !== answersKey) {
       answersKey = key;
@@ -57,7 +62,8 @@
       list.dataset.count = String(state.answers.length);
       for (const a of state.answers) {
         const shown = a.status === "ok" || a.status === "streaming";
-        const body = el("p", { class: "text" + (shown ? "" : " failed") }, shown ? a.text : "(" + a.status + ")");
+        const body = el("p", { class: "text" + (shown ? "" : " failed"), dir: shown ? "auto" : null }, shown ? a.text : "");
+        if (!shown) tx(body, "stage.failed", { status: tx(el("span"), "status." + a.status) });
         list.append(el("li", { class: "answer", "data-label": a.label },
           el("div", { class: "card-head" }, el("h3", { class: "label" }, a.label), el("span", { class: "pager" })),
           body));
@@ -108,8 +114,9 @@
     if (key === spotKey) return;
     spotKey = key;
     const shown = answer.status === "ok" || answer.status === "streaming";
-    setText("spot-label", "Answer " + label);
-    setText("spot-text", shown ? answer.text : "(" + answer.status + ")");
+    setT("spot-label", "answer.label", { label: label });
+    if (shown) setText("spot-text", answer.text);
+    else setT("spot-text", "stage.failed", { status: tx(el("span"), "status." + answer.status) });
     StageFit.fitSpotlight(document.getElementById("spot-text"), document.getElementById("spot-pager"));
   }
 
@@ -118,9 +125,8 @@
     const idle = !state.answers.length;
     document.getElementById("idle").hidden = !idle;
     if (!idle) return;
-    const text = { draft: "Next question coming up…", void: "This round was cancelled." }[state.phase] ||
-      (state.round ? "Next round coming up…" : "The first round starts soon.");
-    setText("idle-text", text);
+    setT("idle-text", ["draft", "void"].includes(state.phase) ? "stage.idle." + state.phase
+      : state.round ? "stage.idle.next" : "stage.idle.first");
     /* The sealed manifest's SHA-256 (`finale seal`), in groups of eight: anyone can check it against the report. */
     document.getElementById("idle-seal").hidden = !state.seal;
     setText("seal-hash", state.seal ? state.seal.match(/.{1,8}/g).join(" ") : "");
@@ -134,8 +140,10 @@
     /* "Beat the 90B: Ray 3 of 5 · Mia 1 of 5": the head-to-head both ways round, when the event shows it. */
     const h2h = state.beat_reference;
     document.getElementById("board-h2h").hidden = !h2h;
-    setText("board-h2h", h2h ? h2h.label.charAt(0).toUpperCase() + h2h.label.slice(1) + ": "
-      + h2h.rows.map((r) => r.name + " " + r.wins + " of " + r.judged).join(" · ") : "");
+    if (h2h) {
+      const rows = h2h.rows.map((r) => t("stage.winsOf", { name: r.name, wins: r.wins, count: r.judged })).join(" · ");
+      setT("board-h2h", "stage.h2h", { label: Finale.hubPhrase(el("span"), h2h.label), rows: rows });
+    } else setText("board-h2h", "");
     for (const row of state.leaderboard) {
       if (row.hidden) {
         body.append(el("tr", { class: "masked" }, el("td", {}, String(row.rank)), el("td", {}, "?"),
@@ -144,7 +152,7 @@
       }
       body.append(el("tr", { class: row.rank === 1 && row.rounds > 0 ? "leader" : "" },
         el("td", {}, row.rounds === 0 ? "–" : String(row.rank) + (row.tied ? "=" : "")),
-        el("td", {}, row.name, row.overridden ? el("span", { class: "mark", title: "override applied" }, " *") : ""),
+        el("td", {}, row.name, row.overridden ? Finale.attr(el("span", { class: "mark" }, " *"), "title", "stage.overridden") : ""),
         ...[row.llm, row.panel, row.audience].map((v) => el("td", {}, row.rounds === 0 ? "–" : v.toFixed(1))),
         el("td", { class: "total" }, row.rounds === 0 ? "–" : row.total.toFixed(1))));
     }
@@ -155,11 +163,11 @@
     const current = !!state && !!tally && tally.round === state.round;
     const counting = current && ["voting", "closed", "final"].includes(state.phase);
     const total = current ? tally.total || 0 : 0;
-    setText("vote-count", counting ? total.toLocaleString("en-US") + (total === 1 ? " vote" : " votes") : "");
+    if (counting) setT("vote-count", "votes", { count: total }); else setText("vote-count", "");
     const hidden = !state || state.results_hidden || !current || tally.hidden;
     document.getElementById("bars").hidden = hidden;
     document.getElementById("bars-hidden").hidden = !hidden;
-    if (state && state.results_hidden) setText("bars-hidden", state.phase === "voting" ? "Results appear when voting closes." : "No vote yet.");
+    if (state && state.results_hidden) setT("bars-hidden", state.phase === "voting" ? "stage.resultsLater" : "stage.noVote");
     if (hidden) return;
     const list = document.getElementById("bars");
     clear(list);
@@ -169,12 +177,12 @@
       bar.style.width = (share * 100).toFixed(1) + "%";
       list.append(el("li", { "data-label": label },
         el("span", { class: "bar-label" }, label),
-        el("span", { class: "track", role: "img", "aria-label": label + ": " + count + " votes" }, bar),
-        el("span", { class: "count" }, count.toLocaleString("en-US") + " (" + Math.round(share * 100) + "%)")));
+        Finale.attr(el("span", { class: "track", role: "img" }, bar), "aria-label", "stage.barLabel", { label: label, count: count }),
+        tx(el("span", { class: "count" }), "stage.barCount", { count: count, pct: Math.round(share * 100) })));
     }
   }
 
-  function points(total) { return total === null || total === undefined ? "" : total.toFixed(1) + " points"; }
+  function points(total) { return total === null || total === undefined ? "" : t("points", { points: Finale.num(total, 1) }); }
 
   function play(box) {
     box.hidden = false;
@@ -198,10 +206,12 @@
       revealKey = key;
       clear(mapping);
       const top = final || place;
-      setText("reveal-kicker", top.heading);
-      setText("reveal-title", final ? final.winners.join(" & ") : place.name + (place.tied ? " (tied)" : ""));
-      setText("reveal-moment", top.moment);
-      if (points(top.total)) mapping.append(el("li", { class: "points" }, points(top.total)));
+      Finale.hubPhrase(document.getElementById("reveal-kicker"), top.heading);
+      if (final) setText("reveal-title", Finale.names(final.winners));
+      else if (place.tied) setT("reveal-title", "stage.tiedName", { name: place.name });
+      else setText("reveal-title", place.name);
+      Finale.hubPhrase(document.getElementById("reveal-moment"), top.moment);
+      if (points(top.total)) mapping.append(tx(el("li", { class: "points" }), "points", { points: Finale.num(top.total, 1) }));
       play(box);
       return;
     }
@@ -215,16 +225,16 @@
     try { sessionStorage.setItem(ROUND_SHOWN, key); } catch (e) { /* this page only */ }
     clear(mapping);
     const won = round.winners.length > 0;
-    setText("reveal-kicker", !won ? "Round " + state.round + " · who was who"
-      : round.tied ? "Round " + state.round + " · tied first" : "Round " + state.round + " winner");
-    setText("reveal-title", won ? round.winners.join(" & ") : "The answers unmasked");
+    setT("reveal-kicker", !won ? "stage.roundWhoWas" : round.tied ? "stage.roundTied" : "stage.roundWinner", { round: state.round });
+    if (won) setText("reveal-title", Finale.names(round.winners)); else setT("reveal-title", "stage.unmasked");
     setText("reveal-moment", "");
     const rows = [...round.mapping].sort((a, b) => (a.place || 99) - (b.place || 99) || a.label.localeCompare(b.label));
     for (const row of rows) {
       const place = row.place ? el("span", { class: row.tied ? "tie" : "" }, row.place + (row.tied ? "= " : ". ")) : "";
       mapping.append(el("li", {}, place, el("strong", {}, row.label), " · ", row.name,
-        " · " + row.votes + (row.votes === 1 ? " vote" : " votes"),
-        row.total === null ? "" : " · " + row.total.toFixed(1) + " pts", row.overridden ? " *" : ""));
+        " · ", tx(el("span"), "votes", { count: row.votes }),
+        row.total === null ? "" : " · ", row.total === null ? "" : tx(el("span"), "stage.pts", { points: Finale.num(row.total, 1) }),
+        row.overridden ? " *" : ""));
     }
     play(box);
     setTimeout(() => { if (roundKey === key && !revealKey) box.hidden = true; }, 12000);
@@ -235,16 +245,17 @@
     const node = document.getElementById("countdown");
     node.classList.remove("soon");  // set again below while the last ten seconds run
     if (state.phase === "voting" && state.paused && state.paused.remaining !== null) {
-      node.textContent = formatCountdown(state.paused.remaining) + " · paused";
+      setT("countdown", "stage.paused", { time: formatCountdown(state.paused.remaining) });
     } else if (state.phase === "voting" && state.deadline !== null) {
       const left = state.deadline - link.serverNow();
-      node.textContent = left > 0 ? formatCountdown(left) : "Voting closed";
+      if (left > 0) setText("countdown", formatCountdown(left)); else setT("countdown", "countdown.closed");
       node.classList.toggle("soon", left > 0 && left <= 10);
-    } else {
-      node.textContent = ["closed", "final"].includes(state.phase) ? "Voting closed" : "";
-    }
-    node.classList.toggle("done", node.textContent === "Voting closed");  // smaller: the news is the result
+    } else if (["closed", "final"].includes(state.phase)) setT("countdown", "countdown.closed");
+    else setText("countdown", "");
+    node.classList.toggle("done", node.getAttribute("data-i18n") === "countdown.closed");  // smaller: the news is the result
   }
 
   setInterval(tick, 250);
+  /* A new language: everything marked is translated already; redraw what is composed (not the reveal's entrance). */
+  Finale.onLanguage(() => { if (state) render(); });
 })();
