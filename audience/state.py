@@ -191,13 +191,15 @@ def audience_view(snap: Snapshot, now: float) -> dict[str, Any]:
 def questions_view(snap: Snapshot) -> dict[str, Any]:
     """Questions from the floor as every page sees them: approved ones (with upvotes) while they are open.
 
-    A pending or rejected question is never here; `declined` lists rejected ids only, without text, so
-    the phone that sent one can say "your question was not selected".
+    A pending or rejected question is never here; `declined`, `approved` and `asked` list ids only (always,
+    open or not), so the phone that sent one can say "not selected", "on the board" or "asked".
     """
     board = snap.questions
     items = [{"id": q.id, "text": q.text, "upvotes": q.upvotes, "starred": q.starred,
               "asked": q.status is Status.ASKED} for q in board.approved] if board.open else []
-    return {"open": board.open, "items": items, "declined": list(board.declined)}
+    return {"open": board.open, "items": items, "declined": list(board.declined), "max_chars": board.max_chars,
+            "approved": [q.id for q in board.approved if q.status is Status.APPROVED],
+            "asked": [q.id for q in board.approved if q.status is Status.ASKED]}
 
 
 def _leaderboard(snap: Snapshot) -> list[dict[str, Any]]:

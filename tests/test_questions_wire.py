@@ -50,7 +50,8 @@ async def test_questions_over_the_wire(store: Store, db_path: Path) -> None:
             client(hub, device="phone-ask-0001") as (asker, first), \
             client(hub, device="phone-fan-0002") as (fan, _), \
             client(hub, role="stage", device="stage-000001") as (stage, _):
-        assert first["questions"] == {"open": False, "items": [], "declined": []}
+        assert first["questions"] == {"open": False, "items": [], "declined": [], "max_chars": 280, "approved": [],
+                                      "asked": []}
         closed = await _send(asker, type="question", text="Too early?", id="q0")
         assert closed["type"] == "error" and closed["code"] == "questions_closed"
 

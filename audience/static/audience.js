@@ -54,7 +54,7 @@
 
   const link = new Finale.Link({
     hello: helloFrame,
-    onMessage: handle,
+    onMessage: (msg) => { if (!FinaleQuestions.handle(msg, link)) handle(msg); },  // questions.js: its acks and errors
     onStatus: Finale.bindStatus("status"),
   });
 

@@ -163,6 +163,7 @@ class Board:
     open: bool = False
     approved: tuple[FloorQuestion, ...] = ()
     declined: tuple[int, ...] = field(default=())  # rejected ids only, no text: the asker's phone says "not selected"
+    max_chars: int = MAX_CHARS  # the event's cap, for the phone's form
 
 
 def open_questions(state: QuestionsState, phase: Phase | None, round_id: int | None, now: float) -> QuestionsState:

@@ -154,4 +154,5 @@ class QuestionsMixin(RoundsMixin):
         """What every page may know: open or not, the approved questions in board order, the rejected ids."""
         everything = self.floor_questions()
         return Board(open=self.questions_state().open, approved=tuple(board_order(everything)),
-                     declined=tuple(q.id for q in everything if q.status is Status.REJECTED))
+                     declined=tuple(q.id for q in everything if q.status is Status.REJECTED),
+                     max_chars=self.floor_policy().max_chars)
