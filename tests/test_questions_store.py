@@ -33,7 +33,7 @@ def floor(db_path: Path, demo_config: EventConfig) -> Iterator[Store]:
 def _code(call: object, *args: object) -> str:
     with pytest.raises((StoreError, QuestionRefused)) as refused:  # the store's, or the Director's own check
         call(*args)  # type: ignore[operator]
-    return str(refused.value.code)  # type: ignore[union-attr]
+    return str(refused.value.code)  # type: ignore[attr-defined]
 
 
 def test_schema_6_adds_the_tables_and_the_store_is_a_question_store(floor: Store) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from finale.config import AudienceQuestionsSection, EventConfig
 from finale.core.questions import Status
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 PHONES = 20
 SECRET = "Rejected-question-never-shown-7431"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_twenty_phones_ask_the_mc_moderates_and_asks_one_from_the_audience(
     assert kinds.count("question.rejected") == 1 and kinds.count("question.starred") == 1
     assert kinds.count("question.upvoted") == 1 and kinds.count("question.asked") == 1
     assert kinds[0] == "questions.opened" and "questions.closed" in kinds
-    created = [e for e in store.events(kind="round.created") if e.round_id == rnd.id][0]
+    created = next(e for e in store.events(kind="round.created") if e.round_id == rnd.id)
     assert created.payload["source"] == "audience" and created.payload["audience_question_id"] == chosen[0].id
     refused = [e for e in store.events(kind="question.submitted") if "darn" in str(e.payload.get("text"))]
     assert refused == []  # the filtered question was never stored
