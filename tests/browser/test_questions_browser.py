@@ -161,3 +161,45 @@ def test_twenty_phones_ask_the_mc_moderates_and_asks_one_from_the_audience(
     assert created.payload["source"] == "audience" and created.payload["audience_question_id"] == chosen[0].id
     refused = [e for e in store.events(kind="question.submitted") if "darn" in str(e.payload.get("text"))]
     assert refused == []  # the filtered question was never stored
+
+
+def test_the_question_form_and_board_are_accessible_and_in_the_readers_language(
+        browser: Browser, floor_db: Store, hub: HubProcess) -> None:
+    from tests.browser.test_a11y_pages import assert_accessible, assert_tap_targets
+
+    store = floor_db
+    director = director_for(store)
+    director.open_questions()
+    q = store.submit_question("someone-else", "Which answer surprised the panel most?")
+    director.approve_question(q.id)
+    phone_ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True,
+                                    locale="en-US")
+    ja_ctx = browser.new_context(viewport=PHONE, bypass_csp=True, locale="ja-JP")
+    stage_ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True, locale="en-US")
+    try:
+        phone = phone_ctx.new_page()
+        phone.goto(f"{hub.base}/")
+        expect(phone.locator("#floor-list li")).to_have_count(1, timeout=20_000)
+        assert_accessible(phone, "phone, questions open")
+        assert_tap_targets(phone, "phone, questions open")
+        phone.locator("#floor-text").focus()  # the form by keyboard: type, Tab to the button, Enter
+        phone.keyboard.type("Oh darn")
+        phone.keyboard.press("Tab")
+        assert phone.evaluate("document.activeElement.id") == "floor-send"
+        phone.keyboard.press("Enter")
+        expect(phone.locator("#floor-notice[data-code='filtered']")).to_be_visible(timeout=20_000)
+        assert_accessible(phone, "phone, a refusal shown")
+
+        ja = ja_ctx.new_page()
+        ja.goto(f"{hub.base}/")
+        expect(ja.locator("#floor-title")).to_have_text("会場からの質問", timeout=20_000)
+        expect(ja.locator("#floor-send")).to_have_text("質問を送信")
+        expect(ja.locator("#floor-list li .floor-upvotes")).to_have_text("いいね 0 件")
+
+        stage = stage_ctx.new_page()
+        stage.goto(f"{hub.base}/stage")
+        expect(stage.locator("#floor-list li")).to_have_count(1, timeout=20_000)
+        assert_accessible(stage, "stage, questions open")
+    finally:
+        for ctx in (phone_ctx, ja_ctx, stage_ctx):
+            ctx.close()
