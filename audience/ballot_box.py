@@ -30,13 +30,12 @@ T = TypeVar("T")
 class BallotBox(Protocol):
     """What the hub's vote handler and the stage's tally ask of wherever votes are kept."""
 
-    def poll_round(self, shown: Round | None) -> Round | None:
-        """The round a vote is decided against, given the round the pages show."""
-        ...
-
-    async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+    async def cast(self, shown: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy) -> Refusal | None:
-        """Decide and record one vote; None once it is recorded (or was already: a replay), else why not."""
+        """Decide and record one vote; None once it is recorded (or was already: a replay), else why not.
+
+        `shown` is the round this hub's pages show; the box decides on its own view of the poll.
+        """
         ...
 
     async def device_vote(self, round_id: int, voter_id: str) -> str | None:
@@ -59,9 +58,6 @@ class SqliteBallotBox:
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
-
-    def poll_round(self, shown: Round | None) -> Round | None:
-        return shown
 
     async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy) -> Refusal | None:

@@ -255,9 +255,9 @@ class HubHandlers(QuestionHandlers):
                                "was not counted", msg.id)
             return
         assert self.ballots is not None
-        rnd = self.ballots.poll_round(self.snap.round if self.snap else None)
         policy = self.snap.event.ballot if self.snap else BallotPolicy()
-        why = await self.ballots.cast(rnd, ballot, voter, c.origin or "", policy)  # the core's rule, then stored
+        shown = self.snap.round if self.snap else None
+        why = await self.ballots.cast(shown, ballot, voter, c.origin or "", policy)  # the core's rule, then stored
         if why is not None:
             await self._refuse(c, why[0], why[1], msg.id)
             return

@@ -114,19 +114,20 @@ class Hub(HubHandlers):
         """Read the show, start listening, start the writer, watcher and tally tasks."""
         self._tasks.append(asyncio.create_task(self.heartbeat.run()))
         self._tasks.append(asyncio.create_task(self.lag.run()))
-        if self.scale is not None:
-            self.voters.use_secret(await self.scale.start())
-            self.event_id = self.scale.event_id
-            for coro in (self.scale.run(self._phones), self.scale.listen()):
-                self._tasks.append(asyncio.create_task(coro))
         if self._store_r is not None:
             store_r = self._store_r
             self.event_id = await self._read(store_r.event_id)
             if self.event_id is not None:  # the event file's languages and wording for the pages
                 self.pages.use_pages(await self._read(lambda: store_r.event_config().pages))
-            if self.scale is None:
-                self.voters.use_secret(await self._read(store_r.voter_secret))
+            self.voters.use_secret(await self._read(store_r.voter_secret))
             await self._read(self.change_filter.relevant, store_r)
+        if self.scale is not None:  # a primary announces the event on Redis; a node learns it from there
+            known = (self.event_id, await self._read(self.store_r.voter_secret)) \
+                if self.event_id is not None and self._store_r is not None else None
+            self.voters.use_secret(await self.scale.start(known=known))
+            self.event_id = self.scale.event_id
+            for coro in (self.scale.run(self._phones), self.scale.listen()):
+                self._tasks.append(asyncio.create_task(coro))
         if self.scale is not None:
             self.ballots = self.scale.box
         else:

@@ -70,7 +70,8 @@ def sql_findings(path: Path) -> list[Finding]:
                       if a.name.split(".")[0] in SQL_MODULES]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in SQL_MODULES:
             found.append(Finding(path, node.lineno, f"imports from {node.module}"))
-        elif isinstance(node, ast.Attribute) and node.attr in CURSOR_CALLS:
+        elif isinstance(node, ast.Attribute) and node.attr in CURSOR_CALLS \
+                and not ast.unparse(node.value).endswith("pipe"):  # a Redis pipeline (audience/scale), not SQL
             found.append(Finding(path, node.lineno, f"calls .{node.attr}("))
         elif isinstance(node, ast.Attribute) and node.attr in ("conn", "db") and "store" in ast.unparse(node.value):
             found.append(Finding(path, node.lineno, f"reaches into the store's connection ({ast.unparse(node)})"))

@@ -21,15 +21,22 @@ from redis.exceptions import RedisError, ResponseError
 from audience.scale.keys import EventKeys
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, text
-from audience.scale.show import ShowFollower
+from audience.scale.show import ShowFollower, poll_version
 from finale.core.ballot import BallotPolicy, Credential, OriginLoad, origin_refusal
 from finale.core.model import Round
-from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote, voting_open
 
 log = logging.getLogger("finale.hub")
 Refusal = tuple[str, str]
 UNAVAILABLE: Refusal = ("unavailable", "the vote could not be recorded just now (the hub lost its store); "
                         "it will be resent")
+
+
+NOT_PUBLISHED: Refusal = ("unavailable", "the show is not published on this hub's Redis yet (the console is "
+                         "starting); the vote will be resent")
+
+
+PUBLISHING: Refusal = ("unavailable", "the poll is still being opened on every hub; the vote will be resent")
 
 
 def _counted(entry: str | None) -> tuple[str | None, str] | None:
@@ -53,15 +60,18 @@ class RedisBallotBox:
     def redis(self) -> Redis:
         return self.link.redis
 
-    def poll_round(self, shown: Round | None) -> Round | None:
-        return self.show.poll.round
-
-    async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+    async def cast(self, shown: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy) -> Refusal | None:
+        fresh = False  # whether the poll was read from Redis for this vote
         try:
-            for _attempt in range(3):  # a `stale` answer: the console published a newer poll; decide again on it
+            for _attempt in range(4):  # a `stale` answer: the console published a newer poll; decide again on it
+                if not self.show.poll.version:  # nothing seen published yet: look again before refusing
+                    await self.show.read_poll()
+                    fresh = True
                 version = self.show.poll.version
                 rnd = self.show.poll.round
+                if not version:  # nothing published yet: the console's bridge has not started
+                    return NOT_PUBLISHED
                 decision = decide_vote(rnd, ballot)
                 if decision.code in MAY_BE_REPLAY:  # a resend of the counted vote whose ack was lost
                     entry = await self.redis.hget(self.keys.votes(ballot.round_id), voter.voter_id)  # type: ignore[misc]
@@ -69,11 +79,19 @@ class RedisBallotBox:
                 if decision.outcome is VoteOutcome.REPLAY:
                     return None
                 if decision.outcome is not VoteOutcome.ACCEPT or rnd is None:
-                    return decision.refusal
+                    if fresh and shown is not None and voting_open(shown, ballot.cast_at) \
+                            and poll_version(shown) != version:  # the primary read SQLite a moment before Redis
+                        return PUBLISHING
+                    if fresh:
+                        return decision.refusal
+                    await self.show.read_poll()  # refused on the poll this node last saw: ask on the newest one
+                    fresh = True
+                    continue
                 answer = await self._record(rnd, version, ballot, voter, origin, policy.devices_per_address)
                 self.link.succeeded()
                 if answer[0] == "stale":
                     await self.show.read_poll()
+                    fresh = True
                     continue
                 if answer[0] == "address_limit":
                     crowded = origin_refusal(rnd.id, OriginLoad(int(answer[1]), policy.devices_per_address))

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
-from audience.scale.keys import CURRENT_EVENT, EventKeys
+from audience.scale.keys import EventKeys, announce
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, text
 from audience.scale.nodes import NodeReport, live_nodes
@@ -83,7 +83,7 @@ class Bridge:
         self.filter = ChangeFilter()
         self.stats = BridgeStats()
         self._keys: EventKeys | None = None
-        self._secret = ""
+        self._secret = b""
         self._version: str | None = None
         self._dirty = True  # publish at the next look
         self._published_at = 0.0
@@ -105,16 +105,14 @@ class Bridge:
         if event_id is None:
             raise ValueError(f"{self.db_path} holds no event; set it up first (finale run --event FILE)")
         self._keys = EventKeys(event_id)
-        self._secret = (await self._read(self.reader.voter_secret)).hex()
+        self._secret = await self._read(self.reader.voter_secret)
         await ensure_library(self.link.redis)
         await self._announce()
         await self._read(self.filter.relevant, self.reader)
         await self._publish()
 
     async def _announce(self) -> None:
-        redis = self.link.redis
-        await redis.set(self.keys.secret, self._secret)  # type: ignore[misc]
-        await redis.set(CURRENT_EVENT, self.keys.event_id)  # type: ignore[misc]
+        await announce(self.link.redis, self.keys, self._secret)
 
     async def _publish(self) -> None:
         snap: Snapshot = await self._read(read_snapshot, self.reader)

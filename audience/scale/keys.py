@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 CURRENT_EVENT = "finale:event"  # the event id the bridge serves on this Redis database (nodes discover it)
 
 
@@ -62,3 +64,9 @@ class EventKeys:
     def vote_keys(self, round_id: int) -> list[str]:
         """The KEYS of finale_vote, in its order."""
         return [self.show, self.votes(round_id), self.tally(round_id), self.origins(round_id), self.stream]
+
+
+async def announce(redis: Redis, keys: EventKeys, secret: bytes) -> None:
+    """Name the event this Redis serves and store its voter secret, for nodes without the database."""
+    await redis.set(keys.secret, secret.hex())  # type: ignore[misc]
+    await redis.set(CURRENT_EVENT, keys.event_id)  # type: ignore[misc]

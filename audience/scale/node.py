@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -20,10 +21,10 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from audience.scale.ballot_box import RedisBallotBox
-from audience.scale.keys import CURRENT_EVENT, EventKeys
+from audience.scale.keys import CURRENT_EVENT, EventKeys, announce
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, redacted, text
-from audience.scale.nodes import REPORT_INTERVAL_S, NodeReport, report
+from audience.scale.nodes import REPORT_INTERVAL_S, NodeReport, live_nodes, report
 from audience.scale.show import ShowFollower, describe
 from audience.voters import Issued
 
@@ -40,11 +41,12 @@ class ScaleNode:
     def __init__(self, url: str, event_id: str | None = None) -> None:
         self.link = RedisLink(url)
         self.event_id = event_id
-        self.node_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.node_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"  # unique per hub, even in one process
         self._keys: EventKeys | None = None
         self._show: ShowFollower | None = None
         self._box: RedisBallotBox | None = None
         self.nudged = asyncio.Event()
+        self.peers: list[NodeReport] = []  # every live node on this Redis (this one included), for /healthz
 
     @property
     def keys(self) -> EventKeys:
@@ -61,8 +63,13 @@ class ScaleNode:
         assert self._box is not None, "ScaleNode.start() first"
         return self._box
 
-    async def start(self, wait_s: float = 30.0) -> bytes:
-        """Connect, learn the event (from the bridge, unless given), load the functions; the voter secret."""
+    async def start(self, wait_s: float = 30.0, known: tuple[str, bytes] | None = None) -> bytes:
+        """Connect, learn the event, load the functions; the voter secret.
+
+        A node without the database learns the event and its secret from Redis (the bridge, or the
+        primary hub, announced them); the primary passes them as `known` and announces them itself,
+        so the nodes can start before the console does.
+        """
         redis = self.link.redis
         deadline = time.monotonic() + wait_s
         secret: str | None = None
@@ -70,6 +77,8 @@ class ScaleNode:
         while True:
             try:
                 await ensure_library(redis)
+                if known is not None:
+                    await announce(redis, EventKeys(known[0]), known[1])
                 event_id = self.event_id or text(await redis.get(CURRENT_EVENT))
                 if event_id:
                     secret = text(await redis.get(EventKeys(event_id).secret))
@@ -110,6 +119,7 @@ class ScaleNode:
                 with contextlib.suppress(RedisError):
                     await report(self.link.redis, self.keys, NodeReport(
                         self.node_id, phones, stages, self.box.votes, self.link.ok, time.time()))
+                    self.peers = await live_nodes(self.link.redis, self.keys)
             await asyncio.sleep(REPORT_INTERVAL_S)
 
     async def listen(self) -> None:
@@ -128,7 +138,8 @@ class ScaleNode:
         """The node's part of /healthz."""
         return {"node": self.node_id, "event_id": self.event_id, "redis": self.link.report(),
                 "poll": describe(self.show.poll) if self._show else None,
-                "votes_recorded": self._box.votes if self._box else 0}
+                "votes_recorded": self._box.votes if self._box else 0,
+                "nodes": [{"node": n.node_id, "phones": n.phones, "stages": n.stage} for n in self.peers]}
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError):

@@ -71,9 +71,9 @@ async def publish(redis: Redis, keys: EventKeys, snap: Snapshot) -> str:
 
 
 def decode_round(raw: str | None) -> Round | None:
-    """The published round, or a ShowStateError that says what is wrong with it."""
+    """The published round (None before anything is published), or a ShowStateError saying what is wrong."""
     if raw is None:
-        raise ShowStateError("no show state is published yet (is the console's bridge running?)")
+        return None
     try:
         return ROUND.validate_json(raw)
     except ValidationError as exc:

@@ -176,6 +176,10 @@ class AudienceStore(SnapshotReader, ChangeSource, VoteStore, QuestionStore, Page
         """The database's identity, made at setup (the hub reports it on /healthz for adoption)."""
         ...
 
+    def event_config(self) -> EventConfig:
+        """The event file the database was set up from (the hub takes the pages' languages and wording from it)."""
+        ...
+
     def close(self) -> None:
         """Release the connection; the hub calls it once, at shutdown."""
         ...

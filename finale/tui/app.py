@@ -38,6 +38,7 @@ from finale.tui.messages import HubChecked, SnapshotRead
 from finale.tui.network import NetworkLoop
 from finale.tui.operator import default_operator
 from finale.tui.palette import mc_commands
+from finale.tui.scale import ScaleBridgeMixin
 from finale.tui.screens.audit import AuditScreen
 from finale.tui.screens.integrity import IntegrityScreen
 from finale.tui.screens.judging import JudgingScreen
@@ -58,7 +59,7 @@ RESUME_SCREEN: Mapping[Phase, str] = MappingProxyType({
 HUB_START_GRACE_S = 15.0  # a hub that does not answer within this long after start-up is shown as down
 
 
-class FinaleApp(MCIntents, App[None]):
+class FinaleApp(MCIntents, ScaleBridgeMixin, App[None]):
     """The console; see `create_app`. Its MC intents live in finale.tui.intents, its palette in finale.tui.palette."""
 
     CSS_PATH = "finale.tcss"
@@ -85,8 +86,10 @@ class FinaleApp(MCIntents, App[None]):
 
     def __init__(self, store: Store, endpoints: Endpoints, *, seed: int = 7, clock: Clock = time.time,
                  hub_url: str | None = None, cursor_blink: bool = True, refresh_interval: float = 0.1,
-                 hub_interval: float = 2.0, operator: str | None = None) -> None:
+                 hub_interval: float = 2.0, operator: str | None = None, redis_url: str | None = None) -> None:
         super().__init__()
+        self.redis_url = redis_url  # [scale] redis_url: this console publishes the show and drains the votes
+        self.bridge = None
         self.store = store
         self.config: EventConfig = store.event_config()
         self.endpoints = endpoints
@@ -140,6 +143,8 @@ class FinaleApp(MCIntents, App[None]):
             self.set_interval(self.hub_interval, self.check_hub_health, name="hub-poll")
         if not self.is_headless and not terminal_gone():
             self.set_interval(1.0, self._watch_terminal, name="terminal-watch")
+        if self.redis_url:
+            self.run_redis_bridge(self.store.path)
 
     def _watch_terminal(self) -> None:
         """End the process like a crash once the terminal has hung up without a SIGHUP.
@@ -328,7 +333,8 @@ class FinaleApp(MCIntents, App[None]):
 def create_app(db_path: str | Path, event_file: str | Path | None = None, *, seed: int = 7,
                time_scale: float = 1.0, clock: Clock = time.time, hub_url: str | None = None,
                cursor_blink: bool = True, config: EventConfig | None = None,
-               event_dir: Path | None = None, operator: str | None = None) -> FinaleApp:
+               event_dir: Path | None = None, operator: str | None = None,
+               redis_url: str | None = None) -> FinaleApp:
     """The console on a database; a new database gets the event file's setup, an existing one resumes."""
     if config is None:
         if event_file is None:
@@ -340,5 +346,6 @@ def create_app(db_path: str | Path, event_file: str | Path | None = None, *, see
     store = Store(db_path)
     store.setup_event(config)
     endpoints = build_endpoints(config, event_dir, seed=seed, time_scale=time_scale)
+    redis_url = redis_url or os.environ.get("FINALE_REDIS_URL") or config.scale.redis_url
     return FinaleApp(store, endpoints, seed=seed, clock=clock, hub_url=hub_url, cursor_blink=cursor_blink,
-                     operator=operator)
+                     redis_url=redis_url, operator=operator)

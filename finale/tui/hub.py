@@ -56,11 +56,14 @@ class HubStatus:
     url: str | None = None
     note: str | None = None  # from the supervisor: "adopted", or what holds the port
     problem: str | None = None  # failing: what the hub cannot do, from its /healthz
+    nodes: tuple[int, ...] = ()  # with [scale] redis_url: phones on each live hub node (this hub's /healthz)
 
     @property
     def label(self) -> str:
         note = f" ({self.note})" if self.note else ""
         phones = f" · {self.phones} phones" if self.phones is not None else ""
+        if len(self.nodes) > 1:  # many hubs on Redis: every node's phones, as the primary hub sees them
+            phones = f" · {len(self.nodes)} nodes · {sum(self.nodes)} phones ({'/'.join(map(str, self.nodes))})"
         if self.state == "up":
             return f"hub: up{note}{phones}"
         if self.state == "failing":
@@ -104,8 +107,20 @@ def check_hub(url: str, timeout: float = 1.0) -> HubStatus:
             if isinstance(value, dict) and isinstance(value.get("phone"), int):
                 phones = int(value["phone"])
                 break
+        nodes = _node_phones(body.get("scale"))
+        if len(nodes) > 1:
+            phones = sum(nodes)
         if body.get("ok") is False:
             problems = body.get("problems")
             said = "; ".join(str(p) for p in problems) if isinstance(problems, list) and problems else None
-            return HubStatus("failing", phones, url, problem=one_line(said)[:200] if said else None)
+            return HubStatus("failing", phones, url, problem=one_line(said)[:200] if said else None, nodes=nodes)
+        return HubStatus("up", phones, url, nodes=nodes)
     return HubStatus("up", phones, url)
+
+
+def _node_phones(scale: object) -> tuple[int, ...]:
+    """Phones per live node from a hub's /healthz `scale` part (absent on a hub without Redis)."""
+    if not isinstance(scale, dict) or not isinstance(scale.get("nodes"), list):
+        return ()
+    return tuple(int(n["phones"]) for n in scale["nodes"]
+                 if isinstance(n, dict) and isinstance(n.get("phones"), int) and not isinstance(n["phones"], bool))
