@@ -22,6 +22,7 @@ from finale.store import DatabaseError, QuestionStore, Store, StoreError
 
 if TYPE_CHECKING:
     from audience.handlers import Client
+    from audience.scale.node import ScaleNode
 
 T = TypeVar("T")
 
@@ -31,6 +32,7 @@ class QuestionHandlers:
 
     snap: state.Snapshot | None
     write_health: WriteHealth
+    scale: ScaleNode | None
 
     if TYPE_CHECKING:  # defined by Hub and HubHandlers
         @property
@@ -63,6 +65,24 @@ class QuestionHandlers:
             return None
         return store, voter
 
+    async def _relayed(self, c: Client, msg_id: str, kind: str, voter: Credential, subject: str | int) -> bool:
+        """On a node without the database: the console's bridge decides (audience.scale.floor); True if handled."""
+        relay = self.scale.floor if self.scale is not None and not self.private_pages else None
+        if relay is None:
+            return False
+        if self.snap is None or not self.snap.questions.open:
+            await self._refuse(c, "questions_closed", "questions are not open now; the MC opens them between rounds",
+                               msg_id)
+            return True
+        reply = await relay.ask(kind, voter.voter_id, subject, time.time())
+        if reply.code is not None:
+            await self._refuse(c, reply.code, reply.message or reply.code, msg_id)
+        elif kind == "question":
+            await self._send(c, protocol.ack(msg_id, question_id=reply.question_id, status=reply.status))
+        else:
+            await self._send(c, protocol.ack(msg_id, question_id=reply.question_id, upvotes=reply.upvotes))
+        return True
+
     async def _stored(self, c: Client, msg_id: str, call: Callable[[], T]) -> T | None:
         """Run one write in the writer thread; a refusal or a failing disk is told to the phone (None)."""
         try:
@@ -78,6 +98,8 @@ class QuestionHandlers:
         return result
 
     async def _question(self, c: Client, msg: protocol.Question) -> None:
+        if c.voter is not None and await self._relayed(c, msg.id, "question", c.voter, msg.text):
+            return
         ready = await self._floor_ready(c, msg.id, "question")
         if ready is None:
             return
@@ -88,6 +110,8 @@ class QuestionHandlers:
             await self._send(c, protocol.ack(msg.id, question_id=saved.id, status=saved.status.value))
 
     async def _upvote(self, c: Client, msg: protocol.Upvote) -> None:
+        if c.voter is not None and await self._relayed(c, msg.id, "upvote", c.voter, msg.question_id):
+            return
         ready = await self._floor_ready(c, msg.id, "upvote")
         if ready is None:
             return

@@ -126,6 +126,9 @@ class Hub(HubHandlers):
                 if self.event_id is not None and self._store_r is not None else None
             self.voters.use_secret(await self.scale.start(known=known))
             self.event_id = self.scale.event_id
+            pages = await self.scale.pages() if self._store_r is None else None
+            if pages is not None:  # a node without the database: the event's languages and wording from Redis
+                self.pages.use_pages(pages)
             for coro in (self.scale.run(self._phones), self.scale.listen()):
                 self._tasks.append(asyncio.create_task(coro))
         if self.scale is not None:

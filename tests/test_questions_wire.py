@@ -7,14 +7,17 @@ another phone before the MC approves it; a rejected question is never sent to an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection
 
+from audience.server import Hub
 from finale.store import Store
 from tests.hub_helpers import client, director_for, recv_type, running_hub, voter
 
@@ -44,9 +47,25 @@ def _items(state: dict[str, Any]) -> list[dict[str, Any]]:
     return list(state["questions"]["items"])
 
 
-async def test_questions_over_the_wire(store: Store, db_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def hub_on(path: str, db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Hub]:
+    """The one-hub path (SQLite), or a node without the database on a real Redis with the console's bridge."""
+    if path == "sqlite":
+        async with running_hub(db_path) as hub:
+            yield hub
+        return
+    from tests.test_scale_redis import bridged
+
+    url = request.getfixturevalue("redis_server").url
+    async with bridged(db_path, url), running_hub(None, redis_url=url) as node:  # type: ignore[arg-type]
+        yield node
+
+
+@pytest.mark.parametrize("path", ["sqlite", "redis-node"])
+async def test_questions_over_the_wire(store: Store, db_path: Path, path: str, request: pytest.FixtureRequest) -> None:
+    """The same steps on one hub and on a Redis node (relayed to the bridge, decided by the same store rules)."""
     director = director_for(store)
-    async with running_hub(db_path) as hub, \
+    async with hub_on(path, db_path, request) as hub, \
             client(hub, device="phone-ask-0001") as (asker, first), \
             client(hub, device="phone-fan-0002") as (fan, _), \
             client(hub, role="stage", device="stage-000001") as (stage, _):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +38,11 @@ async def bridged(db_path: Path, url: str) -> AsyncIterator[Bridge]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await bridge.close()
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return bytes(resp.read())
 
 
 async def until(test: object, timeout: float = 10.0) -> None:
@@ -91,6 +97,8 @@ async def test_a_node_without_the_database_sends_judges_to_the_primary(store: St
         assert reply["code"] == "wrong_hub" and "primary hub" in reply["message"]
         async with client(node, "stage", "stage-screen-1") as (_ws, first):
             assert first["role"] == "stage" and first["event"] == store.event().name
+        served = await asyncio.to_thread(_get, f"http://127.0.0.1:{node.port}/i18n/index.json")
+        assert json.loads(served) == store.event_config().pages.languages()  # the event's, announced on Redis
 
 
 async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(store: Store, db_path: Path,

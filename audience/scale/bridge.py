@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
+from audience.scale.floor import FloorReply, answer
 from audience.scale.keys import EventKeys, announce
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, text
@@ -35,7 +36,7 @@ from audience.scale.nodes import NodeReport, live_nodes
 from audience.scale.show import publish
 from audience.state import ChangeFilter, Snapshot, read_snapshot
 from finale.core.poll import Arrival
-from finale.store import ChangeWatcher, Store, VoteIn
+from finale.store import ChangeWatcher, Store, StoreError, VoteIn
 
 log = logging.getLogger("finale.bridge")
 T = TypeVar("T")
@@ -84,6 +85,7 @@ class Bridge:
         self.stats = BridgeStats()
         self._keys: EventKeys | None = None
         self._secret = b""
+        self._pages = "{}"
         self._version: str | None = None
         self._dirty = True  # publish at the next look
         self._published_at = 0.0
@@ -106,6 +108,7 @@ class Bridge:
             raise ValueError(f"{self.db_path} holds no event; set it up first (finale run --event FILE)")
         self._keys = EventKeys(event_id)
         self._secret = await self._read(self.reader.voter_secret)
+        self._pages = (await self._read(self.reader.event_config)).pages.model_dump_json()
         await ensure_library(self.link.redis)
         await self._announce()
         await self._read(self.filter.relevant, self.reader)
@@ -113,6 +116,7 @@ class Bridge:
 
     async def _announce(self) -> None:
         await announce(self.link.redis, self.keys, self._secret)
+        await self.link.redis.set(self.keys.pages, self._pages)  # type: ignore[misc]
 
     async def _publish(self) -> None:
         snap: Snapshot = await self._read(read_snapshot, self.reader)
@@ -159,7 +163,7 @@ class Bridge:
 
     async def _drain_loop(self) -> None:
         marks = {name: await self._read(self.reader.drained_id, name)
-                 for name in (self.keys.stream, self.keys.credentials)}
+                 for name in (self.keys.stream, self.keys.credentials, self.keys.floor)}
         while True:
             try:
                 answer = await self.link.redis.xread(marks, count=BATCH, block=200)  # type: ignore[arg-type]
@@ -175,8 +179,12 @@ class Bridge:
         votes: list[VoteIn] = []
         credentials: list[tuple[str, float, str]] = []
         new_marks = dict(marks)
+        floor: list[tuple[str, dict[str, str]]] = []
         for stream, entries in answer:
             name = str(text(stream))
+            if name == self.keys.floor:
+                floor += [(str(text(entry_id)), fields) for entry_id, fields in entries]
+                continue
             for entry_id, fields in entries:
                 new_marks[name] = str(text(entry_id))
                 try:
@@ -188,6 +196,9 @@ class Bridge:
                     self.stats.unreadable += 1
                     log.warning("skipped an unreadable entry %s of %s (not written by this version of finale)",
                                 entry_id, name)
+        for entry_id, fields in floor:
+            await self._relay_floor(entry_id, fields)
+            marks[self.keys.floor] = new_marks[self.keys.floor] = entry_id
         while True:  # the disk may be full for a while: keep the batch and retry; Redis keeps the stream meanwhile
             try:
                 decisions = await self._write(self.writer.drain, votes, credentials, new_marks)
@@ -206,6 +217,30 @@ class Bridge:
                         refused)
         if votes:
             self._dirty = True  # standings and tallies after the close follow the drained votes
+
+    async def _relay_floor(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Decide one relayed question or upvote with the store's rules and answer the node that waits."""
+        try:
+            kind, voter, at = fields["kind"], fields["voter"], float(fields["at"])
+            subject = json.loads(fields["subject"])
+            reply_id, node = fields["reply"], fields["node"]
+        except (KeyError, ValueError, TypeError):
+            self.stats.unreadable += 1
+            log.warning("skipped an unreadable floor request %s", entry_id)
+            return
+        while True:
+            try:
+                result = await self._write(self.writer.relay_floor, kind, voter, subject, at, self.keys.floor,
+                                           entry_id)
+                break
+            except Exception as exc:  # the disk: retry; the node tells its phone `unavailable` meanwhile
+                log.warning("could not store a relayed %s (%s: %s); retrying", kind, type(exc).__name__, exc)
+                await asyncio.sleep(1.0)
+        reply = FloorReply(code=result.code, message=str(result)) if isinstance(result, StoreError) else \
+            FloorReply(question_id=result.id, status=result.status.value, upvotes=result.upvotes)
+        with contextlib.suppress(RedisError):
+            await answer(self.link, self.keys, reply_id, node, reply)
+        self._dirty = True
 
     def report(self) -> dict[str, Any]:
         """What the console's header shows: Redis, the nodes and their phones, the drain."""

@@ -49,6 +49,24 @@ class EventKeys:
         """Hash: node id -> its last report (phones, Redis status, time)."""
         return f"{self.prefix}:nodes"
 
+    @property
+    def pages(self) -> str:
+        """The event file's [pages] section as JSON (languages and wording), for nodes without the database."""
+        return f"{self.prefix}:pages"
+
+    @property
+    def floor(self) -> str:
+        """Stream: questions and upvotes from phones on nodes without the database, for the bridge to decide."""
+        return f"{self.prefix}:floor"
+
+    def reply(self, reply_id: str) -> str:
+        """The bridge's answer to one relayed question or upvote (kept for a minute)."""
+        return f"{self.prefix}:reply:{reply_id}"
+
+    def replies(self, node_id: str) -> str:
+        """Pub/sub channel: a reply for this node is ready."""
+        return f"{self.prefix}:replies:{node_id}"
+
     def votes(self, round_id: int) -> str:
         """Hash: voter id -> "msg id TAB label TAB origin" of the counted vote."""
         return f"{self.prefix}:r{round_id}:votes"

@@ -18,15 +18,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from audience.scale.ballot_box import RedisBallotBox
+from audience.scale.floor import FloorRelay
 from audience.scale.keys import CURRENT_EVENT, EventKeys, announce
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, redacted, text
 from audience.scale.nodes import REPORT_INTERVAL_S, NodeReport, live_nodes, report
 from audience.scale.show import ShowFollower, describe
 from audience.voters import Issued
+from finale.config_pages import PagesSection
 
 log = logging.getLogger("finale.hub")
 
@@ -41,10 +44,12 @@ class ScaleNode:
     def __init__(self, url: str, event_id: str | None = None) -> None:
         self.link = RedisLink(url)
         self.event_id = event_id
-        self.node_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"  # unique per hub, even in one process
+        # unique per hub, even for several hubs in one process
+        self.node_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         self._keys: EventKeys | None = None
         self._show: ShowFollower | None = None
         self._box: RedisBallotBox | None = None
+        self.floor: FloorRelay | None = None  # questions from the floor, relayed to the console's bridge
         self.nudged = asyncio.Event()
         self.peers: list[NodeReport] = []  # every live node on this Redis (this one included), for /healthz
 
@@ -96,6 +101,7 @@ class ScaleNode:
         self._keys = EventKeys(event_id)
         self._show = ShowFollower(redis, self._keys)
         self._box = RedisBallotBox(self.link, self._keys, self._show)
+        self.floor = FloorRelay(self.link, self._keys, self.node_id)
         await self.link.check()
         try:
             await self._show.changed()
@@ -103,6 +109,14 @@ class ScaleNode:
         except RedisError as exc:
             self.link.failed(exc)
         return bytes.fromhex(secret)
+
+    async def pages(self) -> PagesSection | None:
+        """The event's [pages] section as the bridge announced it (None before, or if unreadable)."""
+        try:
+            raw = text(await self.link.redis.get(self.keys.pages))  # type: ignore[misc]
+            return PagesSection.model_validate_json(raw) if raw else None
+        except (RedisError, ValidationError):
+            return None
 
     async def record_credentials(self, issued: Issued) -> None:
         """Append issued credentials to the credentials stream (the bridge drains it into SQLite)."""
@@ -127,10 +141,14 @@ class ScaleNode:
         while True:
             try:
                 async with self.link.redis.pubsub() as sub:
-                    await sub.subscribe(self.keys.nudge)
+                    await sub.subscribe(self.keys.nudge, self.keys.replies(self.node_id))
                     async for message in sub.listen():
-                        if message.get("type") == "message":
+                        if message.get("type") != "message":
+                            continue
+                        if text(message.get("channel")) == self.keys.nudge:
                             self.nudged.set()
+                        elif self.floor is not None:
+                            self.floor.nudged(str(text(message.get("data"))))
             except RedisError:
                 await asyncio.sleep(1.0)  # the link's own check reports it; subscribe again when it is back
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from finale.core.poll import VoteDecision, VoteOutcome
+from finale.core.questions import FloorQuestion
+from finale.store.base import StoreError
+from finale.store.questions import QuestionsMixin
 from finale.store.setup import SetupMixin
 from finale.store.votes import VoteIn, VotesMixin
 
 DRAINED_PREFIX = "redis_drained:"  # meta key prefix: the last stream id drained, per stream name
 
 
-class DrainMixin(VotesMixin, SetupMixin):
+class DrainMixin(VotesMixin, QuestionsMixin, SetupMixin):
     """The drainer's transaction and the marks it resumes from."""
 
     def drained_id(self, stream: str) -> str:
@@ -43,3 +46,25 @@ class DrainMixin(VotesMixin, SetupMixin):
             for stream, last in marks.items():
                 self._set_meta(DRAINED_PREFIX + stream, last)
         return decisions
+
+    def relay_floor(self, kind: str, voter_id: str, subject: object, at: float, stream: str,
+                    entry_id: str) -> FloorQuestion | StoreError:
+        """A question or upvote a node relayed, decided here by the same rules, and the stream's mark, at once.
+
+        `kind` is "question" (`subject`: its text) or "upvote" (`subject`: the question id). A refusal
+        is returned, not raised, so the mark still moves on: a request is answered exactly once.
+        """
+        with self.transaction():
+            result: FloorQuestion | StoreError
+            try:
+                if kind == "question":
+                    result = self.submit_question(voter_id, subject, at, "hub")
+                elif kind == "upvote" and isinstance(subject, int):
+                    result = self.upvote_question(subject, voter_id, at, "hub")
+                else:
+                    result = StoreError(f"a relayed request must be a question or an upvote, not {kind!r}",
+                                        "bad_message")
+            except StoreError as exc:
+                result = exc
+            self._set_meta(DRAINED_PREFIX + stream, entry_id)
+        return result
