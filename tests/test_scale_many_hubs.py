@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from redis.asyncio import Redis
 
 from finale.store import Store
 from tests.drills.phone import Phone
-from tests.hub_helpers import director_for, free_port, voting_round, wait_healthy
+from tests.hub_helpers import director_for, voting_round, wait_healthy
 from tests.redis_server import RedisServer
 from tests.test_scale_redis import bridged, until
 
@@ -30,17 +32,39 @@ NODES = 3
 
 
 class NodeProcess:
-    """`finale hub --redis URL` as a child process; the first one also has the database (the primary)."""
+    """`finale hub --redis URL` as a child process; the first one also has the database (the primary).
+
+    It listens on a port the kernel picks (--port 0) and the port is read from its ready line: a port
+    chosen here and bound later could be taken meanwhile by another test's hub, which would then answer.
+    """
 
     def __init__(self, redis_url: str, log: Path, db_path: Path | None = None) -> None:
-        self.port = free_port()
+        self.log = log
+        self._from = log.stat().st_size if log.exists() else 0
+        self._port: int | None = None
         args = [sys.executable, "-m", "finale.cli", "hub", "--redis", redis_url, "--host", "127.0.0.1",
-                "--port", str(self.port), "--public-url", f"http://127.0.0.1:{self.port}"]
+                "--port", "0", "--public-url", "http://127.0.0.1:8765"]
         if db_path is not None:
             args += ["--db", str(db_path)]
         with log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    @property
+    def port(self) -> int:
+        """The port it listens on, from its ready line (waits for it)."""
+        deadline = time.monotonic() + 60
+        while self._port is None:
+            with self.log.open("rb") as f:
+                f.seek(self._from)
+                found = re.search(rb"listening on http://127\.0\.0\.1:(\d+)/", f.read())
+            if found:
+                self._port = int(found.group(1))
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"hub did not start (status {self.proc.poll()}): {self.log.read_text()[-2000:]}")
+            else:
+                time.sleep(0.05)
+        return self._port
 
     @property
     def ws(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger("finale.hub")
@@ -37,9 +37,16 @@ def text(value: object) -> str | None:
 
 
 def connect(url: str) -> Redis:
-    """The client: decoded strings, short timeouts so a lost Redis is noticed within a couple of seconds."""
-    return Redis.from_url(url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
-                          health_check_interval=5, max_connections=64)
+    """The client: decoded strings, short timeouts so a lost Redis is noticed within a couple of seconds.
+
+    A burst has more votes in flight than the pool has connections: they wait up to 2 s for one
+    (a BlockingConnectionPool), where the default pool would refuse them at once (MaxConnectionsError,
+    so `unavailable` with Redis perfectly well).
+    """
+    pool = BlockingConnectionPool.from_url(url, decode_responses=True, socket_timeout=2.0,
+                                           socket_connect_timeout=2.0, health_check_interval=5,
+                                           max_connections=64, timeout=2.0)
+    return Redis.from_pool(pool)
 
 
 @dataclass
