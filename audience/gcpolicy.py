@@ -7,25 +7,37 @@ froze survivors every 2 s, kept collection off during a poll and reclaimed
 (unfreeze, full collection) after it; but a freeze keeps garbage too, so 60 s of
 connection churn during a poll (41,700 connections, each a reference cycle on
 Python 3.11) left 117 MB that the reclaim at the close found in one 1,107 ms
-stop, as the reveal started (bench/hub_churn.py).
+stop, as the reveal started (bench/hub_churn.py). The second kept Python's
+automatic collections on and collected (`gc.collect(2)`) and froze every step:
+under a 5,000 votes/s burst about 15 objects per vote outlive a step (each
+connection's wait for its next frame; a vote waiting for its commit), and the
+automatic collections walked each of them several times before the step
+(generation 0, then 1, then 2, whose trigger fires often once everything older
+is frozen), about 40 us of the hub's CPU per vote and 40-150 ms steps
+(bench/hub_load.py).
 
 Now:
 - closed connections leave no cycles (audience.connection), so reference
   counting frees them at once, frozen or not: the cause;
 - at start-up one full collection, then `gc.freeze()`: the start-up heap is
   never walked again, and its cost per object is measured;
-- collection stays on; every step the objects allocated since the last step
-  are collected (`gc.collect(2)` walks only what is not frozen) and the
-  survivors frozen, so no collection, automatic or ours, walks more than one
-  step's worth of objects. The step interval halves while a step takes longer
-  than `step_budget_ms` (phones joining fast), and grows back to `every_s`;
+- the automatic collector is off while the policy runs; the steps do all the
+  collecting: every step collects what is not frozen (everything allocated
+  since the last step: nothing else is young) and freezes the survivors, so
+  each object is walked once while young, no garbage is frozen, and no
+  collection walks more than a step's worth of objects. The step interval
+  halves while a step's own CPU time is over `step_budget_ms` (phones joining,
+  a burst of votes), and grows back to `every_s`;
 - what became garbage after it was frozen is reclaimed (unfreeze, full
   collection) at most every `reclaim_every_s`, never while a poll is open nor
   in the `settle_s` after one (the close and the reveal), and only when the
   highest cost per object measured so far says it fits `reclaim_budget_ms`;
   otherwise it waits, and says so in the log.
-Every collection's pause goes to /healthz (`report`); slower than SLOW_PAUSE_MS
-it is logged with its generation.
+Every collection's pause goes to /healthz (`report`), with the CPU time spent
+collecting; slower than SLOW_PAUSE_MS it is logged with its generation. The
+frozen count in /healthz is the one taken at start-up or at the last reclaim
+check: Python 3.11 walks the whole frozen list to count it (10-50 ms with
+10,000 phones), which /healthz, asked every 20 ms by the bench, did every 5 s.
 
 Used by the `finale hub` process only: a hub run inside another program
 (tests) leaves that program's collector alone.
@@ -54,6 +66,9 @@ class PauseLog:
         self.started = 0.0
         self.pauses = PeakHistory()
         self.by_generation = [0, 0, 0]
+        self.cpu_started = 0.0
+        self.cpu_ms_by_generation = [0.0, 0.0, 0.0]  # CPU time spent collecting (bench/hub_load.py: per vote)
+        self.found = 0  # unreachable objects the collections found (and freed)
 
     @property
     def longest_ms(self) -> float:
@@ -61,11 +76,13 @@ class PauseLog:
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self.started = time.perf_counter()
+            self.started, self.cpu_started = time.perf_counter(), time.thread_time()
             return
         took = (time.perf_counter() - self.started) * 1000
+        self.cpu_ms_by_generation[info["generation"]] += (time.thread_time() - self.cpu_started) * 1000
         self.pauses.note(took)
         self.by_generation[info["generation"]] += 1
+        self.found += info["collected"]
         if took > SLOW_PAUSE_MS:
             log.warning("garbage collection of generation %d paused the hub for %.0f ms", info["generation"], took)
 
@@ -90,6 +107,7 @@ class GcPolicy:
 
     async def run(self) -> None:
         gc.callbacks.append(self.log)
+        gc.disable()  # the steps collect instead (see the module docstring); gc.collect() works while disabled
         walked = len(gc.get_objects())  # once, at start-up: after this the frozen count says how many
         self._full("start-up collection", walked)
         last_reclaim = last_open = time.monotonic()
@@ -110,10 +128,11 @@ class GcPolicy:
 
     def _step(self) -> None:
         """Collect what is not frozen (allocated since the last step), freeze the survivors, adapt the interval."""
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         gc.collect(2)
         gc.freeze()
-        took = self.last_step_ms = (time.perf_counter() - started) * 1000
+        self.last_step_ms = (time.perf_counter() - started) * 1000
+        took = (time.thread_time() - cpu_started) * 1000  # its own work: a wait for a core is not the step's
         self.steps += 1
         if took > self.step_budget_ms:
             self.interval = max(self.min_every_s, self.interval / 2)
@@ -121,7 +140,7 @@ class GcPolicy:
             self.interval = min(self.every_s, self.interval * 1.5)
 
     def _reclaim(self) -> None:
-        frozen = gc.get_freeze_count()
+        frozen = self._count_frozen(time.monotonic())
         estimate = self.ms_per_object * frozen
         if estimate > self.reclaim_budget_ms:
             self.reclaims_waiting += 1
@@ -142,20 +161,26 @@ class GcPolicy:
         took = (time.perf_counter() - started) * 1000
         self.ms_per_object = max(self.ms_per_object, took / max(1, walked))
         gc.freeze()
+        self._count_frozen(time.monotonic())
         log.info("%s: %d unreachable of %d objects in %.0f ms", what, found, walked, took)
 
+    def _count_frozen(self, now: float) -> int:
+        """Count the frozen objects (Python 3.11 walks the whole list to count): at start-up and each reclaim check."""
+        self._frozen, self._frozen_at = gc.get_freeze_count(), now
+        return self._frozen
+
     def frozen(self) -> int:
-        """How many objects are frozen, counted at most every 5 s: Python 3.11 walks the whole list to count."""
-        now = time.monotonic()
-        if now - self._frozen_at > 5.0:
-            self._frozen, self._frozen_at = gc.get_freeze_count(), now
+        """The frozen objects as last counted (see `_count_frozen`); /healthz never walks the list."""
         return self._frozen
 
     def report(self) -> dict[str, Any]:
-        return {"policy": True, "frozen": self.frozen(), "pauses": self.log.pauses.report(),
-                "collections": self.log.by_generation, "steps": self.steps, "step_interval_s": round(self.interval, 3),
-                "last_step_ms": round(self.last_step_ms, 2), "reclaims": self.reclaims,
-                "reclaims_waiting": self.reclaims_waiting,
+        return {"policy": True, "frozen": self.frozen(),
+                "frozen_counted_s_ago": round(time.monotonic() - self._frozen_at, 1),
+                "pauses": self.log.pauses.report(), "collections": self.log.by_generation,
+                "collecting_cpu_ms": [round(ms, 1) for ms in self.log.cpu_ms_by_generation],
+                "found": self.log.found, "steps": self.steps,
+                "step_interval_s": round(self.interval, 3), "last_step_ms": round(self.last_step_ms, 2),
+                "reclaims": self.reclaims, "reclaims_waiting": self.reclaims_waiting,
                 "us_per_object": round(self.ms_per_object * 1000, 4)}
 
 

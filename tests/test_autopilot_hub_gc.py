@@ -35,28 +35,30 @@ async def policy(voting_open: Callable[[], bool], **options: Any) -> AsyncIterat
     assert running.log not in gc.callbacks and gc.isenabled()
 
 
-async def test_collection_stays_on_and_survivors_are_frozen_step_by_step() -> None:
+async def test_the_steps_collect_instead_of_the_automatic_collector_and_freeze_survivors() -> None:
     voting = {"open": False}
     async with policy(lambda: voting["open"]) as running:
         for is_open in (False, True, False):
             voting["open"] = is_open
             steps = running.steps
             await asyncio.sleep(0.1)
-            assert gc.isenabled() and running.steps > steps
+            assert not gc.isenabled() and running.steps > steps  # each object is walked once, by a step
             assert gc.get_freeze_count() > 0  # survivors are out of the collector's way
         report = gcpolicy.report()
         assert report["policy"] is True and report["steps"] >= running.steps - 1 and report["frozen"] > 0
         assert report["pauses"]["count"] > 0 and report["us_per_object"] > 0
+        assert report["collections"][2] >= running.steps - 1 and sum(report["collecting_cpu_ms"]) >= 0
     assert gcpolicy.report()["policy"] is False
 
 
 async def test_garbage_made_during_a_poll_is_collected_by_the_next_step_not_frozen() -> None:
-    async with policy(lambda: True, reclaim_every_s=0.0):
+    async with policy(lambda: True, reclaim_every_s=0.0) as running:
+        found = running.log.found
         cycle = Node()
         gone = weakref.ref(cycle)
         del cycle
         await asyncio.sleep(0.1)  # a few steps, no reclaim (the poll is open)
-        assert gone() is None
+        assert gone() is None and running.log.found > found
 
 
 async def test_frozen_cyclic_garbage_is_reclaimed_only_when_no_poll_is_open() -> None:
