@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     tokens: float
     at: float
@@ -40,7 +40,8 @@ class TokenBucket:
                 self.prune()
             b = self._buckets[key] = _Bucket(self.burst, now)
         else:
-            b.tokens = min(self.burst, b.tokens + (now - b.at) * self.rate)
+            tokens = b.tokens + (now - b.at) * self.rate
+            b.tokens = tokens if tokens < self.burst else self.burst
             b.at = now
         if b.tokens >= cost:
             b.tokens -= cost

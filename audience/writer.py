@@ -51,7 +51,7 @@ class VoteWriter:
     async def submit(self, vote: VoteIn) -> Refusal | None:
         """Queue a vote; returns None once it is committed, or why it was refused."""
         fut: asyncio.Future[Refusal | None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((vote, fut))
+        self._queue.put_nowait((vote, fut))  # the queue is unbounded: no coroutine per vote to wait for room
         return await fut
 
     def pending(self) -> int:
