@@ -73,13 +73,15 @@ class LoopLag:
 
     async def run(self) -> None:
         """Sleep a tick, note the overshoot (and the CPU used meanwhile), forever (cancelled with the hub)."""
-        clock, cpu = time.perf_counter, time.thread_time
+        clock, cpu, wall = time.perf_counter, time.thread_time, time.time
+        asked, cpu_before = clock(), cpu()
         while True:
-            asked, cpu_before = clock(), cpu()
             await asyncio.sleep(self.tick_s)
-            lag = max(0.0, (clock() - asked - self.tick_s) * 1000)
-            self.stalls.note(lag)
-            self.busy.note(min(lag, (cpu() - cpu_before) * 1000))
+            woke, cpu_now, at = clock(), cpu(), wall()  # one reading of each clock per tick (200 a second)
+            lag = max(0.0, (woke - asked - self.tick_s) * 1000)
+            self.stalls.note(lag, at)
+            self.busy.note(min(lag, (cpu_now - cpu_before) * 1000), at)
+            asked, cpu_before = woke, cpu_now
 
     def report(self) -> dict[str, Any]:
         return {**self.stalls.report(), "cpu": self.busy.report(min_ms=5.0)}
