@@ -23,8 +23,9 @@ vote's slot to the last answer (the phones' own CPU is theirs, in their own
 process); the server's CPU while idle during the hold (keepalive pings, its
 timers, /healthz every 50 ms), and the hub's CPU spent collecting garbage per
 vote (its /healthz gc). Medians over the repeats, ratios hub/echo, and each
-A/B pair side by side (`per_repeat`: the targets hold in every repeat). --profile keeps py-spy's collapsed stacks (GIL holder) of
-each server during the votes. Writes bench/results/hub_load.json.
+A/B pair side by side (`per_repeat`: the targets hold in every repeat).
+--profile keeps py-spy's collapsed stacks (GIL holder) of each server during
+the votes. Writes bench/results/hub_load.json.
 """
 
 from __future__ import annotations
