@@ -32,11 +32,13 @@ npm-tools:
 		npm ci --no-audit --no-fund; \
 	fi
 
+# pytest-xdist runs the suite on both cores (-n 2): it mostly waits on sockets and timers, so two workers
+# nearly halve it. `make test ARGS="-n 0 tests/test_x.py"` runs one file serially.
 test: $(STAMP) browsers npm-tools
 	$(BIN)/ruff check finale audience tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -q $(ARGS)
+	$(BIN)/pytest -q -n 2 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check finale audience tests bench

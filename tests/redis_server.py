@@ -29,10 +29,13 @@ def _free_port() -> int:
 class RedisServer:
     """One redis-server process with AOF `everysec` (the event's default durability)."""
 
-    def __init__(self, folder: Path, appendfsync: str = "everysec") -> None:
+    def __init__(self, folder: Path, appendfsync: str = "everysec", appendonly: str = "yes",
+                 extra: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.port = _free_port()
         self.appendfsync = appendfsync
+        self.appendonly = appendonly
+        self.extra = extra  # more redis-server arguments (e.g. --replicaof HOST PORT)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,15 +48,15 @@ class RedisServer:
             pytest.fail(f"{REDIS_SERVER} is missing: run `make browsers` (installs Debian's redis-server)")
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
-             "--logfile", str(self.folder / "redis.log"), "--protected-mode", "yes"],
+             "--appendonly", self.appendonly, "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
+             "--logfile", str(self.folder / "redis.log"), "--protected-mode", "yes", *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
+                    if s.recv(64).startswith((b"+PONG", b"-LOADING", b"-MASTERDOWN")):  # up (a replica may sync)
                         return
             except OSError:
                 pass

@@ -36,7 +36,7 @@ async def bridged(db_path: Path, url: str) -> AsyncIterator[Bridge]:
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)
         await bridge.close()
 
 
@@ -122,3 +122,70 @@ async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(st
         assert [r["label"] for r in store.votes(rnd.id)] == [label]
         await until(lambda: node.health()["scale"]["redis"]["ok"], 10)
         await phone.close()
+
+
+async def test_durability_always_with_a_replica_acknowledges_only_once_the_replica_has_the_vote(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    from finale.config import ScaleSection, load_event
+    from finale.demo import DEMO_EVENT
+
+    db = tmp_path / "always.db"
+    config = load_event(DEMO_EVENT)
+    config = config.model_copy(update={"scale": ScaleSection(durability="always", wait_replicas=1,
+                                                             wait_timeout_ms=300)})
+    store = Store(db)
+    store.setup_event(config)
+    rnd = await voting_round(director_for(store), window_s=120)
+    label = sorted(rnd.labels.values())[0]
+    async with bridged(db, redis_server.url), running_hub(None, redis_url=redis_server.url) as node:  # type: ignore[arg-type]
+        await until(lambda: node.scale is not None and node.scale.box.wait_replicas == 1, 10)
+        health = node.health()["scale"]["redis"]
+        assert health["durability"] == "always"
+        assert any("appendfsync everysec" in w for w in health["warnings"])  # the server persists less than asked
+        phone = Phone(f"ws://127.0.0.1:{node.port}/ws", "replica-phone-1", ack_timeout_s=5)
+        await phone.connect()
+        await phone.wait_for_voting()
+        reply = await phone.client.request({"type": "vote", "round": rnd.id, "label": label, "id": "r-1"}, 10)
+        assert reply["code"] == "unavailable" and "replicas" in reply["message"]  # no replica: never acknowledged
+        folder = tmp_path / "replica"
+        folder.mkdir()
+        replica = RedisServer(folder, extra=("--replicaof", "127.0.0.1", str(redis_server.port)))
+        await asyncio.to_thread(replica.start)  # never block the loop the hub and the bridge run on
+        try:
+            again = await phone.client.request({"type": "vote", "round": rnd.id, "label": label, "id": "r-1"}, 30)
+            deadline = time.monotonic() + 30
+            while again["type"] != "ack" and time.monotonic() < deadline:  # the replica is still syncing
+                await asyncio.sleep(0.3)
+                again = await phone.client.request({"type": "vote", "round": rnd.id, "label": label, "id": "r-1"},
+                                                   30)
+            assert again["type"] == "ack"
+            replica_says = Redis.from_url(replica.url, decode_responses=True)
+            keys = EventKeys(store.event_id() or "")
+            assert await replica_says.hget(keys.votes(rnd.id), phone.voter_id or "") == f"r-1\t{label}\t" + \
+                (await replica_says.hget(keys.votes(rnd.id), phone.voter_id or "") or "").split("\t")[2]
+            entries = await replica_says.xrange(keys.stream)
+            assert len(entries) == 1, entries[:3]  # the resend was a replay: one record
+            await replica_says.aclose()
+        finally:
+            await asyncio.to_thread(replica.stop)
+            await phone.close()
+    store.close()
+
+
+def test_drain_and_a_node_against_an_unreachable_redis_say_so_without_the_password(store: Store,
+                                                                                    db_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.hub_helpers import free_port
+
+    url = f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    drain = subprocess.run([sys.executable, "-m", "finale.cli", "drain", "--db", str(db_path), "--redis", url],
+                           capture_output=True, text=True, timeout=60)
+    assert drain.returncode == 1 and "Usage:" not in drain.stderr  # a runtime failure, not a usage error
+    assert "Error: Redis at redis://:***@127.0.0.1:" in drain.stderr and "hunter2" not in drain.stderr
+    nowhere = subprocess.run([sys.executable, "-m", "finale.cli", "hub"], capture_output=True, text=True,
+                             timeout=60, env={k: v for k, v in os.environ.items()
+                                              if k not in ("FINALE_DB", "FINALE_REDIS_URL")})
+    assert nowhere.returncode == 2 and "--db PATH" in nowhere.stderr and "--redis URL" in nowhere.stderr

@@ -39,6 +39,9 @@ NOT_PUBLISHED: Refusal = ("unavailable", "the show is not published on this hub'
 PUBLISHING: Refusal = ("unavailable", "the poll is still being opened on every hub; the vote will be resent")
 
 
+NOT_REPLICATED: Refusal = ("unavailable", "the vote is not on enough Redis replicas yet; it will be resent")
+
+
 def _counted(entry: str | None) -> tuple[str | None, str] | None:
     """(client message id, label) of a stored "msg TAB label TAB origin" entry."""
     if entry is None:
@@ -55,6 +58,8 @@ class RedisBallotBox:
         self.keys = keys
         self.show = show
         self.votes = 0  # recorded by this node (for /healthz and the benchmark)
+        self.wait_replicas = 0  # [scale] wait_replicas: acknowledge only once this many replicas have the vote
+        self.wait_timeout_ms = 500
 
     @property
     def redis(self) -> Redis:
@@ -96,6 +101,8 @@ class RedisBallotBox:
                 if answer[0] == "address_limit":
                     crowded = origin_refusal(rnd.id, OriginLoad(int(answer[1]), policy.devices_per_address))
                     return crowded or UNAVAILABLE
+                if self.wait_replicas and not await self._replicated():
+                    return NOT_REPLICATED  # recorded on the primary: the resend is a replay, waited for again
                 if answer[0] == "ok":
                     self.votes += 1
                 return None  # "ok" or "replay"
@@ -103,6 +110,11 @@ class RedisBallotBox:
             self.link.failed(exc)
             return UNAVAILABLE
         return ("unavailable", "the poll kept changing while this vote was recorded; it will be resent")
+
+    async def _replicated(self) -> bool:
+        """WAIT until `wait_replicas` replicas have every write so far (durability "always" with replicas)."""
+        confirmed = await self.redis.wait(self.wait_replicas, self.wait_timeout_ms)  # type: ignore[misc]
+        return int(confirmed) >= self.wait_replicas
 
     async def _record(self, rnd: Round, version: str, ballot: Ballot, voter: Credential, origin: str,
                       limit: int) -> list[str]:

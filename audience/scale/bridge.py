@@ -86,6 +86,7 @@ class Bridge:
         self._keys: EventKeys | None = None
         self._secret = b""
         self._pages = "{}"
+        self._durability = "{}"
         self._version: str | None = None
         self._dirty = True  # publish at the next look
         self._published_at = 0.0
@@ -108,7 +109,9 @@ class Bridge:
             raise ValueError(f"{self.db_path} holds no event; set it up first (finale run --event FILE)")
         self._keys = EventKeys(event_id)
         self._secret = await self._read(self.reader.voter_secret)
-        self._pages = (await self._read(self.reader.event_config)).pages.model_dump_json()
+        config = await self._read(self.reader.event_config)
+        self._pages = config.pages.model_dump_json()
+        self._durability = config.scale.model_dump_json(exclude={"redis_url"})
         await ensure_library(self.link.redis)
         await self._announce()
         await self._read(self.filter.relevant, self.reader)
@@ -117,6 +120,7 @@ class Bridge:
     async def _announce(self) -> None:
         await announce(self.link.redis, self.keys, self._secret)
         await self.link.redis.set(self.keys.pages, self._pages)  # type: ignore[misc]
+        await self.link.redis.set(self.keys.durability, self._durability)  # type: ignore[misc]
 
     async def _publish(self) -> None:
         snap: Snapshot = await self._read(read_snapshot, self.reader)

@@ -50,6 +50,11 @@ class EventKeys:
         return f"{self.prefix}:nodes"
 
     @property
+    def durability(self) -> str:
+        """The event's [scale] durability, wait_replicas and wait_timeout_ms as JSON (never the URL)."""
+        return f"{self.prefix}:durability"
+
+    @property
     def pages(self) -> str:
         """The event file's [pages] section as JSON (languages and wording), for nodes without the database."""
         return f"{self.prefix}:pages"

@@ -60,6 +60,7 @@ class RedisLink:
     since: float = field(default_factory=time.time)
     failures: int = 0
     persistence: dict[str, str] = field(default_factory=dict)
+    durability: str = "everysec"  # what the event expects of Redis ([scale] durability, announced by the bridge)
 
     def __post_init__(self) -> None:
         self.redis = connect(self.url)
@@ -96,10 +97,22 @@ class RedisLink:
             self.persistence = {k: str(v) for k, v in conf.items() if k in ("appendonly", "appendfsync")}
         return True
 
+    def warnings(self) -> list[str]:
+        """Where Redis persists less than the event expects (what a crash would lose that it should not)."""
+        if "unknown" in self.persistence or not self.persistence:
+            return []
+        if self.persistence.get("appendonly") != "yes":
+            return ["Redis has appendonly no: a Redis restart loses every vote not yet drained into SQLite"]
+        if self.durability == "always" and self.persistence.get("appendfsync") != "always":
+            return [f"the event asks for durability always but Redis has appendfsync "
+                    f"{self.persistence.get('appendfsync')}: a crash of its machine may lose about 1 s of votes"]
+        return []
+
     def report(self) -> dict[str, Any]:
         """What /healthz and the console show about Redis."""
         return {"url": redacted(self.url), "ok": self.ok, "error": self.error, "since": self.since,
-                "failures": self.failures, "persistence": self.persistence}
+                "failures": self.failures, "persistence": self.persistence, "durability": self.durability,
+                "warnings": self.warnings()}
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -125,10 +126,23 @@ class ScaleNode:
                 pipe.xadd(self.keys.credentials, {"voter": voter_id, "issued_at": repr(issued_at), "origin": origin})
             await pipe.execute()
 
+    async def _durability(self) -> None:
+        """The event's durability settings as the bridge announced them (defaults until it has)."""
+        raw = text(await self.link.redis.get(self.keys.durability))  # type: ignore[misc]
+        try:
+            policy = json.loads(raw) if raw else {}
+            self.link.durability = str(policy.get("durability", "everysec"))
+            self.box.wait_replicas = int(policy.get("wait_replicas", 0))
+            self.box.wait_timeout_ms = int(policy.get("wait_timeout_ms", 500))
+        except (ValueError, TypeError, AttributeError):
+            log.warning("ignored unreadable durability settings on Redis")
+
     async def run(self, counts: Callable[[], tuple[int, int]]) -> None:
         """Every second: check Redis and report this node (phones and stages connected, votes recorded)."""
         while True:
             if await self.link.check():
+                with contextlib.suppress(RedisError):
+                    await self._durability()
                 phones, stages = counts()
                 with contextlib.suppress(RedisError):
                     await report(self.link.redis, self.keys, NodeReport(
