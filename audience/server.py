@@ -214,7 +214,7 @@ class Hub(HubHandlers):
         """
         rnd = self.snap.round if self.snap else None
         s = self.writer.stats if self.writer else WriterStats(votes=self.scale.box.votes if self.scale else 0)
-        problems = self.write_health.problems()
+        problems = self.write_health.problems() + (self.scale.problems() if self.scale else [])
         files = capacity.current()
         return {"ok": not problems, "problems": problems, "failing": self.write_health.report(),
                 "open_files_limit": files.soft, "phone_capacity": files.phones,

@@ -115,6 +115,7 @@ async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(st
         reply = await phone.client.request({"type": "vote", "round": rnd.id, "label": label, "id": "x-1"}, 10)
         assert reply["code"] == "unavailable"
         assert node.health()["scale"]["redis"]["ok"] is False
+        assert node.health()["ok"] is False and "Redis at" in node.health()["problems"][0]
         redis_server.start()  # the AOF replays; the node reconnects by itself
         sent = asyncio.create_task(phone.vote(rnd.id, label))
         assert await asyncio.wait_for(sent, 30)

@@ -166,6 +166,13 @@ class ScaleNode:
             except RedisError:
                 await asyncio.sleep(1.0)  # the link's own check reports it; subscribe again when it is back
 
+    def problems(self) -> list[str]:
+        """What this node cannot do now (its /healthz turns `ok: false`, the console's header red)."""
+        if self.link.ok:
+            return []
+        return [f"Redis at {redacted(self.link.url)} is unavailable ({self.link.error}); votes are refused "
+                "(the pages resend them) until it is back"]
+
     def report(self) -> dict[str, Any]:
         """The node's part of /healthz."""
         return {"node": self.node_id, "event_id": self.event_id, "redis": self.link.report(),
