@@ -18,6 +18,7 @@ from dataclasses import asdict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from audience.scale.batcher import CallBatcher
 from audience.scale.keys import EventKeys
 from audience.scale.library import ensure_library
 from audience.scale.link import RedisLink, text
@@ -58,6 +59,7 @@ class RedisBallotBox:
         self.keys = keys
         self.show = show
         self.votes = 0  # recorded by this node (for /healthz and the benchmark)
+        self.batcher = CallBatcher(link.redis)  # a burst's votes share one pipeline (group commit)
         self.wait_replicas = 0  # [scale] wait_replicas: acknowledge only once this many replicas have the vote
         self.wait_timeout_ms = 500
 
@@ -122,14 +124,15 @@ class RedisBallotBox:
         args = [str(rnd.id), version, voter.voter_id, str(ballot.label), ballot.client_msg_id or "",
                 repr(ballot.cast_at), origin, repr(voter.issued_at), str(limit), arrival]
         keys = self.keys.vote_keys(rnd.id)
+        command = ("FCALL", "finale_vote", len(keys), *keys, *args)
         try:
-            answer = await self.redis.fcall("finale_vote", len(keys), *keys, *args)  # type: ignore[misc]
+            answer = await self.batcher.call(*command)
         except ResponseError as exc:
             if "function" not in str(exc).lower():
                 raise
             await ensure_library(self.redis)  # a Redis restarted without its functions: load them, once
-            answer = await self.redis.fcall("finale_vote", len(keys), *keys, *args)  # type: ignore[misc]
-        return [str(a) for a in answer]
+            answer = await self.batcher.call(*command)
+        return [str(text(a)) for a in answer]
 
     async def device_vote(self, round_id: int, voter_id: str) -> str | None:
         try:

@@ -178,9 +178,13 @@ class ScaleNode:
         return {"node": self.node_id, "event_id": self.event_id, "redis": self.link.report(),
                 "poll": describe(self.show.poll) if self._show else None,
                 "votes_recorded": self._box.votes if self._box else 0,
+                "pipelines": self._box.batcher.batches if self._box else 0,
+                "largest_pipeline": self._box.batcher.largest if self._box else 0,
                 "nodes": [{"node": n.node_id, "phones": n.phones, "stages": n.stage} for n in self.peers]}
 
     async def close(self) -> None:
+        if self._box is not None:
+            await self._box.batcher.close()
         with contextlib.suppress(RedisError):
             await self.link.redis.hdel(self.keys.nodes, self.node_id)  # type: ignore[misc]
         await self.link.close()
