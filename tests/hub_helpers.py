@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from finale.core.switches import ShowSwitches
 from finale.demo import DEMO_EVENT
 from finale.director import Director, build_endpoints
 from finale.store import Store
+from tests import children
 from tests.drills.phone import loopback_for
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -160,18 +160,10 @@ class HubProcess:
 
     def kill(self) -> None:
         """SIGKILL: the hub dies without closing anything, like a crash."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        children.kill(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        children.stop(self.proc)
 
 
 def wait_healthy(base: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pytest
 from redis.asyncio import Redis
 
 from finale.store import Store
+from tests import children
 from tests.drills.phone import Phone
 from tests.hub_helpers import director_for, voting_round, wait_healthy
 from tests.redis_server import RedisServer
@@ -74,13 +75,7 @@ class NodeProcess:
         return wait_healthy(f"http://127.0.0.1:{self.port}", 30, self.proc)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        children.stop(self.proc, 15)
 
 
 @pytest.fixture
