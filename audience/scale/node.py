@@ -121,10 +121,9 @@ class ScaleNode:
 
     async def record_credentials(self, issued: Issued) -> None:
         """Append issued credentials to the credentials stream (the bridge drains it into SQLite)."""
-        async with self.link.redis.pipeline(transaction=False) as pipe:
-            for voter_id, issued_at, origin in issued:
-                pipe.xadd(self.keys.credentials, {"voter": voter_id, "issued_at": repr(issued_at), "origin": origin})
-            await pipe.execute()
+        await asyncio.gather(*(self.box.batcher.call("XADD", self.keys.credentials, "*", "voter", voter_id,
+                                                     "issued_at", repr(issued_at), "origin", origin)
+                               for voter_id, issued_at, origin in issued))
 
     async def _durability(self) -> None:
         """The event's durability settings as the bridge announced them (defaults until it has)."""
