@@ -8,6 +8,7 @@ say what was wrong and what is expected. The hub turns that error into an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -237,25 +238,23 @@ def _check_text(obj: dict[str, Any], kind: str, msg_id: str | None) -> None:
                         "not text; expected valid Unicode", msg_id)
 
 
-_FAST_DECODE = msgspec.json.Decoder().decode
+_FAST_DECODE, _FAST_ENCODE = msgspec.json.Decoder().decode, msgspec.json.Encoder().encode
 _LONG_DIGITS = re.compile(f"[0-9]{{{MAX_INT_DIGITS + 1}}}")  # a run this long may spell an integer refused
 _FAST_MAX_OPENERS = 256  # brackets and braces: nesting far from the recursion limit, where json.loads stops
+_FLAT = (str, int, float, bool, type(None))  # the values `encode` gives msgspec
 
 
 def _decode(raw: str, fast: bool = True) -> tuple[Any, bool]:
     """The frame's JSON value, and whether it is known to hold no refused number and no lone surrogate.
 
-    Why two decoders: msgspec decodes a vote in a tenth of json.loads' time with hooks (bench/hub_load.py).
-    Every text it accepts, json.loads accepts with the same value (tests/test_protocol_fast.py), and it
-    refuses NaN, Infinity, numbers beyond a double and lone surrogates (escaped or not), so with no run
-    of more than MAX_INT_DIGITS digits what it accepts needs neither check. Anything else takes the
-    strict decoder, whose errors say exactly what is wrong; `fast=False` takes it always (the tests' reference).
+    msgspec decodes a vote in a tenth of json.loads' time with hooks; what it accepts, json.loads accepts
+    with the same value (tests/test_protocol_fast.py), and it refuses NaN, Infinity, numbers beyond a
+    double and lone surrogates, so with no over-long digit run it needs neither check. Anything else takes
+    the strict decoder, whose errors say what is wrong; `fast=False` always does (the tests' reference).
     """
     if fast and _LONG_DIGITS.search(raw) is None and raw.count("[") + raw.count("{") <= _FAST_MAX_OPENERS:
-        try:
+        with contextlib.suppress(ValueError, RecursionError):  # msgspec.DecodeError, UnicodeEncodeError
             return _FAST_DECODE(raw), True
-        except (ValueError, RecursionError):  # msgspec.DecodeError and UnicodeEncodeError are ValueErrors
-            pass
     try:
         return json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant), False
     except _BadNumber as exc:
@@ -369,23 +368,16 @@ def frame_limit(role: str | None) -> int:
     return MAX_SETTINGS_FRAME_CHARS if role == "finalist" else MAX_FRAME_CHARS
 
 
-_FAST_ENCODE = msgspec.json.Encoder().encode
-_FLAT = (str, int, float, bool, type(None))
-
-
 def encode(message: dict[str, Any]) -> str:
     """A hub message as one compact JSON text frame (encoded once, sent to many).
 
-    A flat message of text keys and plain finite values (an ack, an error, a pong: one per vote) is
-    encoded by msgspec, a tenth of json.dumps' time, into the same JSON value; anything else, and
-    whatever msgspec refuses (a lone surrogate), by json.dumps as always.
+    A flat message of plain finite values (an ack, an error, a pong) goes through msgspec, a tenth of
+    json.dumps' time, to the same JSON value; anything else, or what msgspec refuses, through json.dumps.
     """
     if all(type(k) is str and type(v) in _FLAT and (type(v) is not float or math.isfinite(v))
            for k, v in message.items()):
-        try:
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # an int beyond 64 bits, a lone surrogate
             return _FAST_ENCODE(message).decode()
-        except (TypeError, ValueError, OverflowError):  # an int beyond 64 bits, a lone surrogate
-            pass
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
