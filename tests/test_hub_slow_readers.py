@@ -43,6 +43,7 @@ def server_queues(port: int) -> list[int]:
     return out
 
 
+@pytest.mark.serial  # the loop's CPU in a stall is read from the process, whose other threads a loaded core stretches
 async def test_silent_stages_cost_one_frame_each_and_are_dropped(store: Store, db_path: Path) -> None:
     rnd = await voting_round(director_for(store))
     await asyncio.to_thread(stream_answers, store, rnd, 0)
@@ -64,9 +65,7 @@ async def test_silent_stages_cost_one_frame_each_and_are_dropped(store: Store, d
         # the slices, and the loop's own CPU in any stall (a stall in wall time also counts the other processes
         # of this shared machine: bench/hub_slow_readers.py reports it with the load)
         slice_ms, busy_ms = hub.longest_broadcast_slice_s * 1000, hub.lag.busy.longest
-        # the claim is the loop's own CPU; the wall-clock slice also waits while the other test worker (make test
-        # runs two) has the core, so it only has to stay well under the slow-reader limit
-        assert busy_ms < 100 and slice_ms < 1000, f"broadcast slice {slice_ms:.0f} ms, loop busy {busy_ms:.0f} ms"
+        assert slice_ms < 100 and busy_ms < 100, f"broadcast slice {slice_ms:.0f} ms, loop busy {busy_ms:.0f} ms"
         frame_bytes = len(json.dumps(seen)) + 1024
         buffered = [c.ws.transport.get_write_buffer_size() for c in hub.stage]
         assert max(buffered) <= frame_bytes, f"the hub holds {max(buffered)} bytes for one slow stage"

@@ -82,6 +82,7 @@ class Terminal:
         subprocess.run([*self.tmux, "kill-server"], capture_output=True, check=False)
 
 
+@pytest.mark.serial
 def test_a_restarted_console_adopts_its_orphan_hub_and_a_quit_stops_the_hub_it_started(tmp_path: Path) -> None:
     port = free_port()
     event, db = _event_on_port(tmp_path, port), tmp_path / "show.db"
@@ -109,6 +110,8 @@ def test_a_restarted_console_adopts_its_orphan_hub_and_a_quit_stops_the_hub_it_s
         second.keys("show", "y")
         _wait("the console to quit", lambda: "Question deck" not in second.screen("show"))
         _wait("the hub it started to stop", lambda: _hub_pids(db) == [], timeout=10)
+        _wait("the stop on the record", lambda: f"stopped hub pid {own}" in Path(f"{db}.hub.log").read_text(),
+              timeout=10)  # the console notes it as it leaves: the terminal must not be killed before
     finally:
         first.kill()
         second.kill()
