@@ -14,7 +14,7 @@ import pytest
 
 from tests.drills.endpoint_faults import endpoint_fault_drill
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(240)]  # serial: it times pings
 
 
 def test_faulty_endpoints_do_not_stop_the_round_or_slow_the_votes(tmp_path: Path) -> None:

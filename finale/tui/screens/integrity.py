@@ -27,7 +27,7 @@ from finale.core.integrity import IntegrityReport, integrity_report
 from finale.core.model import OverrideAction, Round
 from finale.store import Store
 from finale.tui.screens.base import ConsoleScreen
-from finale.tui.screens.tables import fill_table, selected_key
+from finale.tui.screens.tables import Cell, fill_table, selected_key
 from finale.tui.state import ShowSnapshot
 
 READ_EVERY_S = 1.0  # the view reads at most this often, however fast votes arrive
@@ -154,8 +154,15 @@ class IntegrityScreen(ConsoleScreen):
         yield Static(id="integrity-discounts")
 
     def on_mount(self) -> None:
-        self.query_one("#origins", DataTable).add_columns("Origin", "Votes", "Share")
+        self._origins_table()
         super().on_mount()
+
+    def _origins_table(self) -> DataTable[Cell]:
+        """The top origins' table, with its columns (a report read by the worker may arrive before on_mount)."""
+        table: DataTable[Cell] = self.query_one("#origins", DataTable)
+        if not table.columns:
+            table.add_columns("Origin", "Votes", "Share")
+        return table
 
     def render_snapshot(self, snapshot: ShowSnapshot) -> None:
         self._discounts(snapshot)
@@ -192,7 +199,7 @@ class IntegrityScreen(ConsoleScreen):
         for start, n in report.per_minute:
             minutes.append(f"{time.strftime('%H:%M', time.localtime(start))} {'█' * round(20 * n / peak):<20} {n}\n")
         self.query_one("#integrity-minutes", Static).update(minutes)
-        fill_table(self.query_one("#origins", DataTable), [
+        fill_table(self._origins_table(), [
             (o.origin, (o.origin, str(o.votes), f"{o.share:.0%}")) for o in report.top_origins])
 
     def _discounts(self, snapshot: ShowSnapshot) -> None:
