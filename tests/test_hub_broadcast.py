@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 PHONES = 400
 
 
+@pytest.mark.serial  # it measures wall-clock time: run alone, not beside the other worker
 async def test_a_state_change_reaches_every_phone_in_short_slices(store: Store, db_path: Path) -> None:
     director = director_for(store)
     rnd = await voting_round(director)

@@ -86,6 +86,7 @@ def peak_since(history: dict[str, Any], since: float) -> float:
     return max((ms for second, ms in history["by_second"] if second >= int(since)), default=0.0)
 
 
+@pytest.mark.serial  # it measures wall-clock time: run alone, not beside the other worker
 async def test_the_close_after_churn_stops_the_loop_under_100_ms(store: Store, db_path: Path, tmp_path: Path) -> None:
     director = director_for(store)
     rnd = await voting_round(director)

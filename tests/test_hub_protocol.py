@@ -175,6 +175,7 @@ async def test_flood_is_rate_limited_then_closed(store: Store, db_path: Path) ->
     assert rows(store, rnd.id, hub) == [("flooder-01", label)]
 
 
+@pytest.mark.serial  # it measures wall-clock time: run alone, not beside the other worker
 async def test_console_changes_reach_phones_quickly(store: Store, db_path: Path) -> None:
     director = director_for(store)
     rnd = await voting_round(director)

@@ -21,6 +21,7 @@ LIMIT_S = 2.0
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None, reason="needs tmux and git")
+@pytest.mark.serial  # it measures wall-clock time: run alone, not beside the other worker
 def test_finale_demo_shows_the_show_screen_within_two_seconds(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
