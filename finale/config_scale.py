@@ -7,9 +7,10 @@
 
 `durability` states what the Redis server is expected to do (its own redis.conf sets it;
 the hubs and the bridge read it back and /healthz warns when it differs): with AOF
-`everysec`, a crash of the Redis *process* loses nothing acknowledged (Redis writes the
-AOF before it replies) and a crash of its *machine* loses at most about a second of
-votes; with `always` Redis fsyncs before it replies, and `wait_replicas` adds a WAIT.
+`everysec`, a crash of the Redis *process* usually loses nothing acknowledged (Redis
+writes the AOF before it replies, but postpones that write while a slow fsync is still
+running) and a crash of its *machine* loses up to about 2 s of votes; with `always` Redis
+fsyncs before it replies, and `wait_replicas` adds a WAIT.
 """
 
 from __future__ import annotations

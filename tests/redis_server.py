@@ -72,14 +72,27 @@ class RedisServer:
         children.stop(self.proc)
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A fresh redis-server for one test, stopped after it."""
-    folder = tmp_path / "redis"
+def _served(folder: Path, appendfsync: str) -> Iterator[RedisServer]:
     folder.mkdir()
-    server = RedisServer(folder)
+    server = RedisServer(folder, appendfsync)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh redis-server for one test (AOF everysec, the event's default), stopped after it."""
+    yield from _served(tmp_path / "redis", "everysec")
+
+
+@pytest.fixture
+def redis_always(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh redis-server with AOF `always`: it fsyncs before it replies, so a kill -9 loses nothing acknowledged.
+
+    With `everysec` Redis postpones its AOF write while a background fsync is still running (up to 2 s)
+    and replies meanwhile, so on a slow disk a kill -9 can lose acknowledged writes (a CI run lost 26).
+    """
+    yield from _served(tmp_path / "redis", "always")

@@ -191,7 +191,9 @@ async def test_kill_9_of_a_node_during_a_burst_loses_no_acknowledged_vote_and_co
 
 @pytest.mark.slow
 async def test_kill_9_of_redis_during_a_poll_nodes_say_unavailable_recover_and_lose_nothing(
-        store: Store, db_path: Path, tmp_path: Path, redis_server: RedisServer) -> None:
+        store: Store, db_path: Path, tmp_path: Path, redis_always: RedisServer) -> None:
+    """With AOF `always` (the `durability = "always"` setting; see tests/redis_server.py for everysec)."""
+    redis_server = redis_always
     rnd, labels, keys = await poll_open(store)
     with draining(db_path, redis_server.url, tmp_path / "drain.log"), \
             running_nodes(redis_server.url, tmp_path, 2, db_path) as nodes:
