@@ -47,8 +47,8 @@ class QuestionHandlers:
         """Where questions are kept on this hub: the event database (a hub node without one has none yet)."""
         return self.store_w if self.private_pages else None
 
-    async def _floor_ready(self, c: Client, msg_id: str, what: str) -> tuple[QuestionStore, Credential] | None:
-        """The store and the phone's credential, or None once the phone has been told why not."""
+    async def _floor_voter(self, c: Client, msg_id: str, what: str) -> Credential | None:
+        """The phone's credential while questions are open, or None once the phone has been told why not."""
         voter = c.voter
         if voter is None:  # keyed by the hub's credential, never by what the client calls itself
             why_not = c.no_voter[1] if c.no_voter else "it said hello without one"
@@ -59,21 +59,20 @@ class QuestionHandlers:
             await self._refuse(c, "questions_closed", "questions are not open now; the MC opens them between rounds",
                                msg_id)
             return None
+        return voter
+
+    async def _floor_store(self, c: Client, msg_id: str) -> QuestionStore | None:
+        """Where this hub keeps questions, or None once the phone has been told it cannot take them."""
         store = self._question_store()
         if store is None:
             await self._refuse(c, "unavailable", "this hub node cannot take questions; reload the page", msg_id)
-            return None
-        return store, voter
+        return store
 
     async def _relayed(self, c: Client, msg_id: str, kind: str, voter: Credential, subject: str | int) -> bool:
         """On a node without the database: the console's bridge decides (audience.scale.floor); True if handled."""
         relay = self.scale.floor if self.scale is not None and not self.private_pages else None
         if relay is None:
             return False
-        if self.snap is None or not self.snap.questions.open:
-            await self._refuse(c, "questions_closed", "questions are not open now; the MC opens them between rounds",
-                               msg_id)
-            return True
         reply = await relay.ask(kind, voter.voter_id, subject, time.time())
         if reply.code is not None:
             await self._refuse(c, reply.code, reply.message or reply.code, msg_id)
@@ -98,24 +97,24 @@ class QuestionHandlers:
         return result
 
     async def _question(self, c: Client, msg: protocol.Question) -> None:
-        if c.voter is not None and await self._relayed(c, msg.id, "question", c.voter, msg.text):
+        voter = await self._floor_voter(c, msg.id, "question")
+        if voter is None or await self._relayed(c, msg.id, "question", voter, msg.text):
             return
-        ready = await self._floor_ready(c, msg.id, "question")
-        if ready is None:
+        store = await self._floor_store(c, msg.id)
+        if store is None:
             return
-        store, voter = ready
         now = time.time()
         saved = await self._stored(c, msg.id, lambda: store.submit_question(voter.voter_id, msg.text, now, "hub"))
         if saved is not None:  # pending: only the moderator sees it until it is approved
             await self._send(c, protocol.ack(msg.id, question_id=saved.id, status=saved.status.value))
 
     async def _upvote(self, c: Client, msg: protocol.Upvote) -> None:
-        if c.voter is not None and await self._relayed(c, msg.id, "upvote", c.voter, msg.question_id):
+        voter = await self._floor_voter(c, msg.id, "upvote")
+        if voter is None or await self._relayed(c, msg.id, "upvote", voter, msg.question_id):
             return
-        ready = await self._floor_ready(c, msg.id, "upvote")
-        if ready is None:
+        store = await self._floor_store(c, msg.id)
+        if store is None:
             return
-        store, voter = ready
         now = time.time()
         counted = await self._stored(c, msg.id,
                                      lambda: store.upvote_question(msg.question_id, voter.voter_id, now, "hub"))
