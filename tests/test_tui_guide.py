@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 from finale.demo import DEMO_EVENT
 from finale.tui.app import create_app
+from finale.tui.guide import next_keys
 from finale.tui.widgets.answer_pane import AnswerPane
 from tests.test_tui_controls import failing_event, text_of
 from tests.tui_support import phase_is, wait_until
@@ -48,3 +49,29 @@ async def test_answers_in_flight_count_their_seconds(tmp_path: Path) -> None:
         await pilot.pause(0.6)
         assert app.ask_started is None
         assert not any(re.search(r" · \d+ s", p.render_text()) for p in app.screen.query(AnswerPane))
+
+
+async def test_the_line_never_asks_to_judge_again_while_the_judgments_come_in(tmp_path: Path) -> None:
+    """From the `j` to the judging's end the line waits or says open the poll, never "run the LLM judge again".
+
+    The state is sampled before every message the console handles (what any repaint could show): the judge's
+    worker ending must not leave a moment with the console idle and a snapshot read before its last judgment.
+    """
+    app = create_app(tmp_path / "again.db", DEMO_EVENT, seed=7, time_scale=0, cursor_blink=False)
+    leads: list[tuple[str, ...]] = []
+
+    def sample(_message: object) -> None:
+        rnd = app.snapshot.round if app.snapshot is not None else None
+        if rnd is not None and str(rnd.phase) == "judging":
+            leads.append(next_keys(app.snapshot, app.current_mode, app.busy))
+
+    async with app.run_test(size=(120, 40), message_hook=sample) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, "the first read")
+        await pilot.press("n")
+        await wait_until(pilot, phase_is(app, 1, "answered"), "round 1 answered")
+        await pilot.press("j")
+        await wait_until(pilot, lambda: app.snapshot is not None and app.snapshot.current is not None
+                         and len(app.snapshot.current.judgments) == 5 and not app.busy, "round 1 judged")
+        await pilot.pause(0.3)
+    assert leads and leads[-1] == ("5", "o"), leads[-5:]  # open the poll (its screen is 5)
+    assert ("j",) not in leads and ("2", "j") not in leads, sorted(set(leads))

@@ -25,6 +25,7 @@ TYPED = "Unseen question typed during the storm: what would you cache first, and
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # it measures the writer's and the console's rates: run alone, not beside the other worker
 async def test_vote_storm_never_drops_or_reorders_keys(tmp_path: Path) -> None:
     db = tmp_path / "storm.db"
     await asyncio.to_thread(build_show, db)  # round 2 is open for voting

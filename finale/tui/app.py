@@ -203,6 +203,11 @@ class FinaleApp(MCIntents, ScaleBridgeMixin, App[None]):
         with self._reader_lock:
             return read(self.reader)
 
+    def read_fresh_snapshot(self) -> ShowSnapshot:
+        """The show as the store holds it now (call from a worker thread), whatever the watcher says."""
+        with self._reader_lock:
+            return read_snapshot(self.reader)
+
     def read_events(self, kind: str | None, round_id: int | None) -> list[EventRow]:
         """The audit log (call from a worker thread)."""
         with self._reader_lock:

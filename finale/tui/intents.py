@@ -30,6 +30,7 @@ from finale.tui.messages import (
     JudgingFinished,
     RoundAsked,
     RoundCreated,
+    SnapshotRead,
 )
 from finale.tui.network import NetworkLoop
 from finale.tui.screens.modals import ConfirmModal, ReasonModal
@@ -58,7 +59,8 @@ class MCIntents(HumanIntents):
     ask_started: float | None
     _intents: queue.Queue[tuple[str, Callable[[], str]] | None]
     _intents_done: threading.Event
-    _judging = False  # a judge worker is in flight (the next-step line waits for it)
+    _judging = False  # a judge worker is in flight, or its store read not yet shown (the next-step line waits)
+    read_fresh_snapshot: Callable[[], ShowSnapshot]  # FinaleApp: one read on the reader connection
 
     @property
     def busy(self) -> str:
@@ -90,6 +92,8 @@ class MCIntents(HumanIntents):
             self._after_close()
 
     def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action == "judge":
+            self._judging = False
         self.notify(message.error, title=f"{message.action} refused", severity="error", timeout=8)
         if self.console_screen is not None:
             self.console_screen.refresh_view()
@@ -222,16 +226,20 @@ class MCIntents(HumanIntents):
 
     @work(name="judge-answers", group="judge")
     async def judge_answers(self, round_id: int, only: list[str] | None) -> None:
+        outcome: ActionFailed | JudgingFinished
         try:
             judgments = await self.network.run(self.director.judge(round_id, only))
         except Exception as exc:
-            self.post_message(ActionFailed("judge", str(exc)))
+            outcome = ActionFailed("judge", str(exc))
         else:
-            self.post_message(JudgingFinished(round_id, judgments))
+            outcome = JudgingFinished(round_id, judgments)
+        try:  # the judgments reach the snapshot before the line stops waiting (else it says "judge again")
+            self.post_message(SnapshotRead(await asyncio.to_thread(self.read_fresh_snapshot)))
         finally:
-            self._judging = False
+            self.post_message(outcome)
 
     def on_judging_finished(self, message: JudgingFinished) -> None:
+        self._judging = False
         failed = sum(1 for j in message.judgments.values() if j.failed)
         warn = f"; {failed} FAILED: re-judge (e) or score by hand (h)" if failed else ""
         self.notify(f"Round {message.round_id}: {len(message.judgments)} judged{warn}.",
