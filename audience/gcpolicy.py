@@ -22,12 +22,22 @@ Now:
 - at start-up one full collection, then `gc.freeze()`: the start-up heap is
   never walked again, and its cost per object is measured;
 - the automatic collector is off while the policy runs; the steps do all the
-  collecting: every step collects what is not frozen (everything allocated
-  since the last step: nothing else is young) and freezes the survivors, so
-  each object is walked once while young, no garbage is frozen, and no
+  collecting: outside a poll every step collects what is not frozen
+  (everything allocated since the last step: nothing else is young) and
+  freezes the survivors, so each object is walked once while young, no
+  garbage is frozen, and no
   collection walks more than a step's worth of objects. The step interval
   halves while a step's own CPU time is over `step_budget_ms` (phones joining,
   a burst of votes), and grows back to `every_s`;
+- while a poll is open, a step only freezes (no walk at all) unless
+  `open_collect_every_s` has passed since the last collecting step, or that
+  step found more than `garbage_floor` unreachable objects: during a vote
+  burst nearly everything young is a connection's wait for its next frame and
+  the collections find nothing (20 objects in a whole bench/hub_load.py run,
+  about 50 us of the hub's CPU per vote on a slow machine), so the walk is
+  skipped; the collecting steps keep sampling, and a poll that does make
+  cyclic garbage goes back to collecting at every step. What a freeze-only
+  step keeps is reclaimed with the rest, below;
 - what became garbage after it was frozen is reclaimed (unfreeze, full
   collection) at most every `reclaim_every_s`, never while a poll is open nor
   in the `settle_s` after one (the close and the reveal), and only when the
@@ -92,9 +102,12 @@ class GcPolicy:
 
     def __init__(self, voting_open: Callable[[], bool], every_s: float = 1.0, min_every_s: float = 0.05,
                  step_budget_ms: float = 10.0, reclaim_every_s: float = 60.0, settle_s: float = 20.0,
-                 reclaim_budget_ms: float = 20.0) -> None:
+                 reclaim_budget_ms: float = 20.0, open_collect_every_s: float = 5.0, garbage_floor: int = 100) -> None:
         self.voting_open = voting_open
         self.every_s, self.min_every_s, self.step_budget_ms = every_s, min_every_s, step_budget_ms
+        self.open_collect_every_s, self.garbage_floor = open_collect_every_s, garbage_floor
+        self.freeze_only_steps = 0
+        self.last_found = 0  # unreachable objects the last collecting step found
         self.reclaim_every_s, self.settle_s, self.reclaim_budget_ms = reclaim_every_s, settle_s, reclaim_budget_ms
         self.interval = min(every_s, 0.25)
         self.ms_per_object = 0.0
@@ -110,13 +123,18 @@ class GcPolicy:
         gc.disable()  # the steps collect instead (see the module docstring); gc.collect() works while disabled
         walked = len(gc.get_objects())  # once, at start-up: after this the frozen count says how many
         self._full("start-up collection", walked)
-        last_reclaim = last_open = time.monotonic()
+        last_reclaim = last_open = last_collect = time.monotonic()
         try:
             while True:
                 await asyncio.sleep(self.interval)
-                self._step()
                 now = time.monotonic()
-                if self.voting_open():
+                voting = self.voting_open()
+                collect = not voting or now - last_collect >= self.open_collect_every_s \
+                    or self.last_found > self.garbage_floor
+                self._step(collect)
+                if collect:
+                    last_collect = now
+                if voting:
                     last_open = now
                 elif now - last_reclaim >= self.reclaim_every_s and now - last_open >= self.settle_s:
                     last_reclaim = now
@@ -126,10 +144,14 @@ class GcPolicy:
             gc.enable()
             gc.callbacks.remove(self.log)
 
-    def _step(self) -> None:
-        """Collect what is not frozen (allocated since the last step), freeze the survivors, adapt the interval."""
+    def _step(self, collect: bool = True) -> None:
+        """Collect what is not frozen (allocated since the last step) unless told not to, freeze the survivors,
+        adapt the interval."""
         started, cpu_started = time.perf_counter(), time.thread_time()
-        gc.collect(2)
+        if collect:
+            self.last_found = gc.collect(2)
+        else:
+            self.freeze_only_steps += 1
         gc.freeze()
         self.last_step_ms = (time.perf_counter() - started) * 1000
         took = (time.thread_time() - cpu_started) * 1000  # its own work: a wait for a core is not the step's
@@ -178,7 +200,8 @@ class GcPolicy:
                 "frozen_counted_s_ago": round(time.monotonic() - self._frozen_at, 1),
                 "pauses": self.log.pauses.report(), "collections": self.log.by_generation,
                 "collecting_cpu_ms": [round(ms, 1) for ms in self.log.cpu_ms_by_generation],
-                "found": self.log.found, "steps": self.steps,
+                "found": self.log.found, "steps": self.steps, "freeze_only_steps": self.freeze_only_steps,
+                "last_found": self.last_found,
                 "step_interval_s": round(self.interval, 3), "last_step_ms": round(self.last_step_ms, 2),
                 "reclaims": self.reclaims, "reclaims_waiting": self.reclaims_waiting,
                 "us_per_object": round(self.ms_per_object * 1000, 4)}

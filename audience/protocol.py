@@ -239,9 +239,24 @@ def _check_text(obj: dict[str, Any], kind: str, msg_id: str | None) -> None:
 
 
 _FAST_DECODE, _FAST_ENCODE = msgspec.json.Decoder().decode, msgspec.json.Encoder().encode
-_LONG_DIGITS = re.compile(f"[0-9]{{{MAX_INT_DIGITS + 1}}}")  # a run this long may spell an integer refused
+_INT_LIMIT = 10**MAX_INT_DIGITS  # an integer this large has more digits than `_int` takes
 _FAST_MAX_OPENERS = 256  # brackets and braces: nesting far from the recursion limit, where json.loads stops
 _FLAT = (str, int, float, bool, type(None))  # the values `encode` gives msgspec
+
+
+def _short_ints(value: Any) -> bool:
+    """No integer in `value` has more than MAX_INT_DIGITS digits (walked without recursion)."""
+    stack = [[value]]
+    while stack:
+        container = stack.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is int:
+                if not -_INT_LIMIT < item < _INT_LIMIT:
+                    return False
+            elif kind is dict or kind is list:
+                stack.append(item)
+    return True
 
 
 def _decode(raw: str, fast: bool = True) -> tuple[Any, bool]:
@@ -249,12 +264,17 @@ def _decode(raw: str, fast: bool = True) -> tuple[Any, bool]:
 
     msgspec decodes a vote in a tenth of json.loads' time with hooks; what it accepts, json.loads accepts
     with the same value (tests/test_protocol_fast.py), and it refuses NaN, Infinity, numbers beyond a
-    double and lone surrogates, so with no over-long digit run it needs neither check. Anything else takes
-    the strict decoder, whose errors say what is wrong; `fast=False` always does (the tests' reference).
+    double and lone surrogates, so a value with no over-long integer needs neither check. Anything else
+    takes the strict decoder, whose errors say what is wrong; `fast=False` always does (the tests' reference).
     """
-    if fast and _LONG_DIGITS.search(raw) is None and raw.count("[") + raw.count("{") <= _FAST_MAX_OPENERS:
-        with contextlib.suppress(ValueError, RecursionError):  # msgspec.DecodeError, UnicodeEncodeError
-            return _FAST_DECODE(raw), True
+    if fast and raw.count("[") + raw.count("{") <= _FAST_MAX_OPENERS:
+        try:
+            obj = _FAST_DECODE(raw)
+        except (ValueError, RecursionError):  # msgspec.DecodeError, UnicodeEncodeError
+            pass
+        else:
+            if _short_ints(obj):
+                return obj, True
     try:
         return json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant), False
     except _BadNumber as exc:
