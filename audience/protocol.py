@@ -13,7 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -21,9 +21,9 @@ from finale.core.ranges import SCORE_RANGE_TEXT, ScoreError, check_score
 from finale.core.text import one_line
 
 ROLES = ("audience", "judge", "finalist", "stage")
-DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-LABEL = re.compile(r"^[A-Z]$")
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")  # \Z: `$` would also take a trailing newline
+MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+LABEL = re.compile(r"^[A-Z]\Z")
 MAX_TOKEN_CHARS = 128
 MAX_CREDENTIAL_CHARS = 128  # a voter credential is 86 characters (core.ballot)
 MAX_JOIN_CHARS = 16  # a join code is 8
@@ -259,6 +259,30 @@ def _short_ints(value: Any) -> bool:
     return True
 
 
+class _VoteFrame(msgspec.Struct, tag="vote", tag_field="type", forbid_unknown_fields=True):
+    """A vote frame exactly as `parse` takes it: msgspec decodes and checks one in C (bench/hub_load.py).
+
+    Anything it refuses goes on to `parse`'s own checks, whose errors say what is wrong.
+    """
+
+    round: Annotated[int, msgspec.Meta(ge=1, lt=_INT_LIMIT)]
+    label: Annotated[str, msgspec.Meta(pattern=LABEL.pattern)]
+    id: Annotated[str, msgspec.Meta(pattern=MSG_ID.pattern)]
+    cast_at: Annotated[int, msgspec.Meta(gt=0, lt=_INT_LIMIT)] | Annotated[float, msgspec.Meta(gt=0)] | None = None
+
+
+_VOTE_DECODE = msgspec.json.Decoder(_VoteFrame).decode
+
+
+def _vote(raw: str) -> Vote | None:
+    """The vote, when `raw` is a well-formed one; else None."""
+    try:
+        frame = _VOTE_DECODE(raw)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return None
+    return Vote(frame.round, frame.label, frame.id, None if frame.cast_at is None else float(frame.cast_at))
+
+
 def _decode(raw: str, fast: bool = True) -> tuple[Any, bool]:
     """The frame's JSON value, and whether it is known to hold no refused number and no lone surrogate.
 
@@ -290,6 +314,9 @@ def parse(raw: str | bytes, limit: int = MAX_FRAME_CHARS, *, fast: bool = True) 
         raise ProtocolError("bad_message", "expected a JSON text frame; got a binary frame")
     if len(raw) > limit:
         raise ProtocolError("too_big", f"frame of {len(raw)} characters; at most {limit} are accepted")
+    vote = _vote(raw) if fast else None
+    if vote is not None:
+        return vote
     obj, clean = _decode(raw, fast)
     if not isinstance(obj, dict):
         raise ProtocolError("bad_message", f"expected a JSON object with a \"type\"; got {type(obj).__name__}")

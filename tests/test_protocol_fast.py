@@ -80,3 +80,20 @@ def test_flat_messages_encode_to_the_same_json_as_json_dumps() -> None:
         assert json.loads(protocol.encode(message).replace(LONE, "?")) == json.loads(
             json.dumps(message, ensure_ascii=False).replace(LONE, "?")) or message.get("nan") is not None
     assert protocol.encode({"type": "x", "nan": float("nan")}) == '{"type":"x","nan":NaN}'  # as json.dumps did
+
+
+def test_a_trailing_newline_is_not_part_of_a_label_an_id_or_a_device_id() -> None:
+    """`$` in a Python pattern also matches before a final newline; the hub's patterns end with `\\Z`."""
+    for raw, code in (('{"type":"vote","round":1,"label":"A\\n","id":"m-1"}', "bad_label"),
+                      ('{"type":"vote","round":1,"label":"A","id":"m-1\\n"}', "bad_message"),
+                      ('{"type":"hello","role":"audience","device_id":"abcdefgh\\n"}', "bad_message")):
+        for fast in (True, False):
+            assert outcome(raw, fast)[:2] == ("error", code), (raw, fast)
+
+
+def test_a_well_formed_vote_is_decoded_and_checked_in_one_step() -> None:
+    raw = '{"cast_at":1796171732,"id":"burst-17","label":"C","round":3,"type":"vote"}'  # any key order
+    assert protocol._vote(raw) == protocol.parse(raw, fast=False) == protocol.Vote(3, "C", "burst-17", 1796171732.0)
+    for other in ('{"type":"vote","round":3,"label":"C","id":"x","extra":1}', '{"type":"ping"}',
+                  '{"type":"vote","round":1234567890123456,"label":"C","id":"x"}', '{"type":"vote","round":true}'):
+        assert protocol._vote(other) is None, other  # left to parse's own checks and their messages
