@@ -36,7 +36,10 @@ Now:
   the collections find nothing (20 objects in a whole bench/hub_load.py run,
   about 50 us of the hub's CPU per vote on a slow machine), so the walk is
   skipped; the collecting steps keep sampling, and a poll that does make
-  cyclic garbage goes back to collecting at every step. What a freeze-only
+  cyclic garbage goes back to collecting at every step. A freeze costs
+  nothing, so during a poll the steps come every `min_every_s`: a collecting
+  step then walks only that interval's survivors (a 1 s interval was a
+  200 ms step in a burst). What a freeze-only
   step keeps is reclaimed with the rest, below;
 - what became garbage after it was frozen is reclaimed (unfreeze, full
   collection) at most every `reclaim_every_s`, never while a poll is open nor
@@ -124,9 +127,10 @@ class GcPolicy:
         walked = len(gc.get_objects())  # once, at start-up: after this the frozen count says how many
         self._full("start-up collection", walked)
         last_reclaim = last_open = last_collect = time.monotonic()
+        voting = False
         try:
             while True:
-                await asyncio.sleep(self.interval)
+                await asyncio.sleep(self.min_every_s if voting else self.interval)
                 now = time.monotonic()
                 voting = self.voting_open()
                 collect = not voting or now - last_collect >= self.open_collect_every_s \
