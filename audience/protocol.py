@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from audience.json_text import INT_LIMIT, MAX_INT_DIGITS, BadJson, BadNumber, decode, lone_surrogate
 from finale.core.ranges import SCORE_RANGE_TEXT, ScoreError, check_score
 from finale.core.text import one_line
 
@@ -30,8 +31,6 @@ MAX_JOIN_CHARS = 16  # a join code is 8
 # Per-message cap in characters; websockets' own `max_size` is the hard cap above it.
 MAX_FRAME_CHARS = 2048
 MAX_SETTINGS_FRAME_CHARS = 24_000
-MAX_INT_DIGITS = 15  # integers beyond this are not exact as JSON doubles; no field needs them
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What each role may send besides `hello` and `ping`.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -183,52 +182,9 @@ def _id(obj: dict[str, Any]) -> str:
     return value
 
 
-class _BadNumber(ValueError):
-    """A JSON number the hub does not take: NaN, Infinity, or beyond double precision."""
-
-
-def _int(text: str) -> int:
-    # Found by fuzzing: a huge integer made math.isfinite/float() raise OverflowError in the handler (close 1011).
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise _BadNumber(f"{text[:20]}... ({len(text)} digits)" if len(text) > 24 else text)
-    return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _BadNumber(text[:24])
-    return value
-
-
-def _constant(name: str) -> float:
-    raise _BadNumber(name)  # NaN, Infinity, -Infinity: Python reads them, JSON has no such numbers
-
-
-def _lone_surrogate(obj: dict[str, Any]) -> str | None:
-    """The top-level field holding a lone UTF-16 surrogate somewhere (in a value or a key), else None.
-
-    JSON may spell one (`"\\ud800"`); Python keeps it, but no UTF-8 encoder takes it, so it would
-    fail later in a store look-up, an error frame or the database. Walked without recursion.
-    """
-    for key, value in obj.items():
-        stack: list[Any] = [key, value]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                if _SURROGATE.search(item):
-                    return f"the field {key!r}" if not _SURROGATE.search(key) else "a field name"
-            elif isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-    return None
-
-
 def _check_text(obj: dict[str, Any], kind: str, msg_id: str | None) -> None:
     """Refuse (bad_message) a frame whose text holds a lone surrogate; a private-link token that does is a wrong one."""
-    where = _lone_surrogate(obj)
+    where = lone_surrogate(obj)
     if where is None:
         return
     if kind == "hello" and where == "the field 'token'" and obj.get("role") in ("judge", "finalist"):
@@ -238,25 +194,8 @@ def _check_text(obj: dict[str, Any], kind: str, msg_id: str | None) -> None:
                         "not text; expected valid Unicode", msg_id)
 
 
-_FAST_DECODE, _FAST_ENCODE = msgspec.json.Decoder().decode, msgspec.json.Encoder().encode
-_INT_LIMIT = 10**MAX_INT_DIGITS  # an integer this large has more digits than `_int` takes
-_FAST_MAX_OPENERS = 256  # brackets and braces: nesting far from the recursion limit, where json.loads stops
+_FAST_ENCODE = msgspec.json.Encoder().encode
 _FLAT = (str, int, float, bool, type(None))  # the values `encode` gives msgspec
-
-
-def _short_ints(value: Any) -> bool:
-    """No integer in `value` has more than MAX_INT_DIGITS digits (walked without recursion)."""
-    stack = [[value]]
-    while stack:
-        container = stack.pop()
-        for item in container.values() if type(container) is dict else container:
-            kind = type(item)
-            if kind is int:
-                if not -_INT_LIMIT < item < _INT_LIMIT:
-                    return False
-            elif kind is dict or kind is list:
-                stack.append(item)
-    return True
 
 
 class _VoteFrame(msgspec.Struct, tag="vote", tag_field="type", forbid_unknown_fields=True):
@@ -265,10 +204,10 @@ class _VoteFrame(msgspec.Struct, tag="vote", tag_field="type", forbid_unknown_fi
     Anything it refuses goes on to `parse`'s own checks, whose errors say what is wrong.
     """
 
-    round: Annotated[int, msgspec.Meta(ge=1, lt=_INT_LIMIT)]
+    round: Annotated[int, msgspec.Meta(ge=1, lt=INT_LIMIT)]
     label: Annotated[str, msgspec.Meta(pattern=LABEL.pattern)]
     id: Annotated[str, msgspec.Meta(pattern=MSG_ID.pattern)]
-    cast_at: Annotated[int, msgspec.Meta(gt=0, lt=_INT_LIMIT)] | Annotated[float, msgspec.Meta(gt=0)] | None = None
+    cast_at: Annotated[int, msgspec.Meta(gt=0, lt=INT_LIMIT)] | Annotated[float, msgspec.Meta(gt=0)] | None = None
 
 
 _VOTE_DECODE = msgspec.json.Decoder(_VoteFrame).decode
@@ -284,27 +223,13 @@ def _vote(raw: str) -> Vote | None:
 
 
 def _decode(raw: str, fast: bool = True) -> tuple[Any, bool]:
-    """The frame's JSON value, and whether it is known to hold no refused number and no lone surrogate.
-
-    msgspec decodes a vote in a tenth of json.loads' time with hooks; what it accepts, json.loads accepts
-    with the same value (tests/test_protocol_fast.py), and it refuses NaN, Infinity, numbers beyond a
-    double and lone surrogates, so a value with no over-long integer needs neither check. Anything else
-    takes the strict decoder, whose errors say what is wrong; `fast=False` always does (the tests' reference).
-    """
-    if fast and raw.count("[") + raw.count("{") <= _FAST_MAX_OPENERS:
-        try:
-            obj = _FAST_DECODE(raw)
-        except (ValueError, RecursionError):  # msgspec.DecodeError, UnicodeEncodeError
-            pass
-        else:
-            if _short_ints(obj):
-                return obj, True
+    """The frame's JSON value (audience.json_text), or the ProtocolError that says what is wrong with it."""
     try:
-        return json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant), False
-    except _BadNumber as exc:
+        return decode(raw, fast)
+    except BadNumber as exc:
         raise ProtocolError("bad_message", f"number {exc} is out of range; numbers must be finite and have at most "
                             f"{MAX_INT_DIGITS} digits") from None
-    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+    except BadJson:
         raise ProtocolError("bad_json", "frame is not valid JSON; expected one JSON object") from None
 
 

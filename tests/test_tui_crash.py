@@ -58,7 +58,8 @@ def test_console_killed_mid_ask_resumes_and_reasks_the_unfinished(tmp_path: Path
         pid = int(subprocess.run([*tmux, "list-panes", "-t", "first", "-F", "#{pane_pid}"], capture_output=True,
                                  text=True, check=True).stdout.split()[0])
         subprocess.run([*tmux, "send-keys", "-t", "first", "n"], check=True)
-        _wait("answers streaming", lambda: "streaming" in screen("first"))
+        # the round's header, not the next-step line's "answers are streaming", which shows while it is a draft
+        _wait("answers streaming", lambda: "Round 1 · asking" in (shown := screen("first")) and "streaming" in shown)
         os.kill(pid, signal.SIGKILL)  # the crash: no cleanup, no last write
         with Store(db) as store:
             rnd = store.round(1)
