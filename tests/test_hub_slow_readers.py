@@ -18,6 +18,7 @@ import pytest
 from finale.core.model import Answer, AnswerStatus, Round
 from finale.store import Store
 from tests.hub_helpers import client, director_for, recv_type, running_hub, voting_round
+from tests.machine_speed import slowness
 from tests.raw_ws import TEXT, silent_stage
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -65,7 +66,9 @@ async def test_silent_stages_cost_one_frame_each_and_are_dropped(store: Store, d
         # the slices, and the loop's own CPU in any stall (a stall in wall time also counts the other processes
         # of this shared machine: bench/hub_slow_readers.py reports it with the load)
         slice_ms, busy_ms = hub.longest_broadcast_slice_s * 1000, hub.lag.busy.longest
-        assert slice_ms < 100 and busy_ms < 100, f"broadcast slice {slice_ms:.0f} ms, loop busy {busy_ms:.0f} ms"
+        limit = 100 * slowness()  # 100 ms on a machine as fast as the one the target was set on
+        assert slice_ms < limit and busy_ms < limit, \
+            f"broadcast slice {slice_ms:.0f} ms, loop busy {busy_ms:.0f} ms (limit {limit:.0f} ms: machine_speed.py)"
         frame_bytes = len(json.dumps(seen)) + 1024
         buffered = [c.ws.transport.get_write_buffer_size() for c in hub.stage]
         assert max(buffered) <= frame_bytes, f"the hub holds {max(buffered)} bytes for one slow stage"
