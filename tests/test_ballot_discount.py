@@ -10,7 +10,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Static
 
 from finale.config import EventConfig, load_event
 from finale.core.discount import VoteDiscount
@@ -22,6 +23,7 @@ from finale.demo.simulate import panel_scores
 from finale.director import Director
 from finale.store import Store, VoteIn
 from finale.tui.app import create_app
+from finale.tui.screens.integrity import DiscountModal
 from tests.hub_helpers import director_for, voting_round
 from tests.tui_support import wait_until
 
@@ -110,14 +112,20 @@ async def test_the_integrity_view_raises_its_alarm_and_discounts_from_the_consol
         table = screen.query_one("#origins", DataTable)
         assert str(table.get_row_at(0)[0]) == laptop and str(table.get_row_at(0)[1]) == str(STUFFED)
         table.focus()
-        await pilot.press("d", *"one laptop minting voters", "enter")
+        await pilot.press("d")  # the reason is typed once the dialog has the focus (a loaded machine is slow)
+        await wait_until(pilot, lambda: isinstance(app.screen, DiscountModal) and isinstance(app.focused, Input),
+                         "the discount dialog")
+        await pilot.press(*"one laptop minting voters", "enter")
         await wait_until(pilot, lambda: bool(app.store.overrides(rnd.id)), "the discount on the record")
         (o,) = app.store.overrides(rnd.id)
         assert o.discount == VoteDiscount(origin=laptop) and o.actor == app.director.actor
         await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.scored.get(stuffed_for)
                                              and app.snapshot.scored[stuffed_for].votes == HONEST // 3),
                          "the console's scores without the laptop's votes")
-        await pilot.press("u", *"checked: the venue's own kiosk", "enter")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModalScreen) and isinstance(app.focused, Input),
+                         "the revert's reason dialog")
+        await pilot.press(*"checked: the venue's own kiosk", "enter")
         await wait_until(pilot, lambda: app.store.overrides(rnd.id)[0].reverted, "the revert")
         await wait_until(pilot, lambda: bool(app.snapshot and app.snapshot.scored[stuffed_for].votes
                                              == HONEST // 3 + STUFFED), "the votes back")

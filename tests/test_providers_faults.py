@@ -18,6 +18,7 @@ from finale.providers.base import GenerationRequest, Provider
 from finale.providers.factory import build_provider
 from finale.providers.fanout import Limits, fan_out
 from finale.providers.runtime import Runtime
+from tests.machine_speed import slowness
 from tests.wire.server import Reply, WireHTTPServer
 from tests.wire.specs import bedrock_spec, openai_spec, sagemaker_spec
 
@@ -70,10 +71,12 @@ def show(aws: WireHTTPServer, oai: WireHTTPServer, runtime: Runtime) -> Show:
 
 
 def healthy(answers: dict[str, Answer], within_ms: float = 2000) -> None:
+    """The healthy finalists answered in full, not held back by the faulty one (0.2 s streams; the limit is scaled
+    by how much slower this machine is than the one it was set on: a loaded CI took 2.4 s)."""
     for fid in ("b", "o"):
         a = answers[fid]
         assert (a.status, a.text, a.error) == (AnswerStatus.OK, HEALTHY, None), a
-        assert a.total_ms is not None and a.total_ms < within_ms
+        assert a.total_ms is not None and a.total_ms < within_ms * slowness(), a
 
 
 @pytest.mark.parametrize("kind", KINDS)
