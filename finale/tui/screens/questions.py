@@ -84,12 +84,12 @@ class QuestionsScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="questions-state")
-        yield DataTable(id="floor-queue", cursor_type="row", zebra_stripes=True)
+        # The columns go in before the table is mounted: the queue is read in a worker that the app's tick can
+        # start between the push and this screen's on_mount, and rows without columns are an error.
+        queue: DataTable[Cell] = DataTable(id="floor-queue", cursor_type="row", zebra_stripes=True)
+        queue.add_columns("#", "Status", "★", "Up", "Question")
+        yield queue
         yield Static(id="floor-preview")
-
-    def on_mount(self) -> None:
-        self.query_one("#floor-queue", DataTable).add_columns("#", "Status", "★", "Up", "Question")
-        super().on_mount()
 
     def render_snapshot(self, snapshot: ShowSnapshot) -> None:
         if time.monotonic() - self._read_at >= READ_EVERY_S:
@@ -108,6 +108,8 @@ class QuestionsScreen(ConsoleScreen):
 
     def show_queue(self, state: QuestionsState, rows: list[FloorQuestion]) -> None:
         """Paint the switch and the queue (also what the tests read)."""
+        if not self.is_attached:  # the read finished after the screen was closed
+            return
         self.state, self.rows = state, rows
         pending = sum(1 for q in rows if q.status is Status.PENDING)
         head = Text()
