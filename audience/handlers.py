@@ -191,6 +191,15 @@ class HubHandlers(QuestionHandlers):
                 return
         c.role, c.device_id, c.who = msg.role, msg.device_id, who
         self.pending.discard(c)
+        admitted = self._admit(c, msg) if msg.role == "audience" else {}
+        asked = self.snap.round.id if self.snap and self.snap.round else None
+        if msg.role == "audience" and asked is not None and c.voter is not None:
+            assert self.ballots is not None
+            my_vote = await self.ballots.device_vote(asked, c.voter.voter_id)
+            if self.snap and self.snap.round and self.snap.round.id == asked:  # not a round asked meanwhile
+                admitted["my_vote"] = my_vote
+        # No await from here to the reply: a broadcast must not reach the client before its hello's answer
+        # (the answer carries the phone's credential; a state broadcast does not).
         if msg.role == "audience":
             self.audience.add(c)
         elif msg.role == "stage":
@@ -199,13 +208,7 @@ class HubHandlers(QuestionHandlers):
             self.judges.setdefault(who, set()).add(c)
         elif who is not None:
             self.finalists.setdefault(who, set()).add(c)
-        view = self._view(c)
-        if msg.role == "audience":
-            view.update(self._admit(c, msg))
-            if self.snap and self.snap.round and c.voter is not None:
-                assert self.ballots is not None
-                view["my_vote"] = await self.ballots.device_vote(self.snap.round.id, c.voter.voter_id)
-        await self._send(c, {**view, "server_time": time.time()})
+        await self._send(c, {**self._view(c), **admitted, "server_time": time.time()})
         if msg.role == "stage":
             await self._send_tally({c}, force=True)
 

@@ -22,7 +22,17 @@ from finale.config import EventConfig
 from finale.core import ballot
 from finale.core.model import Round
 from finale.store import Store, VoteIn
-from tests.hub_helpers import client, director_for, recv_type, running_hub, voter, voting_round, ws_url
+from tests.drills.phone import loopback_for
+from tests.hub_helpers import (
+    client,
+    director_for,
+    recv_type,
+    running_hub,
+    set_switches,
+    voter,
+    voting_round,
+    ws_url,
+)
 
 ATTACKER = "127.0.0.66"
 
@@ -184,3 +194,39 @@ async def test_with_the_clock_stepped_back_the_last_vote_to_arrive_counts_and_th
     logged = [v for e in store.events(kind="votes.recorded", round_id=rnd.id) for v in e.payload["votes"]]
     assert (row["label"], row["client_msg_id"]) == (b, "c2") == (logged[-1][1], logged[-1][2])
     assert store.vote_labels(rnd.id) == {b: 1}
+
+
+async def test_a_hellos_answer_reaches_the_phone_before_any_broadcast(store: Store, db_path: Path) -> None:
+    """The answer to hello carries the phone's credential and its counted vote; a state broadcast does not.
+
+    150 phones say hello at once while the MC pauses and resumes the show every few milliseconds (each change
+    is a broadcast to every phone in the hub's audience set): every phone's first frame is its hello's answer.
+    """
+    await voting_round(director_for(store))
+    changes = 0
+    async with running_hub(db_path) as hub:
+        stop = asyncio.Event()
+
+        async def mc_toggles() -> None:
+            nonlocal changes
+            while not stop.is_set():
+                await asyncio.to_thread(set_switches, store, paused=changes % 2 == 0)
+                changes += 1
+                await asyncio.sleep(0.005)
+
+        async def phone(i: int) -> dict[str, Any]:
+            device = f"hello-order-{i:03d}"
+            async with connect(ws_url(hub), local_addr=(loopback_for(device), 0)) as ws:
+                await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": device}))
+                return dict(json.loads(await asyncio.wait_for(ws.recv(), 20)))
+
+        toggler = asyncio.create_task(mc_toggles())
+        try:
+            firsts = await asyncio.gather(*(phone(i) for i in range(150)))
+        finally:
+            stop.set()
+            await toggler
+    assert changes > 5, "the show changed while the phones joined"
+    late = [f for f in firsts if "credential" not in f]
+    assert not late, f"{len(late)} of 150 phones got a broadcast before their hello's answer: {late[0]}"
+    assert all(f["type"] == "state" and f["credential"] and "my_vote" in f for f in firsts)

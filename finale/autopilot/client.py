@@ -72,11 +72,16 @@ class HubClient:
         if first.get("type") != "state":
             await self.abort()
             raise Disconnected(f"{self.device_id}: hello refused: {first.get('code')}: {first.get('message')}")
-        self.state = first
-        if "credential" in first:  # kept across reconnects and hub restarts, as the page keeps it in localStorage
-            self.credential = first["credential"] or None
+        self._keep(first)
         self._reader = asyncio.create_task(self._read(self.ws))
         return first
+
+    def _keep(self, state: State) -> None:
+        """Take a state; a credential in it is kept across reconnects and hub restarts (the page keeps it in
+        localStorage), whichever frame carries it."""
+        self.state = state
+        if "credential" in state:
+            self.credential = state["credential"] or None
 
     @property
     def voter_id(self) -> str | None:
@@ -90,7 +95,7 @@ class HubClient:
                 kind = msg.get("type")
                 if kind == "state":
                     async with self._changed:
-                        self.state = msg
+                        self._keep(msg)
                         self._changed.notify_all()
                 elif kind in ("ack", "error", "pong"):
                     key = _pong_key(msg.get("t")) if kind == "pong" else msg.get("id")
