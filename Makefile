@@ -38,8 +38,8 @@ test: $(STAMP) browsers npm-tools
 	$(BIN)/ruff check finale audience tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -q -n 2 -m "not serial" $(ARGS) || [ $$? -eq 5 ]
-	$(BIN)/pytest -q -m serial $(ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -n 2 -m "not serial" --durations=15 $(ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m serial --durations=5 $(ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)
 	$(BIN)/ruff check finale audience tests bench

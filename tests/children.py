@@ -21,3 +21,12 @@ def stop(proc: subprocess.Popen[bytes] | None, grace_s: float = 10.0) -> None:
             proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             kill(proc)
+
+
+def kill_left_behind(marker: str) -> None:
+    """SIGKILL every process whose command line holds `marker` (a test's temporary folder).
+
+    A console in tmux starts its hub in a session of its own, so the hub outlives a `tmux kill-server`
+    by design (phones keep voting while the MC's terminal is gone); a test that ends early stops it here.
+    """
+    subprocess.run(["pkill", "-KILL", "-f", marker], capture_output=True, check=False)

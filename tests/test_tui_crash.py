@@ -20,6 +20,7 @@ import pytest
 from finale.core.model import AnswerStatus, Phase
 from finale.demo import DEMO_EVENT
 from finale.store import Store
+from tests.children import kill_left_behind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,7 @@ def test_console_killed_mid_ask_resumes_and_reasks_the_unfinished(tmp_path: Path
         _wait("the console to quit", lambda: "Round 1" not in screen("second"), timeout=10)
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+        kill_left_behind(str(tmp_path))
 
     with Store(db) as store:
         assert store.round(1).phase is Phase.ANSWERED

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import kill_left_behind
 from tests.machine_speed import slowness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,3 +80,4 @@ def test_finale_demo_shows_the_show_screen_within_two_seconds(tmp_path: Path) ->
             pytest.fail("finale demo did not quit on ctrl+q")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+        kill_left_behind(str(tmp_path))  # the demo's hub, when the test ended before the console stopped it

@@ -32,6 +32,7 @@ from finale.tui.screens.round import RoundScreen
 from finale.tui.screens.standings import StandingsScreen
 from finale.tui.screens.voting import VotingScreen
 from finale.tui.state import read_snapshot
+from tests.children import kill_left_behind
 from tests.test_tui_hub_process import _wait
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,3 +160,4 @@ def test_the_next_step_line_and_the_footer_are_never_cut(tmp_path: Path, size: t
         _settle(pane, db, "standings")
     finally:
         pane.kill()
+        kill_left_behind(str(tmp_path))

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from finale.demo import DEMO_EVENT
+from tests.children import kill_left_behind
 
 # TOML escapes: the script file carries the raw control characters to the rehearsal endpoint.
 HOSTILE_TOML = (r"3 r\u001b]0;PWNED-TITLE\u0007\u001b]52;c;cm0gLXJmIH4=\u0007"
@@ -88,6 +89,7 @@ def test_escape_sequences_in_answers_do_nothing_to_the_terminal(tmp_path: Path) 
         assert "evil.example" not in _tmux(tmux, "capture-pane", "-p", "-e", "-t", "show"), "an OSC 8 link survived"
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+        kill_left_behind(str(tmp_path))
         time.sleep(0.5)
         for proc in subprocess.run(["pgrep", "-f", f"hub --db {db}"], capture_output=True, text=True,
                                    check=False).stdout.split():
