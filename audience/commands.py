@@ -22,6 +22,17 @@ REDIS_OPTION = click.option("--redis", "redis_url", default=None, envvar="FINALE
                             help="Share the audience path with other hubs on this Redis (default: [scale] redis_url "
                                  "of the event file; or set FINALE_REDIS_URL, which keeps a password out of the "
                                  "event file).")
+def _proxies(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """--trusted-proxy entries, each an IP address or network (finale.core.forwarded)."""
+    from finale.core.forwarded import BadProxy, trusted_networks
+
+    try:
+        trusted_networks(value)
+    except BadProxy as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 URL_OPTION = click.option("--public-url", default=None,
                           help="The URL phones reach (default: event.public_url from the event file).")
 LINKS_DB_OPTION = db_option("The event database (or set FINALE_DB; default with --event: EVENT_FILE with the "
@@ -41,11 +52,16 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the log to this file, rotated at 10 MB (3 old files kept), instead of to stderr; "
                    "the console's supervisor passes it.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, callback=_proxies, metavar="ADDRESS",
+              help="A load balancer in front of this hub (an address or a network such as 10.0.0.0/24; repeat "
+                   "for several): the phone's address is the one its X-Forwarded-For names. Default: "
+                   "hub.trusted_proxies from the event file, else none (the TCP peer is the phone).")
 @click.option("--down-since", type=float, default=None, hidden=True,
               help="For the supervisor: the last heartbeat (epoch seconds) of the hub this one replaces, so votes "
                    "cast while no hub ran still count within voting.late_grace_seconds.")
 def hub_cmd(db_path: Path | None, redis_url: str | None, host: str | None, port: int | None,
-            public_url: str | None, log_file: Path | None, down_since: float | None) -> None:
+            public_url: str | None, log_file: Path | None, trusted_proxies: tuple[str, ...],
+            down_since: float | None) -> None:
     """Run the audience hub: phone voting, judges' and finalists' pages, the stage page.
 
     With --redis, one node of many sharing the votes on Redis (see the README's deployment section).
@@ -65,13 +81,14 @@ def hub_cmd(db_path: Path | None, redis_url: str | None, host: str | None, port:
             raise click.UsageError("say which event: --db PATH (the event database), or --redis URL for a node "
                                    "that follows the show on Redis")
         options = HubOptions(host=host or "127.0.0.1", port=port if port is not None else 8765,
-                             public_url=public_url or "http://127.0.0.1:8765", redis_url=redis_url)
+                             public_url=public_url or "http://127.0.0.1:8765", redis_url=redis_url,
+                             trusted_proxies=trusted_proxies)
         _run_node(options, log_file)
         return
     with open_event_db(db_path) as store:
         config = store.event_config()
     options = HubOptions.from_config(config, host=host, port=port, public_url=public_url, down_since=down_since,
-                                     redis_url=redis_url)
+                                     redis_url=redis_url, trusted_proxies=trusted_proxies)
     config = config.model_copy(update={  # the warnings judge what this hub really does, flags included
         "hub": config.hub.model_copy(update={"host": options.host, "port": options.port or config.hub.port}),
         "event": config.event.model_copy(update={"public_url": options.public_url})})

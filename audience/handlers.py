@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +28,7 @@ from audience.questions_handler import QuestionHandlers
 from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.voters import VoterDesk
 from finale.core.ballot import BallotPolicy, Credential
+from finale.core.forwarded import Network, client_address
 from finale.core.model import PanelScore
 from finale.core.panel import panel_score_refusal
 from finale.core.poll import Arrival, Ballot
@@ -57,10 +58,14 @@ class Client:
     no_voter: tuple[str, str] | None = None  # why this phone has no credential: the code and message its votes get
 
 
-def peer_address(connection: ServerConnection) -> str:
-    """The client's IP address as the rate limits and the connection counter key it."""
+def peer_address(connection: ServerConnection, proxies: Sequence[Network] = ()) -> str:
+    """The client's IP address as the rate limits and the connection counter key it: the TCP peer, or
+    whom a trusted load balancer says it forwarded (finale.core.forwarded)."""
     remote = connection.remote_address
-    return str(remote[0]) if remote else "unknown"
+    peer = str(remote[0]) if remote else "unknown"
+    if not proxies or connection.request is None:
+        return peer
+    return client_address(peer, connection.request.headers.get_all("X-Forwarded-For"), proxies)
 
 
 class HubHandlers(QuestionHandlers):
@@ -73,6 +78,7 @@ class HubHandlers(QuestionHandlers):
     ip_limit: TokenBucket
     counter: ConnectionCounter
     guard: TokenGuard
+    proxies: tuple[Network, ...]
     audience: set[Client]
     stage: set[Client]
     judges: dict[str, set[Client]]
@@ -97,7 +103,7 @@ class HubHandlers(QuestionHandlers):
     # -- connections ----------------------------------------------------------
 
     async def _handler(self, ws: ServerConnection) -> None:
-        client = Client(ws, peer_address(ws))
+        client = Client(ws, peer_address(ws, self.proxies))
         self.counter.add(client.address)
         self.pending.add(client)
         try:

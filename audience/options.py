@@ -22,6 +22,8 @@ class HubOptions:
     port: int = 8765
     public_url: str = "http://127.0.0.1:8765"
     allowed_origins: tuple[str, ...] = ()
+    # load balancers whose X-Forwarded-For names the phone (audience/forwarded.py); empty: the TCP peer is the phone
+    trusted_proxies: tuple[str, ...] = ()
     max_connections_per_ip: int = 2000
     device_messages_per_s: float = 5.0
     ip_messages_per_s: float = 2000.0
@@ -46,11 +48,12 @@ class HubOptions:
     @classmethod
     def from_config(cls, config: EventConfig, *, host: str | None = None, port: int | None = None,
                     public_url: str | None = None, down_since: float | None = None,
-                    redis_url: str | None = None) -> HubOptions:
+                    redis_url: str | None = None, trusted_proxies: tuple[str, ...] = ()) -> HubOptions:
         """The event file's [hub] section, with command-line overrides."""
         h = config.hub
         return cls(host=host or h.host, port=port if port is not None else h.port,
                    public_url=public_url or config.event.public_url, allowed_origins=h.allowed_origins,
+                   trusted_proxies=trusted_proxies or h.trusted_proxies,
                    max_connections_per_ip=h.max_connections_per_ip, device_messages_per_s=h.device_messages_per_s,
                    ip_messages_per_s=h.ip_messages_per_s, token_tries_per_min=h.token_tries_per_min,
                    late_grace_s=config.voting.late_grace_seconds, down_since=down_since,

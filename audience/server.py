@@ -45,6 +45,7 @@ from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.scale.node import ScaleNode
 from audience.voters import Issued, VoterDesk
 from audience.writer import VoteWriter, WriterStats
+from finale.core.forwarded import trusted_networks
 from finale.core.model import Phase
 from finale.core.poll import voting_open
 from finale.hub_port import file_id
@@ -82,6 +83,7 @@ class Hub(HubHandlers):
         self.ip_limit = TokenBucket(options.ip_messages_per_s, options.ip_messages_per_s * 4)
         self.counter = ConnectionCounter(options.max_connections_per_ip)
         self.guard = TokenGuard(options.token_tries_per_min)
+        self.proxies = trusted_networks(options.trusted_proxies)  # BadProxy names a bad entry before we listen
         self.audience: set[Client] = set()
         self.stage: set[Client] = set()
         self.judges: dict[str, set[Client]] = {}
@@ -147,6 +149,9 @@ class Hub(HubHandlers):
         for coro in (self._watch(), self._tally(), *([self.writer.run()] if self.writer else [])):
             self._tasks.append(asyncio.create_task(coro))
         log.info("hub listening on %s:%d, join URL %s", self.options.host, self.port, self.options.join_url)
+        if self.proxies:
+            log.info("phones' addresses are the X-Forwarded-For of %s (trusted proxies)",
+                     ", ".join(str(n) for n in self.proxies))
 
     @property
     def port(self) -> int:
@@ -245,7 +250,7 @@ class Hub(HubHandlers):
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
-        address = peer_address(connection)
+        address = peer_address(connection, self.proxies)
         if path != WS_PATH:
             return self.pages.respond(path, address)
         origin = request.headers.get("Origin")

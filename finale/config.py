@@ -38,6 +38,7 @@ from finale.config_pages import PagesSection as PagesSection
 from finale.config_scale import ScaleSection as ScaleSection
 from finale.core import model as core
 from finale.core.ballot import BallotPolicy
+from finale.core.forwarded import trusted_networks
 from finale.core.integrity import IntegrityThresholds
 from finale.core.questions import FloorPolicy
 from finale.core.scoring import ScoringError, validate_weights
@@ -75,6 +76,14 @@ class HubSection(_Strict):
     port: int = Field(default=8765, ge=1, le=65535)
     max_connections_per_ip: int = Field(default=2000, ge=1)
     allowed_origins: tuple[str, ...] = ()
+    # Load balancers in front of the hub (addresses or networks): their X-Forwarded-For names each phone.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        trusted_networks(entries)  # BadProxy (a ValueError) names the entry and what is expected
+        return entries
     # Messages per second (sustained; bursts of 4x) a device, and an address (venue NAT), may send.
     device_messages_per_s: float = Field(default=5.0, gt=0)
     ip_messages_per_s: float = Field(default=2000.0, gt=0)

@@ -191,3 +191,17 @@ def http_status(url: str) -> int:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+async def phone_via_balancer(hub: Hub, device: str, forwarded_for: str, rnd: Round, label: str) -> dict[str, Any]:
+    """A phone whose connection reaches the hub from 127.0.0.1 (the load balancer), which says whom it forwards
+    in X-Forwarded-For; says hello, votes once and returns the hub's answer (ack or error)."""
+    async with connect(ws_url(hub), local_addr=("127.0.0.1", 0),
+                       additional_headers={"X-Forwarded-For": forwarded_for}) as ws:
+        await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": device}))
+        await recv_type(ws, "state")
+        await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": label, "id": f"{device}-vote"}))
+        while True:
+            reply = await recv_json(ws, 10)
+            if reply["type"] in ("ack", "error"):
+                return reply

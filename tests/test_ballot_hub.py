@@ -26,6 +26,7 @@ from tests.drills.phone import loopback_for
 from tests.hub_helpers import (
     client,
     director_for,
+    phone_via_balancer,
     recv_type,
     running_hub,
     set_switches,
@@ -230,3 +231,31 @@ async def test_a_hellos_answer_reaches_the_phone_before_any_broadcast(store: Sto
     late = [f for f in firsts if "credential" not in f]
     assert not late, f"{len(late)} of 150 phones got a broadcast before their hello's answer: {late[0]}"
     assert all(f["type"] == "state" and f["credential"] and "my_vote" in f for f in firsts)
+
+
+async def test_behind_a_trusted_balancer_each_phone_keeps_its_own_address(store: Store, db_path: Path) -> None:
+    """Four phones through one balancer address: untrusted, the hall shares one address (2 votes count);
+    trusted, each phone is the address X-Forwarded-For names, and a phone that forges the header directly
+    is still its own address."""
+    rnd = await voting_round(director_for(store))
+    a = sorted(rnd.labels.values())[0]
+    hall = [f"203.0.113.{i}" for i in range(1, 5)]
+    async with running_hub(db_path) as hub:  # no trusted proxy: the header is ignored
+        untrusted = [await phone_via_balancer(hub, f"plain-{i}-phone", ip, rnd, a) for i, ip in enumerate(hall)]
+    assert [r["type"] for r in untrusted].count("ack") == store.event().ballot.devices_per_address == 2
+    assert {r.get("code") for r in untrusted if r["type"] == "error"} == {"address_limit"}
+    async with running_hub(db_path, trusted_proxies=("127.0.0.1",)) as hub:
+        trusted = [await phone_via_balancer(hub, f"hall-{i}-phone", f"1.2.3.4, {ip}", rnd, a)
+                   for i, ip in enumerate(hall)]
+        async with connect(ws_url(hub), local_addr=("127.0.0.42", 0),
+                           additional_headers={"X-Forwarded-For": hall[0]}) as forger:
+            await forger.send(json.dumps({"type": "hello", "role": "audience", "device_id": "forger-phone"}))
+            await recv_type(forger, "state")
+            assert (await _vote(forger, rnd, a, "forged-1"))["type"] == "ack"
+    assert [r["type"] for r in trusted] == ["ack"] * 4
+    secret = store.voter_secret()
+    origins = [v["origin"] for v in store.votes(rnd.id)]
+    for ip in hall:
+        assert origins.count(ballot.origin_tag(secret, ip)) == 1, f"{ip}: one vote, keyed on the phone's address"
+    assert ballot.origin_tag(secret, "127.0.0.42") in origins, "a forged header from an untrusted peer is ignored"
+    assert ballot.origin_tag(secret, "1.2.3.4") not in origins, "what a phone writes left of the balancer's entry"

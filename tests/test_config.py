@@ -41,6 +41,9 @@ def _del(path: list[Any]) -> Callable[[dict[str, Any]], None]:
 
 
 BAD_FILES = [
+    ("a load balancer that is not an address", _set(["hub", "trusted_proxies"], ["10.0.0.5", "lb.local"]),
+     "event.toml: hub.trusted_proxies: trusted proxy 'lb.local' is not an IP address or network (expected e.g. "
+     "10.0.0.5 or 10.0.0.0/24)"),
     ("typo in endpoint kind", _set(["finalists", 2, "endpoint", "kind"], "sagemker"),
      "event.toml: finalists[2].endpoint.kind: expected one of sagemaker, bedrock, openai, rehearsal; got 'sagemker'"),
     ("endpoint without kind", _del(["finalists", 0, "endpoint", "kind"]),

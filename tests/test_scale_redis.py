@@ -19,9 +19,10 @@ from redis.asyncio import Redis
 
 from audience.scale.bridge import Bridge
 from audience.scale.keys import EventKeys
+from finale.core import ballot
 from finale.store import Store
 from tests.drills.phone import Phone
-from tests.hub_helpers import director_for, running_hub, voting_round
+from tests.hub_helpers import director_for, phone_via_balancer, running_hub, voting_round
 from tests.redis_server import RedisServer
 
 
@@ -190,3 +191,23 @@ def test_drain_and_a_node_against_an_unreachable_redis_say_so_without_the_passwo
                              timeout=60, env={k: v for k, v in os.environ.items()
                                               if k not in ("FINALE_DB", "FINALE_REDIS_URL")})
     assert nowhere.returncode == 2 and "--db PATH" in nowhere.stderr and "--redis URL" in nowhere.stderr
+
+
+async def test_nodes_behind_a_trusted_balancer_key_each_phone_on_its_own_address(
+        store: Store, db_path: Path, redis_server: RedisServer) -> None:
+    """Four phones through one balancer (127.0.0.1), alternating two nodes: every vote counts once, keyed on
+    the address X-Forwarded-For names, in Redis's per-origin rule and in SQLite after the drain."""
+    rnd = await voting_round(director_for(store), window_s=60)
+    label = sorted(rnd.labels.values())[0]
+    hall = [f"203.0.113.{i}" for i in range(1, 5)]
+    lb = ("127.0.0.1",)
+    async with bridged(db_path, redis_server.url) as bridge, \
+            running_hub(None, redis_url=redis_server.url, trusted_proxies=lb) as one, \
+            running_hub(None, redis_url=redis_server.url, trusted_proxies=lb) as two:  # type: ignore[arg-type]
+        replies = [await phone_via_balancer((one, two)[i % 2], f"hall-phone-{i}", ip, rnd, label)
+                   for i, ip in enumerate(hall)]
+        assert [r["type"] for r in replies] == ["ack"] * 4, replies
+        await until(lambda: bridge.stats.drained_votes >= 4)
+    secret = store.voter_secret()
+    origins = sorted(v["origin"] for v in store.votes(rnd.id))
+    assert origins == sorted(ballot.origin_tag(secret, ip) for ip in hall)
