@@ -45,7 +45,7 @@ from audience.ratelimit import ConnectionCounter, TokenBucket
 from audience.scale.node import ScaleNode
 from audience.voters import Issued, VoterDesk
 from audience.writer import VoteWriter, WriterStats
-from finale.core.forwarded import trusted_networks
+from finale.core.forwarded import trusted_networks, unforwarded
 from finale.core.model import Phase
 from finale.core.poll import voting_open
 from finale.hub_port import file_id
@@ -84,6 +84,7 @@ class Hub(HubHandlers):
         self.counter = ConnectionCounter(options.max_connections_per_ip)
         self.guard = TokenGuard(options.token_tries_per_min)
         self.proxies = trusted_networks(options.trusted_proxies)  # BadProxy names a bad entry before we listen
+        self._said_unforwarded = False
         self.audience: set[Client] = set()
         self.stage: set[Client] = set()
         self.judges: dict[str, set[Client]] = {}
@@ -251,6 +252,11 @@ class Hub(HubHandlers):
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         address = peer_address(connection, self.proxies)
+        if self.proxies and not self._said_unforwarded and unforwarded(
+                address, request.headers.get_all("X-Forwarded-For"), self.proxies):
+            self._said_unforwarded = True  # once: the balancer's configuration, not a phone's fault
+            log.warning("the trusted proxy %s sent no X-Forwarded-For: every phone behind it shares its address "
+                        "(HAProxy: option forwardfor; nginx: proxy_set_header X-Forwarded-For)", address)
         if path != WS_PATH:
             return self.pages.respond(path, address)
         origin = request.headers.get("Origin")

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
 from audience.server import Hub
@@ -259,3 +260,16 @@ async def test_behind_a_trusted_balancer_each_phone_keeps_its_own_address(store:
         assert origins.count(ballot.origin_tag(secret, ip)) == 1, f"{ip}: one vote, keyed on the phone's address"
     assert ballot.origin_tag(secret, "127.0.0.42") in origins, "a forged header from an untrusted peer is ignored"
     assert ballot.origin_tag(secret, "1.2.3.4") not in origins, "what a phone writes left of the balancer's entry"
+
+
+async def test_a_trusted_balancer_that_forwards_no_address_is_named_once_in_the_log(
+        store: Store, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    await voting_round(director_for(store))
+    async with running_hub(db_path, trusted_proxies=("127.0.0.1",)) as hub:
+        for i in range(3):  # a balancer without `option forwardfor`: the phones all look like 127.0.0.1
+            async with connect(ws_url(hub), local_addr=("127.0.0.1", 0)) as ws:
+                await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": f"unforwarded-{i}"}))
+                await recv_type(ws, "state")
+    said = [r.getMessage() for r in caplog.records if "sent no X-Forwarded-For" in r.getMessage()]
+    assert said == ["the trusted proxy 127.0.0.1 sent no X-Forwarded-For: every phone behind it shares its "
+                    "address (HAProxy: option forwardfor; nginx: proxy_set_header X-Forwarded-For)"]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finale.core.forwarded import BadProxy, client_address, trusted_networks
+from finale.core.forwarded import BadProxy, client_address, trusted_networks, unforwarded
 
 PROXIES = trusted_networks(["10.0.0.5", "10.1.0.0/16"])
 ipv4 = st.ip_addresses(v=4).map(str)
@@ -54,3 +54,9 @@ def test_what_a_phone_writes_left_of_the_balancers_entry_changes_nothing(forged:
     if any(ipaddress.ip_address(phone) in net for net in PROXIES):
         return  # a phone inside the proxies' own network is not what the balancer fronts
     assert client_address("10.0.0.5", [", ".join([*forged, phone])], PROXIES) == phone
+
+
+def test_a_trusted_proxy_without_the_header_is_noticed() -> None:
+    assert unforwarded("10.0.0.5", [], PROXIES) and unforwarded("10.0.0.5", [" "], PROXIES)
+    assert not unforwarded("10.0.0.5", ["203.0.113.7"], PROXIES)
+    assert not unforwarded("198.51.100.9", [], PROXIES), "a phone reaching the hub directly is not a proxy"

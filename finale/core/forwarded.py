@@ -80,3 +80,10 @@ def client_address(peer: str, forwarded_for: Sequence[str], networks: Sequence[N
         if not _trusted(address, networks):
             return believed
     return believed
+
+
+def unforwarded(peer: str, forwarded_for: Sequence[str], networks: Sequence[Network]) -> bool:
+    """A trusted proxy that did not say whom it forwarded: every phone behind it would share its address
+    (a balancer without `option forwardfor`); the hub says so in its log."""
+    here = _address(peer)
+    return here is not None and _trusted(here, networks) and not any(v.strip() for v in forwarded_for)
