@@ -22,6 +22,8 @@ REDIS_OPTION = click.option("--redis", "redis_url", default=None, envvar="FINALE
                             help="Share the audience path with other hubs on this Redis (default: [scale] redis_url "
                                  "of the event file; or set FINALE_REDIS_URL, which keeps a password out of the "
                                  "event file).")
+
+
 def _proxies(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """--trusted-proxy entries, each an IP address or network (finale.core.forwarded)."""
     from finale.core.forwarded import BadProxy, trusted_networks
@@ -56,12 +58,16 @@ EVENT_OPTION = click.option("--event", "event_file", type=click.Path(exists=True
               help="A load balancer in front of this hub (an address or a network such as 10.0.0.0/24; repeat "
                    "for several): the phone's address is the one its X-Forwarded-For names. Default: "
                    "hub.trusted_proxies from the event file, else none (the TCP peer is the phone).")
+@click.option("--event-id", default=None, metavar="ID",
+              help="For a node without --db: serve this event (its id is `event_id` on the primary hub's /healthz) "
+                   "even when another console publishes on the same Redis. Default: the event "
+                   "the last console to start announced.")
 @click.option("--down-since", type=float, default=None, hidden=True,
               help="For the supervisor: the last heartbeat (epoch seconds) of the hub this one replaces, so votes "
                    "cast while no hub ran still count within voting.late_grace_seconds.")
 def hub_cmd(db_path: Path | None, redis_url: str | None, host: str | None, port: int | None,
             public_url: str | None, log_file: Path | None, trusted_proxies: tuple[str, ...],
-            down_since: float | None) -> None:
+            event_id: str | None, down_since: float | None) -> None:
     """Run the audience hub: phone voting, judges' and finalists' pages, the stage page.
 
     With --redis, one node of many sharing the votes on Redis (see the README's deployment section).
@@ -76,13 +82,16 @@ def hub_cmd(db_path: Path | None, redis_url: str | None, host: str | None, port:
     from audience.server import Hub, HubOptions, run_hub
     from finale.core.poll import voting_open
 
+    if event_id is not None and db_path is not None:
+        raise click.UsageError("--event-id is for a node without --db: a hub with the database serves that "
+                               "database's event")
     if db_path is None:
         if redis_url is None:
             raise click.UsageError("say which event: --db PATH (the event database), or --redis URL for a node "
                                    "that follows the show on Redis")
         options = HubOptions(host=host or "127.0.0.1", port=port if port is not None else 8765,
                              public_url=public_url or "http://127.0.0.1:8765", redis_url=redis_url,
-                             trusted_proxies=trusted_proxies)
+                             trusted_proxies=trusted_proxies, event_id=event_id)
         _run_node(options, log_file)
         return
     with open_event_db(db_path) as store:

@@ -15,14 +15,17 @@ import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from click.testing import CliRunner
 from redis.asyncio import Redis
 
 from audience.scale.bridge import Bridge
 from audience.scale.keys import EventKeys
+from finale.cli import main
+from finale.config import EventConfig
 from finale.core import ballot
 from finale.store import Store
 from tests.drills.phone import Phone
-from tests.hub_helpers import director_for, phone_via_balancer, running_hub, voting_round
+from tests.hub_helpers import client, director_for, phone_via_balancer, running_hub, voting_round
 from tests.redis_server import RedisServer
 
 
@@ -211,3 +214,28 @@ async def test_nodes_behind_a_trusted_balancer_key_each_phone_on_its_own_address
     secret = store.voter_secret()
     origins = sorted(v["origin"] for v in store.votes(rnd.id))
     assert origins == sorted(ballot.origin_tag(secret, ip) for ip in hall)
+
+
+async def test_a_node_pinned_to_its_event_ignores_another_console_on_the_same_redis(
+        store: Store, db_path: Path, tmp_path: Path, demo_config: EventConfig, redis_server: RedisServer) -> None:
+    """A rehearsal console started later on the show's Redis announces its own event: a node started with
+    `--event-id` keeps serving the show's event; one without follows the last announcement."""
+    rnd = await voting_round(director_for(store), window_s=60)
+    show_id = store.event_id()
+    with Store(tmp_path / "rehearsal.db") as rehearsal:
+        rehearsal.setup_event(demo_config)
+        rehearsal_id = rehearsal.event_id()
+    assert show_id and rehearsal_id and show_id != rehearsal_id
+    async with bridged(db_path, redis_server.url), bridged(tmp_path / "rehearsal.db", redis_server.url):
+        async with running_hub(None, redis_url=redis_server.url, event_id=show_id) as pinned, \
+                running_hub(None, redis_url=redis_server.url) as follower:  # type: ignore[arg-type]
+            assert (pinned.event_id, follower.event_id) == (show_id, rehearsal_id)
+            async with client(pinned, device="pinned-phone-1") as (_, first):
+                assert first["round"] == rnd.id and first["phase"] == "voting", "the show's round, not a draft"
+
+
+def test_event_id_is_refused_beside_a_database_with_why(db_path: Path, store: Store) -> None:
+    result = CliRunner().invoke(main, ["hub", "--db", str(db_path), "--event-id", "some-other-event"])
+    assert result.exit_code == 2
+    assert "--event-id is for a node without --db: a hub with the database serves that database's event" \
+        in result.output
