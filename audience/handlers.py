@@ -202,8 +202,8 @@ class HubHandlers(QuestionHandlers):
         if msg.role == "audience" and asked is not None and c.voter is not None:
             assert self.ballots is not None
             my_vote = await self.ballots.device_vote(asked, c.voter.voter_id)
-            if self.snap and self.snap.round and self.snap.round.id == asked:  # not a round asked meanwhile
-                admitted["my_vote"] = my_vote
+            still = self.snap is not None and self.snap.round is not None and self.snap.round.id == asked
+            admitted["my_vote"] = my_vote if still else None  # a round asked meanwhile has no vote of it yet
         # No await from here to the reply: a broadcast must not reach the client before its hello's answer
         # (the answer carries the phone's credential; a state broadcast does not).
         if msg.role == "audience":
