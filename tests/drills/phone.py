@@ -40,13 +40,18 @@ class PhoneLog:
 
 
 class Phone:
-    """One phone on the real hub: votes one at a time and never gives up on an unacknowledged vote."""
+    """One phone on the real hub: votes one at a time and resends an unacknowledged vote until it is answered.
+
+    It gives up (TimeoutError, naming the vote and the last answer) only after `give_up_after_s`, so a
+    hub that refuses `unavailable` for ever fails a test with why instead of hanging it.
+    """
 
     def __init__(self, url: str, device: str, *, ack_timeout_s: float = 10.0, max_backoff_s: float = 1.0,
-                 autopilot: bool = False, address: str | None = None) -> None:
+                 autopilot: bool = False, address: str | None = None, give_up_after_s: float = 120.0) -> None:
         self.url = url
         self.log = PhoneLog(device)
         self.ack_timeout_s = ack_timeout_s
+        self.give_up_after_s = give_up_after_s
         self.max_backoff_s = max_backoff_s
         host = urlsplit(url).hostname or ""
         source = address or (loopback_for(device) if host.startswith("127.") else None)
@@ -117,7 +122,11 @@ class Phone:
         if cast_at is not None:
             frame["cast_at"] = cast_at
         first = True
+        deadline, last = time.monotonic() + self.give_up_after_s, "no answer yet"
         while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.log.device}: vote {msg_id} unanswered after {self.give_up_after_s:g} s "
+                                   f"of resends (last: {last})")
             if not self.client.connected:
                 await self.connect()
                 self.log.reconnects += 1
@@ -127,11 +136,14 @@ class Phone:
             try:
                 reply = await self.client.request(frame, timeout=self.ack_timeout_s)
             except Disconnected:
+                last = "connection lost"
                 continue
             except TimeoutError:
+                last = f"no answer within {self.ack_timeout_s:g} s"
                 await self.client.abort()  # no answer on this connection: drop it and resend on a new one
                 continue
             if reply["type"] == "error" and reply.get("code") in RETRY_CODES:
+                last = f"{reply.get('code')}: {reply.get('message')}"
                 await asyncio.sleep(random.uniform(0.2, 0.5))
                 continue
             return reply
