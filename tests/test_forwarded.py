@@ -41,6 +41,8 @@ def test_no_header_garbage_or_only_proxies_stop_at_the_last_believed_hop() -> No
 def test_a_bad_entry_is_named_with_what_is_expected() -> None:
     with pytest.raises(BadProxy, match=r"'balancer' is not an IP address or network \(expected e\.g\. 10\.0\.0\.5"):
         trusted_networks(["10.0.0.5", "balancer"])
+    with pytest.raises(BadProxy, match=r"'0\.0\.0\.0/0' trusts every address: any phone could then choose"):
+        trusted_networks(["0.0.0.0/0"])
 
 
 @given(peer=ipv4, claimed=st.lists(ipv4, max_size=4))

@@ -30,10 +30,14 @@ def trusted_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     networks = []
     for entry in entries:
         try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            network = ipaddress.ip_network(entry.strip(), strict=False)
         except ValueError:
             raise BadProxy(f"trusted proxy {entry!r} is not an IP address or network (expected e.g. 10.0.0.5 "
                            "or 10.0.0.0/24)") from None
+        if network.prefixlen == 0:
+            raise BadProxy(f"trusted proxy {entry!r} trusts every address: any phone could then choose the address "
+                           "its votes count under; list the load balancers' own addresses")
+        networks.append(network)
     return tuple(networks)
 
 
