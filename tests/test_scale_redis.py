@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -120,13 +121,25 @@ async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(st
         assert reply["code"] == "unavailable"
         assert node.health()["scale"]["redis"]["ok"] is False
         assert node.health()["ok"] is False and "Redis at" in node.health()["problems"][0]
+        healthz = f"http://127.0.0.1:{node.port}/healthz"
+        assert not re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode()), \
+            "the README's HAProxy check takes a node that lost Redis out"
         redis_server.start()  # the AOF replays; the node reconnects by itself
         sent = asyncio.create_task(phone.vote(rnd.id, label))
         assert await asyncio.wait_for(sent, 30)
         await until(lambda: bridge.stats.drained_votes >= 1, 30)
         assert [r["label"] for r in store.votes(rnd.id)] == [label]
         await until(lambda: node.health()["scale"]["redis"]["ok"], 10)
+        assert re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode())
         await phone.close()
+
+
+def _readme_health_check() -> str:
+    """The regular expression of the README's sample HAProxy `http-check expect rstring`, unquoted."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    found = re.search(r'http-check expect rstring "((?:[^"\\]|\\.)*)"', readme)
+    assert found, "the README's HAProxy sample has an http-check expect rstring"
+    return found.group(1).replace('\\"', '"')
 
 
 async def test_durability_always_with_a_replica_acknowledges_only_once_the_replica_has_the_vote(
@@ -239,3 +252,18 @@ def test_event_id_is_refused_beside_a_database_with_why(db_path: Path, store: St
     assert result.exit_code == 2
     assert "--event-id is for a node without --db: a hub with the database serves that database's event" \
         in result.output
+
+
+async def test_the_readme_health_check_reads_the_hubs_own_ok_not_its_redis_link(
+        store: Store, db_path: Path, redis_server: RedisServer) -> None:
+    """The primary on Redis with a full disk: /healthz says ok false while its Redis link is fine; the README's
+    HAProxy check (the top-level ok) takes it out, where a bare `"ok": true` would match the nested one."""
+    await voting_round(director_for(store), window_s=60)
+    async with running_hub(db_path, redis_url=redis_server.url) as primary:
+        healthz = f"http://127.0.0.1:{primary.port}/healthz"
+        assert re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode())
+        primary.write_health.failed("votes", OSError(28, "database or disk is full"), 1)
+        body = (await asyncio.to_thread(_get, healthz)).decode()
+        assert primary.health()["ok"] is False and primary.health()["scale"]["redis"]["ok"] is True
+        assert '"ok": true' in body, "the nested Redis link is fine"
+        assert not re.search(_readme_health_check(), body), "the balancer takes the failing hub out"
