@@ -17,11 +17,11 @@ demo: $(STAMP)
 	$(BIN)/finale demo $(ARGS)
 
 # Debian packages the tests drive for real: Chromium for the pages, tmux for what only a terminal shows,
-# redis-server for the audience path across many hubs.
+# redis-server for the audience path across many hubs, haproxy to run the README's load balancer sample.
 browsers:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/tmux ] || [ ! -x /usr/bin/redis-server ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver tmux redis-server; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver tmux redis-server; fi; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/tmux ] || [ ! -x /usr/bin/redis-server ] || [ ! -x /usr/sbin/haproxy ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver tmux redis-server haproxy; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver tmux redis-server haproxy; fi; \
 	fi
 
 # axe-core for the accessibility tests, pinned by package-lock.json (installed once; nothing is fetched at test time).

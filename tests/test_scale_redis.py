@@ -27,6 +27,7 @@ from finale.core import ballot
 from finale.store import Store
 from tests.drills.phone import Phone
 from tests.hub_helpers import client, director_for, phone_via_balancer, running_hub, voting_round
+from tests.readme_samples import health_check_regex
 from tests.redis_server import RedisServer
 
 
@@ -122,7 +123,7 @@ async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(st
         assert node.health()["scale"]["redis"]["ok"] is False
         assert node.health()["ok"] is False and "Redis at" in node.health()["problems"][0]
         healthz = f"http://127.0.0.1:{node.port}/healthz"
-        assert not re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode()), \
+        assert not re.search(health_check_regex(), (await asyncio.to_thread(_get, healthz)).decode()), \
             "the README's HAProxy check takes a node that lost Redis out"
         redis_server.start()  # the AOF replays; the node reconnects by itself
         sent = asyncio.create_task(phone.vote(rnd.id, label))
@@ -130,16 +131,8 @@ async def test_a_node_that_loses_redis_refuses_votes_unavailable_and_recovers(st
         await until(lambda: bridge.stats.drained_votes >= 1, 30)
         assert [r["label"] for r in store.votes(rnd.id)] == [label]
         await until(lambda: node.health()["scale"]["redis"]["ok"], 10)
-        assert re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode())
+        assert re.search(health_check_regex(), (await asyncio.to_thread(_get, healthz)).decode())
         await phone.close()
-
-
-def _readme_health_check() -> str:
-    """The regular expression of the README's sample HAProxy `http-check expect rstring`, unquoted."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    found = re.search(r'http-check expect rstring "((?:[^"\\]|\\.)*)"', readme)
-    assert found, "the README's HAProxy sample has an http-check expect rstring"
-    return found.group(1).replace('\\"', '"')
 
 
 async def test_durability_always_with_a_replica_acknowledges_only_once_the_replica_has_the_vote(
@@ -261,9 +254,9 @@ async def test_the_readme_health_check_reads_the_hubs_own_ok_not_its_redis_link(
     await voting_round(director_for(store), window_s=60)
     async with running_hub(db_path, redis_url=redis_server.url) as primary:
         healthz = f"http://127.0.0.1:{primary.port}/healthz"
-        assert re.search(_readme_health_check(), (await asyncio.to_thread(_get, healthz)).decode())
+        assert re.search(health_check_regex(), (await asyncio.to_thread(_get, healthz)).decode())
         primary.write_health.failed("votes", OSError(28, "database or disk is full"), 1)
         body = (await asyncio.to_thread(_get, healthz)).decode()
         assert primary.health()["ok"] is False and primary.health()["scale"]["redis"]["ok"] is True
         assert '"ok": true' in body, "the nested Redis link is fine"
-        assert not re.search(_readme_health_check(), body), "the balancer takes the failing hub out"
+        assert not re.search(health_check_regex(), body), "the balancer takes the failing hub out"
