@@ -22,7 +22,7 @@ class HubOptions:
     port: int = 8765
     public_url: str = "http://127.0.0.1:8765"
     allowed_origins: tuple[str, ...] = ()
-    # load balancers whose X-Forwarded-For names the phone (audience/forwarded.py); empty: the TCP peer is the phone
+    # load balancers whose X-Forwarded-For names the phone (finale/core/forwarded.py); empty: the TCP peer is the phone
     trusted_proxies: tuple[str, ...] = ()
     max_connections_per_ip: int = 2000
     device_messages_per_s: float = 5.0

@@ -78,18 +78,18 @@ class HubSection(_Strict):
     allowed_origins: tuple[str, ...] = ()
     # Load balancers in front of the hub (addresses or networks): their X-Forwarded-For names each phone.
     trusted_proxies: tuple[str, ...] = ()
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _proxies(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
-        trusted_networks(entries)  # BadProxy (a ValueError) names the entry and what is expected
-        return entries
     # Messages per second (sustained; bursts of 4x) a device, and an address (venue NAT), may send.
     device_messages_per_s: float = Field(default=5.0, gt=0)
     ip_messages_per_s: float = Field(default=2000.0, gt=0)
     # Wrong private-link tokens an address may try per minute before it is refused for a while.
     token_tries_per_min: int = Field(default=10, ge=1)
     log_file: str | None = None  # where a supervised hub writes its log (default: beside the database)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        trusted_networks(entries)  # BadProxy (a ValueError) names the entry and what is expected
+        return entries
 
 
 class WeightsSection(_Strict):

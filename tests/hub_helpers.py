@@ -193,14 +193,15 @@ def http_status(url: str) -> int:
         return exc.code
 
 
-async def phone_via_balancer(hub: Hub, device: str, forwarded_for: str, rnd: Round, label: str) -> dict[str, Any]:
-    """A phone whose connection reaches the hub from 127.0.0.1 (the load balancer), which says whom it forwards
-    in X-Forwarded-For; says hello, votes once and returns the hub's answer (ack or error)."""
-    async with connect(ws_url(hub), local_addr=("127.0.0.1", 0),
-                       additional_headers={"X-Forwarded-For": forwarded_for}) as ws:
+async def vote_once(url: str, device: str, round_id: int, label: str, *, address: str = "127.0.0.1",
+                    forwarded_for: str | None = None) -> dict[str, Any]:
+    """A phone connecting from `address` (by default 127.0.0.1, where a load balancer would be), with an
+    X-Forwarded-For header if given: says hello, votes once and returns the hub's answer (ack or error)."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for is not None else None
+    async with connect(url, local_addr=(address, 0), additional_headers=headers) as ws:
         await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": device}))
-        await recv_type(ws, "state")
-        await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": label, "id": f"{device}-vote"}))
+        await recv_type(ws, "state", timeout=10)
+        await ws.send(json.dumps({"type": "vote", "round": round_id, "label": label, "id": f"{device}-vote"}))
         while True:
             reply = await recv_json(ws, 10)
             if reply["type"] in ("ack", "error"):

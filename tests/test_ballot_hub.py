@@ -27,10 +27,10 @@ from tests.drills.phone import loopback_for
 from tests.hub_helpers import (
     client,
     director_for,
-    phone_via_balancer,
     recv_type,
     running_hub,
     set_switches,
+    vote_once,
     voter,
     voting_round,
     ws_url,
@@ -242,17 +242,15 @@ async def test_behind_a_trusted_balancer_each_phone_keeps_its_own_address(store:
     a = sorted(rnd.labels.values())[0]
     hall = [f"203.0.113.{i}" for i in range(1, 5)]
     async with running_hub(db_path) as hub:  # no trusted proxy: the header is ignored
-        untrusted = [await phone_via_balancer(hub, f"plain-{i}-phone", ip, rnd, a) for i, ip in enumerate(hall)]
+        untrusted = [await vote_once(ws_url(hub), f"plain-{i}-phone", rnd.id, a, forwarded_for=ip)
+                     for i, ip in enumerate(hall)]
     assert [r["type"] for r in untrusted].count("ack") == store.event().ballot.devices_per_address == 2
     assert {r.get("code") for r in untrusted if r["type"] == "error"} == {"address_limit"}
     async with running_hub(db_path, trusted_proxies=("127.0.0.1",)) as hub:
-        trusted = [await phone_via_balancer(hub, f"hall-{i}-phone", f"1.2.3.4, {ip}", rnd, a)
+        trusted = [await vote_once(ws_url(hub), f"hall-{i}-phone", rnd.id, a, forwarded_for=f"1.2.3.4, {ip}")
                    for i, ip in enumerate(hall)]
-        async with connect(ws_url(hub), local_addr=("127.0.0.42", 0),
-                           additional_headers={"X-Forwarded-For": hall[0]}) as forger:
-            await forger.send(json.dumps({"type": "hello", "role": "audience", "device_id": "forger-phone"}))
-            await recv_type(forger, "state")
-            assert (await _vote(forger, rnd, a, "forged-1"))["type"] == "ack"
+        forged = await vote_once(ws_url(hub), "forger-phone", rnd.id, a, address="127.0.0.42", forwarded_for=hall[0])
+        assert forged["type"] == "ack"
     assert [r["type"] for r in trusted] == ["ack"] * 4
     secret = store.voter_secret()
     origins = [v["origin"] for v in store.votes(rnd.id)]

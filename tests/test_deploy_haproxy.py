@@ -8,20 +8,17 @@ that cannot store is taken out by the README's health check and the next phones 
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
 
 from finale.core import ballot
 from finale.store import Store
 from tests.children import stop
-from tests.hub_helpers import director_for, free_port, recv_json, recv_type, running_hub, voting_round
+from tests.hub_helpers import director_for, free_port, running_hub, vote_once, voting_round
 from tests.readme_samples import haproxy_sample
 from tests.redis_server import RedisServer
 from tests.test_scale_redis import bridged, until
@@ -55,18 +52,6 @@ def _servers(stats: Path) -> dict[str, str]:
     return {r[1]: r[17] for r in rows if r[0] == "hubs" and r[1] not in ("BACKEND", "FRONTEND")}
 
 
-async def vote_once(url: str, device: str, address: str, round_id: int, label: str) -> dict[str, Any]:
-    """A phone at `address` through the balancer: hello, vote, the hub's answer (ack or error)."""
-    async with connect(url, local_addr=(address, 0)) as ws:
-        await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": device}))
-        await recv_type(ws, "state", timeout=10)
-        await ws.send(json.dumps({"type": "vote", "round": round_id, "label": label, "id": f"{device}-1"}))
-        while True:
-            reply = await recv_json(ws, 10)
-            if reply["type"] in ("ack", "error"):
-                return reply
-
-
 @pytest.mark.slow
 async def test_the_readme_haproxy_spreads_phones_keys_each_on_its_address_and_drops_a_failing_hub(
         store: Store, db_path: Path, tmp_path: Path, redis_server: RedisServer) -> None:
@@ -87,14 +72,14 @@ async def test_the_readme_haproxy_spreads_phones_keys_each_on_its_address_and_dr
             await until(lambda: stats.exists() and set(_servers(stats).values()) == {"UP"}, 20)
             url = f"ws://127.0.0.1:{lb_port}/ws"
             hall = [f"127.0.0.{i}" for i in range(21, 25)]
-            replies = [await vote_once(url, f"lb-phone-{i}", ip, rnd.id, label) for i, ip in enumerate(hall)]
+            replies = [await vote_once(url, f"lb-phone-{i}", rnd.id, label, address=ip) for i, ip in enumerate(hall)]
             assert [r["type"] for r in replies] == ["ack"] * 4, replies
             took = primary.health()["votes_committed"], node.health()["votes_committed"]
             assert sum(took) == 4 and min(took) >= 1, f"both hubs took phones' votes: {took}"
 
             primary.write_health.failed("votes", OSError(28, "database or disk is full"), 1)
             await until(lambda: _servers(stats)["hub1"].startswith("DOWN"), 15)
-            late = [await vote_once(url, f"lb-late-{i}", f"127.0.0.{31 + i}", rnd.id, label) for i in range(3)]
+            late = [await vote_once(url, f"lb-late-{i}", rnd.id, label, address=f"127.0.0.{31 + i}") for i in range(3)]
             assert [r["type"] for r in late] == ["ack"] * 3
             assert primary.health()["votes_committed"] == took[0], "the failing hub is out of the balancer"
             assert node.health()["votes_committed"] == took[1] + 3

@@ -26,7 +26,7 @@ from finale.config import EventConfig
 from finale.core import ballot
 from finale.store import Store
 from tests.drills.phone import Phone
-from tests.hub_helpers import client, director_for, phone_via_balancer, running_hub, voting_round
+from tests.hub_helpers import client, director_for, running_hub, vote_once, voting_round
 from tests.readme_samples import health_check_regex
 from tests.redis_server import RedisServer
 
@@ -213,8 +213,8 @@ async def test_nodes_behind_a_trusted_balancer_key_each_phone_on_its_own_address
     async with bridged(db_path, redis_server.url) as bridge, \
             running_hub(None, redis_url=redis_server.url, trusted_proxies=lb) as one, \
             running_hub(None, redis_url=redis_server.url, trusted_proxies=lb) as two:  # type: ignore[arg-type]
-        replies = [await phone_via_balancer((one, two)[i % 2], f"hall-phone-{i}", ip, rnd, label)
-                   for i, ip in enumerate(hall)]
+        replies = [await vote_once(f"ws://127.0.0.1:{(one, two)[i % 2].port}/ws", f"hall-phone-{i}", rnd.id, label,
+                                   forwarded_for=ip) for i, ip in enumerate(hall)]
         assert [r["type"] for r in replies] == ["ack"] * 4, replies
         await until(lambda: bridge.stats.drained_votes >= 4)
     secret = store.voter_secret()
