@@ -1,6 +1,6 @@
 """Where an audience vote goes once the hub has read it: the ballot box of one hub (SQLite) or of many (Redis).
 
-The hub's handler builds the `Ballot` (core.poll) and asks its box to cast it; the box
+The hub's handler builds the `Ballot` (core.poll) and posts it to its box with a callback; the box
 decides with the core's rule (core.poll.decide_vote) on the round it votes against and
 records the vote, and says None (acknowledge) or why not. `SqliteBallotBox` is the one-hub
 path: the batch writer (audience.writer) and the voter desk's per-origin counts, the store
@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from typing import Protocol, TypeVar
 
 from audience.voters import VoterDesk
-from audience.writer import VoteWriter
+from audience.writer import Answer, VoteWriter, settle
 from finale.core.ballot import BallotPolicy, Credential
 from finale.core.model import Round
 from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
@@ -35,6 +35,15 @@ class BallotBox(Protocol):
         """Decide and record one vote; None once it is recorded (or was already: a replay), else why not.
 
         `shown` is the round this hub's pages show; the box decides on its own view of the poll.
+        """
+        ...
+
+    async def post(self, shown: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy, answer: Answer) -> None:
+        """`cast`, told through `answer` (called on the loop) rather than awaited: the hub's vote handler.
+
+        It may return before the answer: the one-hub box answers when the vote's batch commits,
+        so the handler reads the phone's next frame meanwhile and no task waits per vote.
         """
         ...
 
@@ -61,6 +70,12 @@ class SqliteBallotBox:
 
     async def cast(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy) -> Refusal | None:
+        told: asyncio.Future[Refusal | None] = asyncio.get_running_loop().create_future()
+        await self.post(rnd, ballot, voter, origin, policy, settle(told))
+        return await told
+
+    async def post(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy, answer: Answer) -> None:
         load = self.voters.load(rnd.id, origin, voter.voter_id, policy.devices_per_address) \
             if rnd is not None and ballot.round_id == rnd.id else None
         decision = decide_vote(rnd, ballot, None, load)
@@ -69,12 +84,17 @@ class SqliteBallotBox:
             counted = await self._read(self.store.counted_vote, ballot.round_id, voter.voter_id)
             decision = decide_vote(rnd, ballot, counted, load)
         if decision.outcome is not VoteOutcome.ACCEPT or rnd is None:
-            return decision.refusal
-        why = await self.writer.submit(VoteIn(rnd.id, voter.voter_id, str(ballot.label), ballot.client_msg_id,
-                                              ballot.cast_at, ballot.arrival, origin, voter.issued_at))
-        if why is None:
-            self.voters.counted(rnd.id, origin, voter.voter_id)
-        return why
+            answer(decision.refusal)
+            return
+        round_id, voter_id = rnd.id, voter.voter_id
+
+        def committed(why: Refusal | None) -> None:
+            if why is None:
+                self.voters.counted(round_id, origin, voter_id)
+            answer(why)
+
+        self.writer.post(VoteIn(round_id, voter_id, str(ballot.label), ballot.client_msg_id, ballot.cast_at,
+                                ballot.arrival, origin, voter.issued_at), committed)
 
     async def device_vote(self, round_id: int, voter_id: str) -> str | None:
         return await self._read(self.store.device_vote, round_id, voter_id)

@@ -13,9 +13,10 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from audience import protocol, state
@@ -266,11 +267,14 @@ class HubHandlers(QuestionHandlers):
         assert self.ballots is not None
         policy = self.snap.event.ballot if self.snap else BallotPolicy()
         shown = self.snap.round if self.snap else None
-        why = await self.ballots.cast(shown, ballot, voter, c.origin or "", policy)  # the core's rule, then stored
-        if why is not None:
-            await self._refuse(c, why[0], why[1], msg.id)
-            return
-        await self._send(c, protocol.ack(msg.id, round=msg.round, label=msg.label))
+        # the core's rule, then stored; answered when stored (the one-hub box: when its batch commits)
+        await self.ballots.post(shown, ballot, voter, c.origin or "", policy, partial(self._answer_vote, c, msg))
+
+    def _answer_vote(self, c: Client, msg: protocol.Vote, why: tuple[str, str] | None) -> None:
+        """The vote's ack, or the refusal that says why not: written at once, with no task per vote."""
+        answer = protocol.ack(msg.id, round=msg.round, label=msg.label) if why is None else \
+            protocol.error(why[0], why[1], msg.id)
+        broadcast((c.ws,), protocol.encode(answer))  # skips a closed connection; an ack is small (no backpressure)
 
     async def _scores(self, c: Client, msg: protocol.Scores) -> None:
         rnd = self.snap.round if self.snap else None

@@ -199,23 +199,54 @@ class Workers:
             proc.join(30)
 
 
+def _user_sys(stat: Path) -> tuple[float, float]:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(_user_sys(Path(f"/proc/{pid}/stat")))
+
+
+def thread_cpu(pid: int) -> dict[str, tuple[float, float]]:
+    """User and system CPU seconds of each thread so far, by 'name:tid' (where a vote's CPU goes)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "loop" if task.name == str(pid) else (task / "comm").read_text().strip()
+            out[f"{name}:{task.name}"] = _user_sys(task / "stat")
+        except OSError:  # the thread ended meanwhile
+            continue
+    return out
+
+
+def thread_split(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+                 votes: int) -> dict[str, dict[str, float | None]]:
+    """ms of user and system CPU per vote of each thread between two readings (threads that did nothing left out)."""
+    out = {}
+    for key, (user, system) in after.items():
+        u0, s0 = before.get(key, (0.0, 0.0))
+        if user - u0 + system - s0 > 0:
+            out[key] = {"user_ms_per_vote": _r((user - u0) * 1000 / max(1, votes), 4),
+                        "sys_ms_per_vote": _r((system - s0) * 1000 / max(1, votes), 4)}
+    return out
 
 
 class CpuAt(threading.Thread):
-    """Reads the server's CPU time (`value`) at wall-clock `at`: the first vote's slot."""
+    """Reads the server's CPU time (`value`, and per thread `threads`) at wall-clock `at`: the first vote's slot."""
 
     def __init__(self, pid: int, at: float) -> None:
         super().__init__(daemon=True)
         self.pid, self.at, self.value = pid, at, 0.0
+        self.threads: dict[str, tuple[float, float]] = {}
         self.start()
 
     def run(self) -> None:
         time.sleep(max(0.0, self.at - time.time()))
         self.value = cpu_s(self.pid)
+        self.threads = thread_cpu(self.pid)
 
 
 def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: float, tag: str, shift: int,
@@ -231,7 +262,7 @@ def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: flo
     with LagSampler(base) as lag:
         parts = workers.ask("votes", round_id=round_id, labels=labels, start_at=start_at, spread_s=spread_s, tag=tag,
                             shift=shift)
-    cpu_end = cpu_s(pid)
+    cpu_end, threads_end = cpu_s(pid), thread_cpu(pid)
     reader.join()
     gc_after = gc_ms(base)
     cpu = cpu_end - reader.value
@@ -248,6 +279,7 @@ def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: flo
             "p50_ms": _r(percentile(latency, 50)), "p95_ms": _r(percentile(latency, 95)),
             "p99_ms": _r(percentile(latency, 99)), "max_ms": _r(max(latency) if latency else None),
             "server_cpu_s": _r(cpu, 3), "server_cpu_ms_per_vote": _r(cpu * 1000 / max(1, len(acked)), 4),
+            "server_threads": thread_split(reader.threads, threads_end, len(acked)),
             "window_s": _r(last - first, 3), "per_s": round(len(acked) / (last - first)) if last > first else None,
             "lag": lag.summary(),
             "gc_ms_per_vote": None if gc_before is None or gc_after is None else

@@ -116,6 +116,27 @@ async def test_same_device_twice_counts_once_the_last(store: Store, db_path: Pat
     assert store.vote_labels(rnd.id) == {b: 1}
 
 
+async def test_votes_sent_back_to_back_are_each_acknowledged_and_the_last_counts(store: Store, db_path: Path) -> None:
+    """The hub reads a phone's next frame while its vote waits for the commit: nothing is lost or reordered."""
+    rnd = await voting_round(director_for(store))
+    labels = sorted(rnd.labels.values())
+    async with running_hub(db_path) as hub:
+        async with client(hub, device="phone-pipe1") as (ws, _):
+            for i, label in enumerate(labels[:3]):
+                await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": label, "id": f"p{i}"}))
+            await ws.send(json.dumps({"type": "ping", "t": 1.0}))
+            answers: list[dict[str, object]] = []
+            while len(answers) < 4:
+                message = await recv_json(ws)
+                if message["type"] != "state":  # a broadcast may come in between
+                    answers.append(message)
+    acks = [a for a in answers if a["type"] == "ack"]
+    assert [a["id"] for a in acks] == ["p0", "p1", "p2"], answers
+    assert [a["label"] for a in acks] == labels[:3]
+    assert [a["type"] for a in answers].count("pong") == 1, answers
+    assert rows(store, rnd.id, hub) == [("phone-pipe1", labels[2])], "one vote per phone, the last"
+
+
 async def test_votes_for_a_closed_poll_or_past_deadline_are_refused(store: Store, db_path: Path) -> None:
     director = director_for(store)
     rnd = await voting_round(director, window_s=60)

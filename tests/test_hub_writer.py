@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,3 +53,70 @@ async def test_a_vote_cast_before_the_close_counts_one_after_does_not(store: Sto
     assert results[0] is None
     assert results[1] is not None and results[1][0] == "poll_closed"
     assert store.vote_labels(rnd.id) == {a: 1}
+
+
+async def test_each_vote_is_answered_once_after_its_batch_commits_and_commits_are_a_window_apart(
+        store: Store, db_path: Path) -> None:
+    rnd = await voting_round(director_for(store))
+    label = sorted(rnd.labels.values())[0]
+    now = rnd.vote_opened_at or 0
+    pool = ThreadPoolExecutor(1)
+    own = Store(db_path)
+    writer = VoteWriter(own, pool, window_s=0.05)
+    starts: list[float] = []
+    commit = writer._commit
+
+    def timed(votes: list[VoteIn]) -> list[tuple[str, str] | None]:
+        starts.append(time.monotonic())
+        return commit(votes)
+
+    writer._commit = timed  # type: ignore[method-assign]  # the real commit, its start time noted
+    answers: dict[str, list[tuple[str, str] | None]] = {}
+    stored_when_answered: dict[str, bool] = {}
+
+    def answer(device: str) -> Callable[[tuple[str, str] | None], None]:
+        def told(why: tuple[str, str] | None) -> None:
+            answers.setdefault(device, []).append(why)
+            stored_when_answered[device] = device in {v["device_id"] for v in store.votes(rnd.id)}
+        return told
+
+    task = asyncio.create_task(writer.run())
+    try:
+        for i in range(60):  # a vote every 5 ms for 0.3 s: about 60 commits without the window
+            writer.post(VoteIn(rnd.id, f"phone-{i:05d}", label, f"m{i}", now + 1), answer(f"phone-{i:05d}"))
+            await asyncio.sleep(0.005)
+        while len(answers) < 60:
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        pool.shutdown()
+        own.close()
+    assert answers == {f"phone-{i:05d}": [None] for i in range(60)}, "each vote answered once, accepted"
+    assert all(stored_when_answered.values()), "answered only once its batch is in the database"
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) <= 12 and min(gaps) >= 0.049, (len(starts), gaps)
+
+
+async def test_votes_queued_at_shutdown_are_answered_unavailable(store: Store, db_path: Path) -> None:
+    rnd = await voting_round(director_for(store))
+    label = sorted(rnd.labels.values())[0]
+    pool = ThreadPoolExecutor(1)
+    own = Store(db_path)
+    writer = VoteWriter(own, pool, window_s=10.0)  # the second batch waits for a window it never gets
+    told: list[tuple[str, str] | None] = []
+    task = asyncio.create_task(writer.run())
+    try:
+        writer.post(VoteIn(rnd.id, "phone-first", label, "m1", (rnd.vote_opened_at or 0) + 1), told.append)
+        while not told:
+            await asyncio.sleep(0.01)
+        writer.post(VoteIn(rnd.id, "phone-later", label, "m2", (rnd.vote_opened_at or 0) + 1), told.append)
+        await asyncio.sleep(0.05)
+        assert told == [None] and writer.pending() == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        pool.shutdown()
+        own.close()
+    assert told[1] is not None and told[1][0] == "unavailable", told
+    assert [v["device_id"] for v in store.votes(rnd.id)] == ["phone-first"]

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from audience.ballot_box import Answer
 from audience.scale.batcher import CallBatcher
 from audience.scale.keys import EventKeys
 from audience.scale.library import ensure_library
@@ -66,6 +67,10 @@ class RedisBallotBox:
     @property
     def redis(self) -> Redis:
         return self.link.redis
+
+    async def post(self, shown: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                   policy: BallotPolicy, answer: Answer) -> None:
+        answer(await self.cast(shown, ballot, voter, origin, policy))  # Redis answers each vote: nothing to batch here
 
     async def cast(self, shown: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy) -> Refusal | None:
