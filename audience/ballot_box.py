@@ -18,12 +18,13 @@ from typing import Protocol, TypeVar
 
 from audience.voters import VoterDesk
 from audience.writer import Answer, VoteWriter, settle
-from finale.core.ballot import BallotPolicy, Credential
+from finale.core.ballot import BallotPolicy, Credential, OriginLoad
 from finale.core.model import Round
-from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteOutcome, decide_vote
-from finale.store import VoteIn, VoteStore
+from finale.core.poll import MAY_BE_REPLAY, Ballot, VoteDecision, VoteOutcome, decide_vote
+from finale.store import DatabaseError, VoteIn, VoteStore
 
 Refusal = tuple[str, str]
+UNREADABLE: Refusal = ("unavailable", "the hub could not read your earlier vote just now; it will be resent")
 T = TypeVar("T")
 
 
@@ -64,6 +65,7 @@ class SqliteBallotBox:
         self.reader = reader
         self.writer = writer
         self.voters = voters
+        self._looking: set[asyncio.Task[None]] = set()  # resends waiting for their stored vote (offer)
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
@@ -76,13 +78,37 @@ class SqliteBallotBox:
 
     async def post(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
                    policy: BallotPolicy, answer: Answer) -> None:
+        self.offer(rnd, ballot, voter, origin, policy, answer)
+
+    def offer(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str, policy: BallotPolicy,
+              answer: Answer) -> None:
+        """`post` without awaiting anything, so the hub can take a vote the moment its frame is read.
+
+        A vote that may be a resend of one stored before the close (or the pause) needs the
+        stored vote first: that rare case looks it up in a task of its own and answers from there.
+        """
         load = self.voters.load(rnd.id, origin, voter.voter_id, policy.devices_per_address) \
             if rnd is not None and ballot.round_id == rnd.id else None
         decision = decide_vote(rnd, ballot, None, load)
         if decision.code in MAY_BE_REPLAY:
-            # a resend of a vote stored before the close (or the pause), whose ack was lost
+            task = asyncio.get_running_loop().create_task(self._replay(rnd, ballot, voter, origin, load, answer))
+            self._looking.add(task)
+            task.add_done_callback(self._looking.discard)
+            return
+        self._decided(decision, rnd, ballot, voter, origin, answer)
+
+    async def _replay(self, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                      load: OriginLoad | None, answer: Answer) -> None:
+        """A resend of a vote stored before the close (or the pause), whose ack was lost: decided on the stored vote."""
+        try:
             counted = await self._read(self.store.counted_vote, ballot.round_id, voter.voter_id)
-            decision = decide_vote(rnd, ballot, counted, load)
+        except (DatabaseError, OSError):
+            answer(UNREADABLE)
+            return
+        self._decided(decide_vote(rnd, ballot, counted, load), rnd, ballot, voter, origin, answer)
+
+    def _decided(self, decision: VoteDecision, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
+                 answer: Answer) -> None:
         if decision.outcome is not VoteOutcome.ACCEPT or rnd is None:
             answer(decision.refusal)
             return

@@ -22,15 +22,44 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Callable
 
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
+from websockets.frames import DATA_OPCODES, Frame, Opcode
+from websockets.protocol import Event, State
 
 
 class HubConnection(ServerConnection):
-    """A ServerConnection that caps its kernel send buffer and breaks its own reference cycles when closed."""
+    """A ServerConnection that caps its kernel send buffer, breaks its own reference cycles when closed, and
+    lets the hub answer a text frame as soon as it is read (`inline`).
+
+    `inline` (set by the hub's handler) is offered each complete text frame while the connection is
+    open; when it returns True the frame is answered and never reaches websockets' message queue, so
+    no task wakes for it: half of a bare echo server's CPU per message is that wake-up and the send
+    coroutine (bench/hub_load.py). When it returns False the frame goes to the queue, which the
+    handler task reads in order; `queued` counts the messages put there, so the hub can tell that
+    none is waiting before it answers a later one inline.
+    """
 
     send_buffer = 0  # bytes for SO_SNDBUF; 0 keeps the kernel's autotuning (see `connection_class`)
+    inline: Callable[[str], bool] | None = None
+    queued = 0  # complete data messages handed to websockets' queue (the handler task reads them)
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.opcode in DATA_OPCODES:
+            if event.fin and event.opcode is Opcode.TEXT and self.inline is not None \
+                    and self.protocol.state is State.OPEN:
+                try:
+                    text = str(event.data, "utf-8")
+                except UnicodeDecodeError:  # websockets' own decoding closes the connection (1007)
+                    pass
+                else:
+                    if self.inline(text):
+                        return
+            if event.fin:
+                self.queued += 1
+        super().process_event(event)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)

@@ -1,14 +1,15 @@
 """What the hub does with each WebSocket: hello and roles, the rate limits, and each message a client may send.
 
 A mixin of `Hub` (audience.server), kept apart so the server module holds only the
-lifecycle, the HTTP side and the state flow. A vote, a panel score or a settings
-change is checked here against the core's rules and then written through the
-store (votes through the single batch writer); the store asks the same rules
-again inside its transaction.
+lifecycle, the HTTP side and the state flow. A panel score or a settings change
+is checked here against the core's rules and then written through the store,
+which asks the same rules again inside its transaction; votes, and the frames
+answered as soon as they are read, are audience.vote_handler's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
@@ -16,23 +17,24 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from audience import protocol, state
 from audience.ballot_box import BallotBox
+from audience.connection import HubConnection
 from audience.health import WriteHealth
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
 from audience.pages import TokenGuard
 from audience.questions_handler import QuestionHandlers
 from audience.ratelimit import ConnectionCounter, TokenBucket
+from audience.vote_handler import VoteHandlers
 from audience.voters import VoterDesk
 from finale.core.ballot import BallotPolicy, Credential
 from finale.core.forwarded import Network, client_address
 from finale.core.model import PanelScore
 from finale.core.panel import panel_score_refusal
-from finale.core.poll import Arrival, Ballot
 from finale.core.show import finalist_for_label
 from finale.core.tuning import SettingsError
 from finale.store import DatabaseError, Store, StoreError
@@ -57,6 +59,23 @@ class Client:
     voter: Credential | None = None  # the audience phone's verified or newly issued credential (audience.voters)
     origin: str | None = None  # the keyed hash of `address` its votes are stored under
     no_voter: tuple[str, str] | None = None  # why this phone has no credential: the code and message its votes get
+    taken: int = 0  # messages the handler task has read from websockets' queue (HubConnection.queued: put there)
+    busy: bool = False  # the handler task is handling one: later frames wait their turn in the queue
+    unanswered: int = 0  # votes given to the ballot box and not answered yet: later frames are answered after them
+    _answered: asyncio.Event | None = None
+
+    def vote_answered(self) -> None:
+        """One of its votes is answered (acknowledged or refused)."""
+        self.unanswered -= 1
+        if not self.unanswered and self._answered is not None:
+            self._answered.set()
+
+    async def answered_all(self) -> None:
+        """Wait until every vote it sent so far is answered (the rare frame that follows a vote in flight)."""
+        while self.unanswered:
+            self._answered = asyncio.Event()
+            await self._answered.wait()
+        self._answered = None
 
 
 def peer_address(connection: ServerConnection, proxies: Sequence[Network] = ()) -> str:
@@ -69,7 +88,7 @@ def peer_address(connection: ServerConnection, proxies: Sequence[Network] = ()) 
     return client_address(peer, connection.request.headers.get_all("X-Forwarded-For"), proxies)
 
 
-class HubHandlers(QuestionHandlers):
+class HubHandlers(QuestionHandlers, VoteHandlers):
     """The per-connection and per-message half of `Hub`: who is connected, and what their messages do."""
 
     # set by Hub.__init__
@@ -107,12 +126,23 @@ class HubHandlers(QuestionHandlers):
         client = Client(ws, peer_address(ws, self.proxies))
         self.counter.add(client.address)
         self.pending.add(client)
+        if isinstance(ws, HubConnection):
+            ws.inline = partial(self._inline, client)
         try:
             async for raw in ws:
-                await self._on_frame(client, raw)
+                client.taken += 1
+                client.busy = True
+                try:
+                    if client.unanswered:  # answers go out in the order of the frames
+                        await client.answered_all()
+                    await self._on_frame(client, raw)
+                finally:
+                    client.busy = False
         except ConnectionClosed:
             pass
         finally:
+            if isinstance(ws, HubConnection):
+                ws.inline = None
             self.counter.remove(client.address)
             self._forget(client)
 
@@ -252,29 +282,6 @@ class HubHandlers(QuestionHandlers):
                 "credential_error": None if error is None else {"code": error[0], "message": error[1]}}
 
     # -- writes ---------------------------------------------------------------
-
-    async def _vote(self, c: Client, msg: protocol.Vote) -> None:
-        now = time.time()  # when the hub read it; the phone's cast time counts only across a stall (core.poll)
-        arrival = None if msg.cast_at is None else \
-            Arrival(msg.cast_at, self.heartbeat.before(now, msg.cast_at), self.options.late_grace_s)
-        ballot = Ballot(msg.round, msg.label, msg.id, now, arrival)
-        voter = c.voter
-        if voter is None:  # votes are keyed by the hub's credential, never by what the client calls itself
-            why_not = c.no_voter[1] if c.no_voter else "it said hello without one"
-            await self._refuse(c, "no_credential", f"this phone has no voter credential ({why_not}); this vote "
-                               "was not counted", msg.id)
-            return
-        assert self.ballots is not None
-        policy = self.snap.event.ballot if self.snap else BallotPolicy()
-        shown = self.snap.round if self.snap else None
-        # the core's rule, then stored; answered when stored (the one-hub box: when its batch commits)
-        await self.ballots.post(shown, ballot, voter, c.origin or "", policy, partial(self._answer_vote, c, msg))
-
-    def _answer_vote(self, c: Client, msg: protocol.Vote, why: tuple[str, str] | None) -> None:
-        """The vote's ack, or the refusal that says why not: written at once, with no task per vote."""
-        answer = protocol.ack(msg.id, round=msg.round, label=msg.label) if why is None else \
-            protocol.error(why[0], why[1], msg.id)
-        broadcast((c.ws,), protocol.encode(answer))  # skips a closed connection; an ack is small (no backpressure)
 
     async def _scores(self, c: Client, msg: protocol.Scores) -> None:
         rnd = self.snap.round if self.snap else None

@@ -138,7 +138,7 @@ class Hub(HubHandlers):
             self.ballots = self.scale.box
         else:
             assert self._store_r is not None and self.writer is not None
-            self.ballots = SqliteBallotBox(self._store_r, self.reader_pool, self.writer, self.voters)
+            self.ballots = self.inline_box = SqliteBallotBox(self._store_r, self.reader_pool, self.writer, self.voters)
         await self.refresh()
         self.server = await serve(
             self._handler, self.options.host, self.options.port, process_request=self._process_request,
@@ -228,7 +228,7 @@ class Hub(HubHandlers):
                 "connections": self.counter.total(), "audience": len(self.audience), "stage": len(self.stage),
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
                 "slowest_commit_ms": round(s.slowest_commit_ms, 2),
-                "queued_votes": self.writer.pending() if self.writer else 0,
+                "queued_votes": self.writer.pending() if self.writer else 0, "answered_inline": self.answered_inline,
                 "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2),
                 "loop": self.lag.report(), "gc": gc_report(), "slow_readers": self.outbox.report(),
                 "heartbeat": self.heartbeat.last, "database": self.database(),

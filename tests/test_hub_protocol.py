@@ -130,11 +130,16 @@ async def test_votes_sent_back_to_back_are_each_acknowledged_and_the_last_counts
                 message = await recv_json(ws)
                 if message["type"] != "state":  # a broadcast may come in between
                     answers.append(message)
-    acks = [a for a in answers if a["type"] == "ack"]
-    assert [a["id"] for a in acks] == ["p0", "p1", "p2"], answers
-    assert [a["label"] for a in acks] == labels[:3]
-    assert [a["type"] for a in answers].count("pong") == 1, answers
+            inline_after_votes = hub.answered_inline
+            await ws.send(json.dumps({"type": "ping", "t": 2.0}))
+            assert (await recv_type(ws, "pong"))["t"] == 2.0
+    in_order = [("ack", "p0"), ("ack", "p1"), ("ack", "p2"), ("pong", None)]
+    assert [(a["type"], a.get("id")) for a in answers] == in_order, \
+        "answers in the order of the frames, though the acks wait for the commit and the pong does not"
+    assert [a["label"] for a in answers[:3]] == labels[:3]
     assert rows(store, rnd.id, hub) == [("phone-pipe1", labels[2])], "one vote per phone, the last"
+    assert inline_after_votes >= 1, "the first vote was answered as its frame was read (HubConnection.inline)"
+    assert hub.answered_inline == inline_after_votes + 1, "a ping with nothing in flight is answered inline"
 
 
 async def test_votes_for_a_closed_poll_or_past_deadline_are_refused(store: Store, db_path: Path) -> None:
@@ -378,3 +383,18 @@ async def test_a_resend_after_the_close_of_a_vote_stored_before_it_is_acknowledg
         assert (await recv_type(ws, "error"))["code"] == "poll_closed"
     assert rows(store, rnd.id, hub) == [("phone-resend1", a)]
     assert len(store.events(kind="votes.recorded", round_id=rnd.id)) == 1
+
+
+async def test_a_text_frame_that_is_not_utf8_closes_with_1007_and_the_hub_goes_on(store: Store, db_path: Path) -> None:
+    """The frame websockets would refuse is refused the same way when the hub reads frames inline."""
+    rnd = await voting_round(director_for(store))
+    label = sorted(rnd.labels.values())[0]
+    async with running_hub(db_path) as hub:
+        async with client(hub, device="phone-utf81") as (ws, _):
+            await ws.send(b'{"type": "vote", "label": "\xff\xfe"}', text=True)
+            with pytest.raises(ConnectionClosed) as closed:
+                await recv_type(ws, "ack")
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1007
+        async with client(hub, device="phone-utf82") as (ws, _):
+            await ws.send(json.dumps({"type": "vote", "round": rnd.id, "label": label, "id": "ok1"}))
+            assert (await recv_type(ws, "ack"))["id"] == "ok1"

@@ -82,9 +82,11 @@ async def test_each_vote_is_answered_once_after_its_batch_commits_and_commits_ar
 
     task = asyncio.create_task(writer.run())
     try:
+        posting = time.monotonic()
         for i in range(60):  # a vote every 5 ms for 0.3 s: about 60 commits without the window
             writer.post(VoteIn(rnd.id, f"phone-{i:05d}", label, f"m{i}", now + 1), answer(f"phone-{i:05d}"))
             await asyncio.sleep(0.005)
+        posted_s = time.monotonic() - posting  # longer than 0.3 s on a loaded machine
         while len(answers) < 60:
             await asyncio.sleep(0.01)
     finally:
@@ -95,7 +97,7 @@ async def test_each_vote_is_answered_once_after_its_batch_commits_and_commits_ar
     assert answers == {f"phone-{i:05d}": [None] for i in range(60)}, "each vote answered once, accepted"
     assert all(stored_when_answered.values()), "answered only once its batch is in the database"
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) <= 12 and min(gaps) >= 0.049, (len(starts), gaps)
+    assert len(starts) <= posted_s / 0.05 + 2 and min(gaps) >= 0.049, (len(starts), posted_s, gaps)
 
 
 async def test_votes_queued_at_shutdown_are_answered_unavailable(store: Store, db_path: Path) -> None:
