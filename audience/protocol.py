@@ -367,6 +367,19 @@ def ack(msg_id: str, **fields: Any) -> dict[str, Any]:
     return {"type": "ack", "id": msg_id, **fields}
 
 
+class _VoteAck(msgspec.Struct, tag="ack", tag_field="type"):
+    """The ack of a vote as `encode(ack(id, round=..., label=...))` writes it, encoded straight to bytes."""
+
+    id: str
+    round: int
+    label: str
+
+
+def vote_ack(msg_id: str, round_id: int, label: str) -> bytes:
+    """The frame acknowledging a stored vote (the hub's hottest answer: a Struct, no dict and no check per key)."""
+    return _FAST_ENCODE(_VoteAck(msg_id, round_id, label))
+
+
 def pong(t: float | None, server_time: float) -> dict[str, Any]:
     """Reply to `ping`, carrying the server clock so pages can correct countdowns."""
     return {"type": "pong", "t": t, "server_time": server_time}

@@ -128,5 +128,7 @@ class VoteHandlers:
     def _answer_vote(self, c: Client, msg: protocol.Vote, why: Refusal | None) -> None:
         """The vote's ack, or the refusal that says why not: written at once, with no task per vote."""
         c.vote_answered()
-        self._tell(c, protocol.ack(msg.id, round=msg.round, label=msg.label) if why is None else
-                   protocol.error(why[0], why[1], msg.id))
+        if why is None:
+            broadcast((c.ws,), protocol.vote_ack(msg.id, msg.round, msg.label), text=True)
+        else:
+            self._tell(c, protocol.error(why[0], why[1], msg.id))

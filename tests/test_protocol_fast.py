@@ -97,3 +97,12 @@ def test_a_well_formed_vote_is_decoded_and_checked_in_one_step() -> None:
     for other in ('{"type":"vote","round":3,"label":"C","id":"x","extra":1}', '{"type":"ping"}',
                   '{"type":"vote","round":1234567890123456,"label":"C","id":"x"}', '{"type":"vote","round":true}'):
         assert protocol._vote(other) is None, other  # left to parse's own checks and their messages
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(protocol.MSG_ID, fullmatch=True), st.integers(1, 10**15),
+       st.from_regex(protocol.LABEL, fullmatch=True))
+def test_a_vote_ack_is_the_same_frame_as_the_generic_ack(msg_id: str, round_id: int, label: str) -> None:
+    """The hub's bytes-straight vote ack (a msgspec Struct) is the very text `encode(ack(...))` writes."""
+    assert protocol.vote_ack(msg_id, round_id, label).decode() == \
+        protocol.encode(protocol.ack(msg_id, round=round_id, label=label))

@@ -28,10 +28,14 @@ class AuditMixin(StoreBase):
     def log(self, actor: str, kind: str, payload: dict[str, Any], round_id: int | None = None,
             at: float | None = None) -> int:
         """Append one event; call inside the transaction that makes the change."""
+        return self.log_json(actor, kind, json.dumps(payload, sort_keys=True, ensure_ascii=False), round_id, at)
+
+    def log_json(self, actor: str, kind: str, payload: str, round_id: int | None = None,
+                 at: float | None = None) -> int:
+        """`log` with the payload already encoded as a JSON object (keys sorted): the vote batches' fast path."""
         cur = self.conn.execute(
             "INSERT INTO events (at, actor, kind, round_id, payload) VALUES (?, ?, ?, ?, ?)",
-            (at if at is not None else time.time(), actor, kind, round_id,
-             json.dumps(payload, sort_keys=True, ensure_ascii=False)),
+            (at if at is not None else time.time(), actor, kind, round_id, payload),
         )
         return int(cur.lastrowid or 0)
 

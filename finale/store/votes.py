@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from finale.config import EventConfig
 from finale.core.ballot import BallotPolicy, OriginLoad
 from finale.core.discount import VoteGroup
@@ -70,13 +72,13 @@ class VotesMixin(RoundsMixin):
                 "issued_at=excluded.issued_at",
                 [(v.round_id, v.device_id, v.label, v.client_msg_id, v.cast_at, v.origin, v.issued_at) for v in votes],
             )
-            by_round: dict[int, tuple[list[list[Any]], list[list[Any]]]] = {}
-            for v in votes:
-                rows, sources = by_round.setdefault(v.round_id, ([], []))
-                rows.append([v.device_id, v.label, v.client_msg_id, v.cast_at])
-                sources.append([v.origin, v.issued_at])
-            for round_id, (rows, sources) in by_round.items():
-                self.log(actor, "votes.recorded", {"votes": rows, "sources": sources}, round_id)
+            for round_id in dict.fromkeys(v.round_id for v in votes):  # one event per round, in arrival order
+                mine = [v for v in votes if v.round_id == round_id]
+                rows = [(v.device_id, v.label, v.client_msg_id, v.cast_at) for v in mine]
+                sources = [(v.origin, v.issued_at) for v in mine]
+                # msgspec: a tenth of json.dumps' time for the same JSON (plain strings and finite floats)
+                self.log_json(actor, "votes.recorded", _AUDIT_JSON({"sources": sources, "votes": rows}).decode(),
+                              round_id)
         return decisions
 
     def _decide(self, votes: Sequence[VoteIn]) -> list[VoteDecision]:
@@ -191,6 +193,9 @@ class VotesMixin(RoundsMixin):
     def votes(self, round_id: int) -> list[dict[str, Any]]:
         """A round's counted votes as rows, in the order they were cast."""
         return list(self.db.query("SELECT * FROM votes WHERE round_id=? ORDER BY cast_at", [round_id]))
+
+
+_AUDIT_JSON = msgspec.json.Encoder(order="sorted").encode
 
 
 def _chunks(keys: dict[int, set[str]], size: int = 500) -> Iterator[tuple[int, list[str]]]:
