@@ -61,6 +61,7 @@ class Client:
     no_voter: tuple[str, str] | None = None  # why this phone has no credential: the code and message its votes get
     taken: int = 0  # messages the handler task has read from websockets' queue (HubConnection.queued: put there)
     busy: bool = False  # the handler task is handling one: later frames wait their turn in the queue
+    closing: bool = False  # closed for flooding (1008): the close is under way
     unanswered: int = 0  # votes given to the ballot box and not answered yet: later frames are answered after them
     _answered: asyncio.Event | None = None
 
@@ -104,6 +105,7 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
     judges: dict[str, set[Client]]
     finalists: dict[str, set[Client]]
     pending: set[Client]
+    _closing: set[asyncio.Task[None]]
     snap: state.Snapshot | None
     write_health: WriteHealth
     frozen_stage: dict[str, Any] | None
@@ -167,15 +169,26 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         device_ok = self.device_limit.allow(c.device_id or f"conn:{id(c)}")
         return device_ok and self.ip_limit.allow(c.address)
 
+    def _refused_by_limits(self, c: Client) -> bool:
+        """Over the device's or the address's rate: refused (said so), and a flood's connection closed (1008)."""
+        if self._allowed(c):
+            return False
+        now = time.monotonic()
+        c.refusals = [t for t in c.refusals if now - t < REFUSAL_WINDOW_S] + [now]
+        if len(c.refusals) > MAX_REFUSALS:
+            if not c.closing:
+                c.closing = True
+                task = asyncio.get_running_loop().create_task(c.ws.close(1008, "rate limit exceeded"))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+            return True
+        self._tell(c, protocol.error("rate_limited", "too many messages; at most "
+                                     f"{self.options.device_messages_per_s:g} per second per device; slow down "
+                                     "and resend"))
+        return True
+
     async def _on_frame(self, c: Client, raw: str | bytes) -> None:
-        if not self._allowed(c):
-            now = time.monotonic()
-            c.refusals = [t for t in c.refusals if now - t < REFUSAL_WINDOW_S] + [now]
-            if len(c.refusals) > MAX_REFUSALS:
-                await c.ws.close(1008, "rate limit exceeded")
-                return
-            await self._refuse(c, "rate_limited", f"too many messages; at most {self.options.device_messages_per_s:g}"
-                               " per second per device; slow down and resend")
+        if self._refused_by_limits(c):
             return
         try:
             msg = protocol.parse(raw, protocol.frame_limit(c.role))

@@ -26,7 +26,6 @@ from audience.ballot_box import BallotBox, Refusal, SqliteBallotBox
 from audience.connection import HubConnection
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
-from audience.ratelimit import TokenBucket
 from finale.core.ballot import BallotPolicy, Credential
 from finale.core.model import Round
 from finale.core.poll import Arrival, Ballot
@@ -46,21 +45,18 @@ class VoteHandlers:
     ballots: BallotBox | None
     inline_box: SqliteBallotBox | None = None  # the one-hub box (set by Hub.start): takes a vote without awaiting
     answered_inline = 0  # frames answered as soon as they were read, for /healthz and the bench
-    device_limit: TokenBucket
-    ip_limit: TokenBucket
     snap: state.Snapshot | None
     heartbeat: Heartbeat
 
     if TYPE_CHECKING:  # defined by HubHandlers
-        def _allowed(self, c: Client) -> bool: ...
+        def _refused_by_limits(self, c: Client) -> bool: ...
 
     def _inline(self, c: Client, raw: str) -> bool:
         """Answer an audience phone's ping or vote the moment its frame is read (audience.connection.HubConnection).
 
         Only when nothing of this connection is waiting in the handler task (so frames keep their
-        order), for a frame that parses as a ping or, on the one-hub path, a vote, within the rate
-        limits (a refusal, and the close of a flood, are the handler task's). The same steps as
-        `_on_frame`; False: the frame goes to the handler task instead.
+        order), for a frame that parses as a ping or, on the one-hub path, a vote: the same steps
+        as `_on_frame`, the rate limits first. False: the frame goes to the handler task instead.
         """
         ws = c.ws
         if c.busy or c.unanswered or c.role != "audience" or not isinstance(ws, HubConnection) \
@@ -71,10 +67,12 @@ class VoteHandlers:
         except protocol.ProtocolError:
             return False
         answerable = isinstance(msg, protocol.Ping) or (isinstance(msg, protocol.Vote) and self.inline_box is not None)
-        if not answerable or not self._within_limits(c):
+        if not answerable:
             return False
         self.answered_inline += 1
         try:
+            if self._refused_by_limits(c):
+                return True
             if isinstance(msg, protocol.Vote):
                 self._vote_inline(c, msg)
             elif isinstance(msg, protocol.Ping):
@@ -86,13 +84,6 @@ class VoteHandlers:
     def _tell(self, c: Client, message: dict[str, Any]) -> None:
         """Write a small answer (an ack, a refusal, a pong) now, without a send coroutine; nothing if closed."""
         broadcast((c.ws,), protocol.encode(message))
-
-    def _within_limits(self, c: Client) -> bool:
-        """`_allowed`, but taking nothing unless both limits allow it (a refused frame goes to `_on_frame`)."""
-        device = c.device_id or f"conn:{id(c)}"
-        if self.device_limit.remaining(device) < 1 or self.ip_limit.remaining(c.address) < 1:
-            return False
-        return self._allowed(c)
 
     async def _vote(self, c: Client, msg: protocol.Vote) -> None:
         cast = self._cast_of(c, msg)
