@@ -61,7 +61,7 @@ class Client:
     no_voter: tuple[str, str] | None = None  # why this phone has no credential: the code and message its votes get
     taken: int = 0  # messages the handler task has read from websockets' queue (HubConnection.queued: put there)
     busy: bool = False  # the handler task is handling one: later frames wait their turn in the queue
-    closing: bool = False  # closed for flooding (1008): the close is under way
+    closing: bool = False  # the hub has started to close it (a flood, 1008; a fault, 1011)
     unanswered: int = 0  # votes given to the ballot box and not answered yet: later frames are answered after them
     _answered: asyncio.Event | None = None
 
@@ -176,16 +176,21 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         now = time.monotonic()
         c.refusals = [t for t in c.refusals if now - t < REFUSAL_WINDOW_S] + [now]
         if len(c.refusals) > MAX_REFUSALS:
-            if not c.closing:
-                c.closing = True
-                task = asyncio.get_running_loop().create_task(c.ws.close(1008, "rate limit exceeded"))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+            self._close_soon(c, 1008, "rate limit exceeded")
             return True
         self._tell(c, protocol.error("rate_limited", "too many messages; at most "
                                      f"{self.options.device_messages_per_s:g} per second per device; slow down "
                                      "and resend"))
         return True
+
+    def _close_soon(self, c: Client, code: int, reason: str) -> None:
+        """Start closing the connection (once), in a task: the close waits for the peer, the caller must not."""
+        if c.closing:
+            return
+        c.closing = True
+        task = asyncio.get_running_loop().create_task(c.ws.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _on_frame(self, c: Client, raw: str | bytes) -> None:
         if self._refused_by_limits(c):

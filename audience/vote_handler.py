@@ -50,6 +50,7 @@ class VoteHandlers:
 
     if TYPE_CHECKING:  # defined by HubHandlers
         def _refused_by_limits(self, c: Client) -> bool: ...
+        def _close_soon(self, c: Client, code: int, reason: str) -> None: ...
 
     def _inline(self, c: Client, raw: str) -> bool:
         """Answer an audience phone's ping or vote the moment its frame is read (audience.connection.HubConnection).
@@ -77,8 +78,9 @@ class VoteHandlers:
                 self._vote_inline(c, msg)
             elif isinstance(msg, protocol.Ping):
                 self._tell(c, protocol.pong(msg.t, time.time()))
-        except Exception:  # a bug here must not break websockets' reading; the phone resends an unanswered vote
-            log.exception("answering a frame inline failed")
+        except Exception:  # a bug here must not break websockets' reading: close, and the page reconnects and resends
+            log.exception("answering a frame inline failed; closing the connection (1011)")
+            self._close_soon(c, 1011, "internal error; reconnect")
         return True
 
     def _tell(self, c: Client, message: dict[str, Any]) -> None:
