@@ -12,6 +12,7 @@ the stage's tally.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Protocol, TypeVar
@@ -26,6 +27,7 @@ from finale.store import DatabaseError, VoteIn, VoteStore
 Refusal = tuple[str, str]
 UNREADABLE: Refusal = ("unavailable", "the hub could not read your earlier vote just now; it will be resent")
 T = TypeVar("T")
+log = logging.getLogger("finale.hub")
 
 
 class BallotBox(Protocol):
@@ -102,10 +104,12 @@ class SqliteBallotBox:
         """A resend of a vote stored before the close (or the pause), whose ack was lost: decided on the stored vote."""
         try:
             counted = await self._read(self.store.counted_vote, ballot.round_id, voter.voter_id)
+            self._decided(decide_vote(rnd, ballot, counted, load), rnd, ballot, voter, origin, answer)
         except (DatabaseError, OSError):
             answer(UNREADABLE)
-            return
-        self._decided(decide_vote(rnd, ballot, counted, load), rnd, ballot, voter, origin, answer)
+        except Exception:  # a fault, or the hub shutting down: answered all the same (the page resends)
+            log.exception("a resent vote could not be decided")
+            answer(UNREADABLE)
 
     def _decided(self, decision: VoteDecision, rnd: Round | None, ballot: Ballot, voter: Credential, origin: str,
                  answer: Answer) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from audience import protocol, state
 from audience.ballot_box import BallotBox
@@ -67,15 +68,21 @@ class Client:
 
     def vote_answered(self) -> None:
         """One of its votes is answered (acknowledged or refused)."""
-        self.unanswered -= 1
+        self.unanswered = max(0, self.unanswered - 1)  # a vote answered twice (a fault path) must not block the rest
         if not self.unanswered and self._answered is not None:
             self._answered.set()
 
     async def answered_all(self) -> None:
-        """Wait until every vote it sent so far is answered (the rare frame that follows a vote in flight)."""
-        while self.unanswered:
-            self._answered = asyncio.Event()
-            await self._answered.wait()
+        """Wait until every vote it sent so far is answered, or the connection is gone (the rare frame that
+        follows a vote in flight)."""
+        while self.unanswered > 0 and self.ws.state is not State.CLOSED:
+            self._answered = answered = asyncio.Event()
+            waits = {asyncio.ensure_future(answered.wait()), asyncio.ensure_future(self.ws.wait_closed())}
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
         self._answered = None
 
 
@@ -133,6 +140,8 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         try:
             async for raw in ws:
                 client.taken += 1
+                if client.closing:  # being closed by the hub (a flood, a fault): the rest is dropped
+                    continue
                 client.busy = True
                 try:
                     if client.unanswered:  # answers go out in the order of the frames

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from audience.handlers import Client
 
 log = logging.getLogger("finale.hub")
-Cast = tuple[Round | None, Ballot, Credential, str, BallotPolicy, Callable[[Refusal | None], None]]
+Cast = tuple[Round | None, Ballot, Credential, str, BallotPolicy, Callable[[Refusal | None], None]]  # box's args
+FAULT: Refusal = ("unavailable", "the hub could not take your vote just now; it will be resent")
 
 
 class VoteHandlers:
@@ -44,7 +45,7 @@ class VoteHandlers:
     options: HubOptions
     ballots: BallotBox | None
     inline_box: SqliteBallotBox | None = None  # the one-hub box (set by Hub.start): takes a vote without awaiting
-    answered_inline = 0  # frames answered as soon as they were read, for /healthz and the bench
+    answered_inline = 0  # frames taken as soon as they were read (answered, or refused), for /healthz and the bench
     snap: state.Snapshot | None
     heartbeat: Heartbeat
 
@@ -60,12 +61,14 @@ class VoteHandlers:
         as `_on_frame`, the rate limits first. False: the frame goes to the handler task instead.
         """
         ws = c.ws
+        if c.closing:  # the hub is closing it (a flood, a fault): what else it sends is dropped
+            return True
         if c.busy or c.unanswered or c.role != "audience" or not isinstance(ws, HubConnection) \
                 or ws.queued != c.taken:
             return False
         try:
             msg = protocol.parse(raw, protocol.frame_limit(c.role))
-        except protocol.ProtocolError:
+        except Exception:  # ProtocolError, or a fault: the handler task says so, or closes 1011, as for any frame
             return False
         answerable = isinstance(msg, protocol.Ping) or (isinstance(msg, protocol.Vote) and self.inline_box is not None)
         if not answerable:
@@ -91,17 +94,24 @@ class VoteHandlers:
         cast = self._cast_of(c, msg)
         if cast is not None:
             assert self.ballots is not None
-            await self.ballots.post(*cast)  # the core's rule, then stored; answered once stored
+            try:
+                await self.ballots.post(*cast)  # the core's rule, then stored; answered once stored
+            except Exception:
+                cast[-1](FAULT)  # never leave a vote unanswered: the frames behind it wait for its answer
+                raise
 
     def _vote_inline(self, c: Client, msg: protocol.Vote) -> None:
         """`_vote` on the one-hub path, without awaiting (the box answers when the vote's batch commits)."""
         cast = self._cast_of(c, msg)
         if cast is not None:
             assert self.inline_box is not None
-            self.inline_box.offer(*cast)
+            try:
+                self.inline_box.offer(*cast)
+            except Exception:
+                cast[-1](FAULT)
+                raise
 
-    def _cast_of(self, c: Client, msg: protocol.Vote) -> tuple[Round | None, Ballot, Credential, str,
-                                                             BallotPolicy, Callable[[Refusal | None], None]] | None:
+    def _cast_of(self, c: Client, msg: protocol.Vote) -> Cast | None:
         """What the ballot box is given for this vote; None (and the phone told why) when it has no credential."""
         now = time.time()  # when the hub read it; the phone's cast time counts only across a stall (core.poll)
         arrival = None if msg.cast_at is None else \

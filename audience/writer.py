@@ -21,6 +21,7 @@ poll is refused, not counted; a resend of a counted vote is acknowledged once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from audience.health import WriteHealth
 from finale.store import VoteIn, VoteStore
 
+log = logging.getLogger("finale.hub")
 Refusal = tuple[str, str]
 Answer = Callable[[Refusal | None], object]  # told a vote's outcome once its batch is committed (or refused)
 
@@ -39,6 +41,14 @@ def settle(fut: asyncio.Future[Refusal | None]) -> Answer:
         if not fut.done():
             fut.set_result(why)
     return answer
+
+
+def _tell(done: Answer, why: Refusal | None) -> None:
+    """Call one vote's answer; a fault in it must not leave the rest of the batch unanswered or stop the writer."""
+    try:
+        done(why)
+    except Exception:
+        log.exception("answering a committed vote failed")
 
 
 @dataclass
@@ -107,7 +117,7 @@ class VoteWriter:
             gone: Refusal = ("unavailable", "the hub is shutting down; your vote will be resent")
             left, self._committing, self._queue = self._committing + self._queue, [], []
             for _, done in left:
-                done(gone)
+                _tell(done, gone)
             raise
 
     async def _commit_forever(self) -> None:
@@ -129,4 +139,4 @@ class VoteWriter:
             self.stats.votes += results.count(None)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
             for (_, done), result in zip(batch, results, strict=True):
-                done(result)
+                _tell(done, result)
