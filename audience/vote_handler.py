@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import broadcast
 
 from audience import protocol, state
-from audience.ballot_box import BallotBox, Refusal, SqliteBallotBox
+from audience.ballot_box import Answer, BallotBox, Refusal, SqliteBallotBox
 from audience.connection import HubConnection
 from audience.heartbeat import Heartbeat
 from audience.options import HubOptions
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from audience.handlers import Client
 
 log = logging.getLogger("finale.hub")
-Cast = tuple[Round | None, Ballot, Credential, str, BallotPolicy, Callable[[Refusal | None], None]]  # box's args
+Cast = tuple[Round | None, Ballot, Credential, str, BallotPolicy, Answer]  # what BallotBox.post is given
 FAULT: Refusal = ("unavailable", "the hub could not take your vote just now; it will be resent")
 
 

@@ -8,9 +8,9 @@ SQLite's own CPU per vote (random voter ids: a leaf page of each index per vote,
 every dirty page written to the WAL at each commit) falls with the batch size
 (17 us a vote at 50, 11 at 200 here), and an ack waits at most one window more.
 The commit runs in the hub's single write thread, so the event loop never waits
-on the disk. A vote is answered (its `done` callback,
-called on the loop) only after its batch is committed: the hub acknowledges a
-vote only then. No future or task per vote: a batch's answers are plain calls.
+on the disk. A vote is answered (its `done` callback, called on the loop) only
+after its batch is committed: the hub acknowledges a vote only then. No future
+or task per vote: a batch's answers are plain calls.
 
 Inside the batch's transaction the store asks the core's vote rule again on
 the round as stored: a vote that the hub accepted on its cached view of the
@@ -43,7 +43,7 @@ def settle(fut: asyncio.Future[Refusal | None]) -> Answer:
     return answer
 
 
-def _tell(done: Answer, why: Refusal | None) -> None:
+def _answer_safely(done: Answer, why: Refusal | None) -> None:
     """Call one vote's answer; a fault in it must not leave the rest of the batch unanswered or stop the writer."""
     try:
         done(why)
@@ -117,7 +117,7 @@ class VoteWriter:
             gone: Refusal = ("unavailable", "the hub is shutting down; your vote will be resent")
             left, self._committing, self._queue = self._committing + self._queue, [], []
             for _, done in left:
-                _tell(done, gone)
+                _answer_safely(done, gone)
             raise
 
     async def _commit_forever(self) -> None:
@@ -139,4 +139,4 @@ class VoteWriter:
             self.stats.votes += results.count(None)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
             for (_, done), result in zip(batch, results, strict=True):
-                _tell(done, result)
+                _answer_safely(done, result)
