@@ -33,6 +33,7 @@ from websockets.typing import Origin
 from audience import capacity, protocol, state
 from audience.ballot_box import BallotBox, SqliteBallotBox
 from audience.broadcast import Outbox, broadcast_sliced
+from audience.cancellation import cancel_and_wait, checkpoint
 from audience.connection import connection_class
 from audience.gcpolicy import report as gc_report
 from audience.handlers import Client, HubHandlers, peer_address
@@ -164,11 +165,7 @@ class Hub(HubHandlers):
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks, "the hub")
         await self.voters.close()
         self.reader_pool.shutdown(wait=True)
         self.writer_pool.shutdown(wait=True)
@@ -313,6 +310,7 @@ class Hub(HubHandlers):
         """Notice other connections' commits (and the poll's deadline passing) within one poll interval."""
         was_open = voting_open(self.snap.round if self.snap else None, time.time())
         while True:
+            checkpoint()  # a cancellation redis-py swallowed still stops the watcher (audience.cancellation)
             await asyncio.sleep(self.options.poll_interval)
             try:
                 changed = await self._changed()
@@ -376,6 +374,7 @@ class Hub(HubHandlers):
     async def _tally(self) -> None:
         """The stage's vote bars, at most once per tally interval (4 per second), only when they change."""
         while True:
+            checkpoint()
             await asyncio.sleep(self.options.tally_interval)
             try:
                 await self._send_tally(set(self.stage))

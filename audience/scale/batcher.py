@@ -9,11 +9,12 @@ future with its own reply or error, in order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from audience.cancellation import cancel_and_wait, checkpoint
 
 MAX_BATCH = 1000
 
@@ -41,6 +42,7 @@ class CallBatcher:
 
     async def _run(self) -> None:
         while True:
+            checkpoint()  # a cancellation the pipeline's read swallowed still stops it (audience.cancellation)
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
@@ -71,9 +73,7 @@ class CallBatcher:
     async def close(self) -> None:
         """Stop the sending task; callers still waiting get a ConnectionError."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task], "the Redis batcher")
         for _, fut in self._queue:
             if not fut.done():
                 fut.set_exception(RedisError("the hub node is shutting down"))

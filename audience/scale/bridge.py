@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
+from audience.cancellation import checkpoint
 from audience.scale.floor import FloorReply, answer
 from audience.scale.keys import EventKeys, announce
 from audience.scale.library import ensure_library
@@ -138,6 +139,7 @@ class Bridge:
 
     async def _publish_loop(self) -> None:
         while True:
+            checkpoint()  # a cancellation redis-py swallowed still stops the bridge (audience.cancellation)
             await asyncio.sleep(self.poll_interval)
             try:
                 if await self._read(self._committed):
@@ -153,6 +155,7 @@ class Bridge:
     async def _check_loop(self) -> None:
         """Once a second: Redis still holds our show (a restarted Redis gets it again), and the live nodes."""
         while True:
+            checkpoint()
             await asyncio.sleep(CHECK_S)
             try:
                 held = text(await self.link.redis.hget(self.keys.show, "snapshot_version"))  # type: ignore[misc]
@@ -169,6 +172,7 @@ class Bridge:
         marks = {name: await self._read(self.reader.drained_id, name)
                  for name in (self.keys.stream, self.keys.credentials, self.keys.floor)}
         while True:
+            checkpoint()  # xread blocks 200 ms at a time: most cancellations arrive inside it
             try:
                 answer = await self.link.redis.xread(marks, count=BATCH, block=200)  # type: ignore[arg-type]
                 self.link.succeeded()

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from audience.cancellation import checkpoint
 from audience.scale.ballot_box import RedisBallotBox
 from audience.scale.floor import FloorRelay
 from audience.scale.keys import CURRENT_EVENT, EventKeys, announce
@@ -139,6 +140,7 @@ class ScaleNode:
     async def run(self, counts: Callable[[], tuple[int, int]]) -> None:
         """Every second: check Redis and report this node (phones and stages connected, votes recorded)."""
         while True:
+            checkpoint()  # a cancellation redis-py swallowed still stops it (audience.cancellation)
             if await self.link.check():
                 with contextlib.suppress(RedisError):
                     await self._durability()
@@ -152,10 +154,12 @@ class ScaleNode:
     async def listen(self) -> None:
         """Wake the watcher on each nudge; a lost nudge only costs the watcher's own poll interval."""
         while True:
+            checkpoint()
             try:
                 async with self.link.redis.pubsub() as sub:
                     await sub.subscribe(self.keys.nudge, self.keys.replies(self.node_id))
                     async for message in sub.listen():
+                        checkpoint()
                         if message.get("type") != "message":
                             continue
                         if text(message.get("channel")) == self.keys.nudge:
