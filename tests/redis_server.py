@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from tests import children
 
@@ -96,3 +97,9 @@ def redis_always(tmp_path: Path) -> Iterator[RedisServer]:
     and replies meanwhile, so on a slow disk a kill -9 can lose acknowledged writes (a CI run lost 26).
     """
     yield from _served(tmp_path / "redis", "always")
+
+
+async def entries_added(redis: Redis, stream: str) -> int:
+    """How many entries were ever appended to a stream (XINFO STREAM), however many the drain trimmed since."""
+    info = await redis.xinfo_stream(stream)
+    return int(info["entries-added"])

@@ -31,7 +31,7 @@ from finale.store import Store
 from tests.drills.checks import check_phone_votes
 from tests.drills.phone import Phone
 from tests.hub_helpers import director_for, voting_round
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, entries_added
 from tests.test_scale_many_hubs import NodeProcess
 from tests.test_scale_redis import until
 
@@ -116,11 +116,11 @@ async def vote_until(phones: list[Phone], round_id: int, labels: list[str], stop
 
 
 async def until_drained(store: Store, redis: Redis, keys: EventKeys, timeout: float = 60.0) -> int:
-    """Wait until SQLite's drain mark is the stream's last entry; the stream's length."""
+    """Wait until SQLite's drain mark is the stream's last entry; how many entries it ever had."""
     last = await redis.xrevrange(keys.stream, count=1)
     assert last, "no vote reached the stream"
     await until(lambda: store.drained_id(keys.stream) == last[0][0], timeout)
-    return int(await redis.xlen(keys.stream))
+    return await entries_added(redis, keys.stream)
 
 
 async def assert_every_ack_once(store: Store, redis: Redis, keys: EventKeys, round_id: int,

@@ -13,6 +13,7 @@ import contextlib
 import re
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from finale.store import Store
 from tests.drills.phone import Phone
 from tests.hub_helpers import client, director_for, running_hub, vote_once, voting_round
 from tests.readme_samples import health_check_regex
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, entries_added
 
 
 @contextlib.asynccontextmanager
@@ -83,9 +84,47 @@ async def test_a_phone_that_moves_between_nodes_has_one_vote_the_last(store: Sto
         redis = Redis.from_url(redis_server.url, decode_responses=True)
         keys = EventKeys(store.event_id() or "")
         assert await redis.hgetall(keys.tally(rnd.id)) == {labels[0]: "0", labels[1]: "1"}
-        assert await redis.xlen(keys.stream) == 2
+        assert await entries_added(redis, keys.stream) == 2
+        # SQLite has both (the bridge trims once a batch is committed): Redis keeps only the last drained entry
+        assert [e[0] for e in await redis.xrange(keys.stream)] == [store.drained_id(keys.stream)]
         assert node.health()["scale"]["redis"]["ok"] is True
         await redis.aclose()
+
+
+async def test_the_drain_trims_what_sqlite_holds_and_never_what_it_does_not(store: Store, db_path: Path,
+                                                                             redis_server: RedisServer) -> None:
+    rnd = await voting_round(director_for(store), window_s=60)
+    labels = sorted(rnd.labels.values())
+    keys = EventKeys(store.event_id() or "")
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+
+    async def vote(node: int, first: int, n: int) -> None:
+        for i in range(first, first + n):
+            assert (await vote_once(f"ws://127.0.0.1:{node}/ws", f"trim-phone-{i}", rnd.id, labels[i % 2],
+                                   address=f"127.0.0.{40 + i}"))["type"] == "ack"
+
+    async def held(stream: str) -> list[str]:
+        return [e[0] for e in await redis.xrange(stream)]
+
+    async with contextlib.AsyncExitStack() as stack:
+        console = contextlib.AsyncExitStack()  # the first console's bridge, stopped half-way
+        stack.push_async_callback(console.aclose)
+        first = await console.enter_async_context(bridged(db_path, redis_server.url))
+        node = await stack.enter_async_context(running_hub(None, redis_url=redis_server.url))  # type: ignore[arg-type]
+        await vote(node.port, 0, 5)
+        await until(lambda: first.stats.drained_votes >= 5)
+        for stream in (keys.stream, keys.credentials):  # each keeps only its last drained entry
+            assert await held(stream) == [store.drained_id(stream)], stream
+        await console.aclose()  # the console is away: Redis holds the next votes until it is back
+        await vote(node.port, 5, 3)
+        undrained = await held(keys.stream)
+        assert len(undrained) == 1 + 3 and undrained[0] == store.drained_id(keys.stream)
+        second = await stack.enter_async_context(bridged(db_path, redis_server.url))
+        await until(lambda: second.stats.drained_votes >= 3)
+        assert await held(keys.stream) == [undrained[-1]] == [store.drained_id(keys.stream)]
+    assert Counter(v["label"] for v in store.votes(rnd.id)) == {labels[0]: 4, labels[1]: 4}  # all 8, once
+    assert await entries_added(redis, keys.stream) == 8
+    await redis.aclose()
 
 
 async def test_a_node_without_the_database_sends_judges_to_the_primary(store: Store, db_path: Path,

@@ -9,7 +9,9 @@ Run by the console when the event has `[scale] redis_url` (or on its own: `final
 - Drain: it reads the votes and credentials streams from the ids SQLite recorded last and
   writes each batch with its new marks in one transaction (finale.store.drain), so every
   acknowledged vote reaches SQLite exactly once, and scoring, the audit log, export, the
-  report and `finale verify` keep reading SQLite only.
+  report and `finale verify` keep reading SQLite only. Once a batch is committed, the
+  streams are trimmed up to their marks: Redis keeps only what SQLite does not have yet
+  (and each stream's last drained entry), so its memory does not grow with the show.
 - Nodes: the live nodes' reports (phones, stages, votes) for the console's header.
 """
 
@@ -215,6 +217,7 @@ class Bridge:
                 log.warning("could not store %d drained votes (%s: %s); retrying", len(votes), type(exc).__name__, exc)
                 await asyncio.sleep(1.0)
         marks.update(new_marks)
+        await self._trim(marks)
         refused = sum(1 for d in decisions if d.refusal is not None)
         self.stats.drained_votes += len(votes) - refused
         self.stats.refused_at_drain += refused
@@ -225,6 +228,21 @@ class Bridge:
                         refused)
         if votes:
             self._dirty = True  # standings and tallies after the close follow the drained votes
+
+    async def _trim(self, marks: dict[str, str]) -> None:
+        """Drop from each stream the entries before its mark, which SQLite now holds (XTRIM MINID).
+
+        The mark's own entry stays, so the stream's newest id still says how far the drain got. A
+        failure is only logged: the next batch trims the same entries and more.
+        """
+        try:
+            async with self.link.redis.pipeline(transaction=False) as pipe:
+                for name, last in marks.items():
+                    if last != "0-0":
+                        pipe.xtrim(name, minid=last, approximate=False)
+                await pipe.execute()
+        except RedisError as exc:
+            log.info("could not trim the drained streams (%s); the next batch does", type(exc).__name__)
 
     async def _relay_floor(self, entry_id: str, fields: dict[str, str]) -> None:
         """Decide one relayed question or upvote with the store's rules and answer the node that waits."""
