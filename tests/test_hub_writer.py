@@ -97,7 +97,8 @@ async def test_each_vote_is_answered_once_after_its_batch_commits_and_commits_ar
     assert answers == {f"phone-{i:05d}": [None] for i in range(60)}, "each vote answered once, accepted"
     assert all(stored_when_answered.values()), "answered only once its batch is in the database"
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) <= posted_s / 0.05 + 2 and min(gaps) >= 0.049, (len(starts), posted_s, gaps)
+    # the window is kept on the loop; the thread starts each commit a little later, by a few ms more under load
+    assert len(starts) <= posted_s / 0.05 + 2 and min(gaps) >= 0.04, (len(starts), posted_s, gaps)
 
 
 async def test_votes_queued_at_shutdown_are_answered_unavailable(store: Store, db_path: Path) -> None:
