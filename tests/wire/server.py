@@ -230,6 +230,7 @@ class WireHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # a real endpoint's backlog, not socketserver's 5: a jury opens many connections at once
 
     def __init__(self, handler: type[WireHandler], script: Script | None = None) -> None:
         super().__init__(("127.0.0.1", 0), handler)
