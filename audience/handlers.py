@@ -255,7 +255,7 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
                 return
         c.role, c.device_id, c.who = msg.role, msg.device_id, who
         self.pending.discard(c)
-        admitted = self._admit(c, msg) if msg.role == "audience" else {}
+        admitted = await self._admit(c, msg) if msg.role == "audience" else {}
         asked = self.snap.round.id if self.snap and self.snap.round else None
         if msg.role == "audience" and asked is not None and c.voter is not None:
             assert self.ballots is not None
@@ -298,10 +298,10 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         fresh = self.voters.join_code_ok(code, policy)
         return self.voters.join_url_with(self.options.join_url, code) if fresh else None
 
-    def _admit(self, c: Client, msg: protocol.Hello) -> dict[str, Any]:
+    async def _admit(self, c: Client, msg: protocol.Hello) -> dict[str, Any]:
         """The phone's voter credential (kept, or issued under the layered limits) for its first state."""
         assert self.snap is not None
-        admission = self.voters.admit(c.address, msg.credential, msg.join, self.snap.event.ballot)
+        admission = await self.voters.admit(c.address, msg.credential, msg.join, self.snap.event.ballot)
         c.voter, c.origin = admission.credential, self.voters.origin(c.address)
         c.no_voter = admission.error if admission.credential is None else None
         error = admission.error

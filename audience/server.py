@@ -137,6 +137,7 @@ class Hub(HubHandlers):
                 self._tasks.append(asyncio.create_task(coro))
         if self.scale is not None:
             self.ballots = self.scale.box
+            self.voters.shared_rate = self.scale.take_credential_token  # one new-credential rate for every node
         else:
             assert self._store_r is not None and self.writer is not None
             self.ballots = self.inline_box = SqliteBallotBox(self._store_r, self.reader_pool, self.writer, self.voters)

@@ -36,6 +36,7 @@ log = logging.getLogger("finale.hub")
 Refusal = tuple[str, str]
 Issued = list[tuple[str, float, str]]  # (voter id, issue time, origin) of each credential issued
 Recorder = Callable[[Issued], Awaitable[None]]
+SharedRate = Callable[[str, int], Awaitable[bool | None]]  # (origin, per minute) -> a token taken; None: cannot say
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class VoterDesk:
         self.record = record  # stores a batch of issued credentials: the SQLite writer thread, or a Redis stream
         self.clock = clock
         self._rates: dict[int, TokenBucket] = {}  # per-minute allowance -> bucket, so a changed event file applies
+        self.shared_rate: SharedRate | None = None  # a Redis node's: the new-credential rate every node shares
         self._voters: dict[tuple[int, str], set[str]] = {}  # (round, origin) -> voter ids with a counted vote
         self._round: int | None = None
         self._queue: list[tuple[str, float, str]] = []
@@ -97,8 +99,11 @@ class VoterDesk:
         """A code the stage showed within the policy's maximum age (the QR image route asks it)."""
         return join_code_fresh(self._secret, code, self.clock(), policy)
 
-    def admit(self, address: str, token: str | None, join: str | None, policy: BallotPolicy) -> Admission:
-        """Verify the phone's credential, or issue a new one if the layered limits allow it."""
+    async def admit(self, address: str, token: str | None, join: str | None, policy: BallotPolicy) -> Admission:
+        """Verify the phone's credential, or issue a new one if the layered limits allow it.
+
+        The join code is asked first, so a phone without one takes nothing of its address's rate.
+        """
         bad: Refusal | None = None
         if token is not None:
             known = verify_credential(self._secret, token)
@@ -106,20 +111,29 @@ class VoterDesk:
                 return Admission(known, token, None)
             bad = ("bad_credential", "this phone's voter credential is not valid for this event")
         now = self.clock()
-        rate = self._rates.get(policy.credentials_per_address_per_min)
-        if rate is None:
-            per_min = policy.credentials_per_address_per_min
-            rate = self._rates[per_min] = TokenBucket(per_min / 60.0, float(per_min))
         join_ok = policy.presence and join_code_fresh(self._secret, join, now, policy)
-        refused = credential_refusal(policy, join_ok=join_ok, within_rate=rate.remaining(address) >= 1)
+        refused = credential_refusal(policy, join_ok=join_ok, within_rate=True)
+        if refused is None:
+            refused = credential_refusal(policy, join_ok=join_ok, within_rate=await self._take(address, policy))
         if refused is not None:
             code, message = bad if bad is not None else refused
             return Admission(None, None, (code, message if bad is None else f"{message}; {refused[1]}"))
-        rate.allow(address)
         credential = Credential(_new_voter_id(), round(now, 3))
         signed = issue_credential(self._secret, credential.voter_id, credential.issued_at)
         self._record(credential, self.origin(address))
         return Admission(credential, signed, bad, new=True)
+
+    async def _take(self, address: str, policy: BallotPolicy) -> bool:
+        """One new credential's token of the address's rate: the one every node shares on Redis, or this hub's own."""
+        per_min = policy.credentials_per_address_per_min
+        if self.shared_rate is not None:
+            shared = await self.shared_rate(self.origin(address), per_min)
+            if shared is not None:
+                return shared
+        rate = self._rates.get(per_min)
+        if rate is None:
+            rate = self._rates[per_min] = TokenBucket(per_min / 60.0, float(per_min))
+        return rate.allow(address)
 
     # -- the per-origin device limit --------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import time
 import urllib.request
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from redis.asyncio import Redis
+from websockets.asyncio.client import connect
 
 from audience.scale.bridge import Bridge
 from audience.scale.keys import EventKeys
@@ -27,7 +29,7 @@ from finale.config import EventConfig
 from finale.core import ballot
 from finale.store import Store
 from tests.drills.phone import Phone
-from tests.hub_helpers import client, director_for, running_hub, vote_once, voting_round
+from tests.hub_helpers import client, director_for, recv_type, running_hub, vote_once, voting_round
 from tests.readme_samples import health_check_regex
 from tests.redis_server import RedisServer, entries_added
 
@@ -259,6 +261,31 @@ async def test_nodes_behind_a_trusted_balancer_key_each_phone_on_its_own_address
     secret = store.voter_secret()
     origins = sorted(v["origin"] for v in store.votes(rnd.id))
     assert origins == sorted(ballot.origin_tag(secret, ip) for ip in hall)
+
+
+async def test_one_address_minting_credentials_across_nodes_gets_the_events_rate_not_each_nodes(
+        store: Store, db_path: Path, redis_server: RedisServer) -> None:
+    """A script on one address says hello as a new phone 12 times, alternating two nodes: the nodes share one
+    bucket on Redis (finale_take_token), so 5 credentials a minute are issued in all, not 5 by each node."""
+    await voting_round(director_for(store), window_s=60)
+    per_min = store.event().ballot.credentials_per_address_per_min
+    started = time.monotonic()
+    async with bridged(db_path, redis_server.url) as bridge, \
+            running_hub(None, redis_url=redis_server.url) as one, \
+            running_hub(None, redis_url=redis_server.url) as two:  # type: ignore[arg-type]
+        firsts = []
+        for i in range(12):
+            async with connect(f"ws://127.0.0.1:{(one, two)[i % 2].port}/ws", local_addr=("127.0.0.66", 0)) as ws:
+                await ws.send(json.dumps({"type": "hello", "role": "audience", "device_id": f"minted-{i:02d}"}))
+                firsts.append(await recv_type(ws, "state", timeout=10))
+        issued = [f for f in firsts if f["credential"]]
+        refilled = (time.monotonic() - started) * per_min / 60
+        assert per_min == 5 <= len(issued) <= per_min + refilled, [f["credential_error"] for f in firsts]
+        assert [f["credential"] is not None for f in firsts[:5]] == [True] * 5
+        assert {f["credential_error"]["code"] for f in firsts if not f["credential"]} == {"credential_limit"}
+        assert min(one.voters.issued, two.voters.issued) >= 2, "both nodes issued some of the five"
+        await until(lambda: bridge.stats.drained_credentials >= len(issued))
+    assert len(store.credentials_since(0)) == len(issued)
 
 
 async def test_a_node_pinned_to_its_event_ignores_another_console_on_the_same_redis(

@@ -70,5 +70,25 @@ local function publish(keys, args)
   return 'ok'
 end
 
+-- KEYS: the origin's credential-rate hash. ARGV: tokens a second, burst. A token bucket on
+-- Redis's own clock, so every node takes from the same one (voting.credentials_per_address_per_min).
+-- Returns 1 when a token was taken, 0 when the origin has none left.
+local function take_token(keys, args)
+  local rate, burst = tonumber(args[1]), tonumber(args[2])
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  local held = redis.call('HMGET', keys[1], 'tokens', 'at')
+  local tokens, at = tonumber(held[1]) or burst, tonumber(held[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  local taken = 0
+  if tokens >= 1 then
+    tokens, taken = tokens - 1, 1
+  end
+  redis.call('HSET', keys[1], 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('EXPIRE', keys[1], math.ceil(burst / rate) + 1)
+  return taken
+end
+
 redis.register_function('finale_vote', vote)
+redis.register_function('finale_take_token', take_token)
 redis.register_function('finale_publish', publish)

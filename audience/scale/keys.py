@@ -72,6 +72,10 @@ class EventKeys:
         """Pub/sub channel: a reply for this node is ready."""
         return f"{self.prefix}:replies:{node_id}"
 
+    def credential_rate(self, origin: str) -> str:
+        """Hash: the token bucket of new credentials for one origin (voting.credentials_per_address_per_min)."""
+        return f"{self.prefix}:credrate:{origin}"
+
     def votes(self, round_id: int) -> str:
         """Hash: voter id -> "msg id TAB label TAB origin" of the counted vote."""
         return f"{self.prefix}:r{round_id}:votes"

@@ -126,6 +126,18 @@ class ScaleNode:
                                                      "issued_at", repr(issued_at), "origin", origin)
                                for voter_id, issued_at, origin in issued))
 
+    async def take_credential_token(self, origin: str, per_min: int) -> bool | None:
+        """One token of the origin's new-credential rate, shared by every node (finale_take_token, on Redis's
+        clock); None when Redis cannot say, and the hub falls back on its own bucket."""
+        try:
+            taken = await self.box.batcher.call("FCALL", "finale_take_token", 1, self.keys.credential_rate(origin),
+                                                repr(per_min / 60.0), per_min)
+        except (RedisError, OSError) as exc:
+            self.link.failed(exc)
+            return None
+        self.link.succeeded()
+        return bool(int(taken))
+
     async def _durability(self) -> None:
         """The event's durability settings as the bridge announced them (defaults until it has)."""
         raw = text(await self.link.redis.get(self.keys.durability))  # type: ignore[misc]
