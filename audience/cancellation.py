@@ -2,7 +2,8 @@
 
 CPython 3.11's `asyncio.wait_for` returns the awaited result, instead of raising, when the
 cancellation arrives in the same turn of the loop as that result (gh-86296; 3.12 rewrote it on
-`asyncio.timeout`). redis-py reads every reply through `wait_for`, so a hub's watcher or a
+`asyncio.timeout`). redis-py 8.1 sends each command through `wait_for` (its socket
+timeout; a trace on a real redis-server put the swallowed cancellation there), so a hub's watcher or a
 bridge's drain loop cancelled at that moment carried on as if nothing had happened, and
 `Hub.stop` waited for it forever (seen in CI: a hub node that never stopped). The task still
 says it was asked (`Task.cancelling()`), so each long-running loop calls `checkpoint()` once a
@@ -46,8 +47,8 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], what: str, grace_s
             break
         _, pending = await asyncio.wait(pending, timeout=min(again_s, left))
     for task in every:
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved, so not reported as "never retrieved" when collected
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("%s: %s ended with an error on its way out", what, task.get_name(), exc_info=task.exception())
     if pending:
         log.warning("stopping %s left %d task(s) running: %s", what, len(pending),
                     ", ".join(sorted(t.get_name() for t in pending)))

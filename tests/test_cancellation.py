@@ -1,8 +1,9 @@
 """Loops stop when cancelled even when a library swallowed the cancellation (audience.cancellation).
 
-`swallowing_read` does what CPython 3.11's `asyncio.wait_for` does (and redis-py reads every
-reply through it): when the cancellation arrives in the same turn as the reply, it returns the
-reply. A CI run hung for 300 s in `Hub.stop` on exactly that.
+`swallowing_read` does what CPython 3.11's `asyncio.wait_for` does (redis-py 8.1 sends each
+command through it; a trace of a swallowed cancellation on a real redis-server pointed there):
+when the cancellation arrives in the same turn as the result, it returns the result. A CI
+run hung for 300 s in `Hub.stop` on exactly that.
 """
 
 from __future__ import annotations

@@ -129,6 +129,28 @@ async def test_the_drain_trims_what_sqlite_holds_and_never_what_it_does_not(stor
     await redis.aclose()
 
 
+async def test_an_unreadable_stream_entry_is_kept_in_the_audit_log_before_the_trim_drops_it(
+        store: Store, db_path: Path, redis_server: RedisServer) -> None:
+    """An entry another version (or a hand on redis-cli) wrote: the mark passes it and the trim removes it from
+    Redis, so the drain keeps it whole in SQLite's audit log, in the batch's transaction; verify still agrees."""
+    from finale.verify import verify
+
+    rnd = await voting_round(director_for(store), window_s=60)
+    keys = EventKeys(store.event_id() or "")
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+    async with bridged(db_path, redis_server.url) as bridge:
+        odd = await redis.xadd(keys.stream, {"round": str(rnd.id), "voter": "v-from-elsewhere", "colour": "red"})
+        await until(lambda: bridge.stats.unreadable >= 1)
+        assert await redis.xrange(keys.stream) == [(odd, {"round": str(rnd.id), "voter": "v-from-elsewhere",
+                                                          "colour": "red"})]  # the mark's own entry stays
+    [kept] = store.events(kind="redis.unreadable")
+    assert kept.payload["entries"] == [{"stream": keys.stream, "id": odd, "fields": {
+        "round": str(rnd.id), "voter": "v-from-elsewhere", "colour": "red"}}]
+    assert store.drained_id(keys.stream) == odd and store.votes(rnd.id) == []
+    assert verify(store).ok
+    await redis.aclose()
+
+
 async def test_a_node_without_the_database_sends_judges_to_the_primary(store: Store, db_path: Path,
                                                                        redis_server: RedisServer) -> None:
     from tests.hub_helpers import client

@@ -28,6 +28,7 @@ class CallBatcher:
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []  # the batch in flight
         self.batches = 0
         self.largest = 0
 
@@ -47,7 +48,9 @@ class CallBatcher:
             self._wake.clear()
             while self._queue:
                 batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+                self._sending = batch
                 await self._send(batch)
+                self._sending = []
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         self.batches += 1
@@ -74,7 +77,8 @@ class CallBatcher:
         """Stop the sending task; callers still waiting get a ConnectionError."""
         if self._task is not None:
             await cancel_and_wait([self._task], "the Redis batcher")
-        for _, fut in self._queue:
+        for _, fut in self._sending + self._queue:  # a batch cut short by the cancel is answered too
             if not fut.done():
                 fut.set_exception(RedisError("the hub node is shutting down"))
         self._queue.clear()
+        self._sending = []

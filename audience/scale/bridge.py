@@ -190,6 +190,7 @@ class Bridge:
         credentials: list[tuple[str, float, str]] = []
         new_marks = dict(marks)
         floor: list[tuple[str, dict[str, str]]] = []
+        unreadable: list[dict[str, Any]] = []  # kept whole in the audit log: the trim removes them from Redis
         for stream, entries in answer:
             name = str(text(stream))
             if name == self.keys.floor:
@@ -204,17 +205,20 @@ class Bridge:
                         credentials.append((fields["voter"], float(fields["issued_at"]), fields["origin"]))
                 except (ValueError, KeyError, TypeError):
                     self.stats.unreadable += 1
-                    log.warning("skipped an unreadable entry %s of %s (not written by this version of finale)",
-                                entry_id, name)
+                    unreadable.append({"stream": name, "id": str(text(entry_id)), "fields": fields})
+                    log.warning("skipped an unreadable entry %s of %s (not written by this version of finale); "
+                                "kept in the audit log as redis.unreadable", entry_id, name)
         for entry_id, fields in floor:
-            await self._relay_floor(entry_id, fields)
+            if not await self._relay_floor(entry_id, fields):
+                unreadable.append({"stream": self.keys.floor, "id": entry_id, "fields": fields})
             marks[self.keys.floor] = new_marks[self.keys.floor] = entry_id
         while True:  # the disk may be full for a while: keep the batch and retry; Redis keeps the stream meanwhile
             try:
-                decisions = await self._write(self.writer.drain, votes, credentials, new_marks)
+                decisions = await self._write(self.writer.drain, votes, credentials, new_marks, unreadable)
                 break
             except Exception as exc:
                 log.warning("could not store %d drained votes (%s: %s); retrying", len(votes), type(exc).__name__, exc)
+                checkpoint()  # a cancellation swallowed earlier in the batch still stops the retries
                 await asyncio.sleep(1.0)
         marks.update(new_marks)
         await self._trim(marks)
@@ -232,7 +236,7 @@ class Bridge:
     async def _trim(self, marks: dict[str, str]) -> None:
         """Drop from each stream the entries before its mark, which SQLite now holds (XTRIM MINID).
 
-        The mark's own entry stays, so the stream's newest id still says how far the drain got. A
+        The mark's own entry stays, so the stream's first entry still says how far the drain got. A
         failure is only logged: the next batch trims the same entries and more.
         """
         try:
@@ -244,8 +248,11 @@ class Bridge:
         except RedisError as exc:
             log.info("could not trim the drained streams (%s); the next batch does", type(exc).__name__)
 
-    async def _relay_floor(self, entry_id: str, fields: dict[str, str]) -> None:
-        """Decide one relayed question or upvote with the store's rules and answer the node that waits."""
+    async def _relay_floor(self, entry_id: str, fields: dict[str, str]) -> bool:
+        """Decide one relayed question or upvote with the store's rules and answer the node that waits.
+
+        False for an entry this version cannot read (the caller keeps it in the audit log).
+        """
         try:
             kind, voter, at = fields["kind"], fields["voter"], float(fields["at"])
             subject = json.loads(fields["subject"])
@@ -253,7 +260,7 @@ class Bridge:
         except (KeyError, ValueError, TypeError):
             self.stats.unreadable += 1
             log.warning("skipped an unreadable floor request %s", entry_id)
-            return
+            return False
         while True:
             try:
                 result = await self._write(self.writer.relay_floor, kind, voter, subject, at, self.keys.floor,
@@ -261,12 +268,14 @@ class Bridge:
                 break
             except Exception as exc:  # the disk: retry; the node tells its phone `unavailable` meanwhile
                 log.warning("could not store a relayed %s (%s: %s); retrying", kind, type(exc).__name__, exc)
+                checkpoint()
                 await asyncio.sleep(1.0)
         reply = FloorReply(code=result.code, message=str(result)) if isinstance(result, StoreError) else \
             FloorReply(question_id=result.id, status=result.status.value, upvotes=result.upvotes)
         with contextlib.suppress(RedisError):
             await answer(self.link, self.keys, reply_id, node, reply)
         self._dirty = True
+        return True
 
     def report(self) -> dict[str, Any]:
         """What the console's header shows: Redis, the nodes and their phones, the drain."""

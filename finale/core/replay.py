@@ -43,7 +43,8 @@ REFERENCE_ID = "reference"  # the reference model's answers (finale.director.REF
 MOVE_KINDS = frozenset({"round.asked", "round.answered", "round.judging", "poll.opened", "poll.extended",
                         "poll.paused", "poll.resumed", "poll.closed", "round.final", "round.void", "round.revealed"})
 # Kinds that change no score, no vote and no override: the replay reads past them.
-NO_SCORE_EFFECT = frozenset({"settings.changed", "credentials.issued"})
+NO_SCORE_EFFECT = frozenset({"settings.changed", "credentials.issued",
+                             "votes.drain_refused", "redis.unreadable"})  # refused or unread at the drain: not stored
 NO_SCORE_EFFECT_PREFIXES = ("show.", "question.", "questions.")  # switches, moments; questions from the floor
 
 

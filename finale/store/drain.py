@@ -14,6 +14,7 @@ is in the audit log (`votes.drain_refused`) so the count is explained, never sil
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from finale.core.poll import VoteDecision, VoteOutcome
 from finale.core.questions import FloorQuestion
@@ -33,9 +34,16 @@ class DrainMixin(VotesMixin, QuestionsMixin, SetupMixin):
         return self._meta(DRAINED_PREFIX + stream) or "0-0"
 
     def drain(self, votes: Sequence[VoteIn], credentials: Sequence[tuple[str, float, str]],
-              marks: Mapping[str, str], actor: str = "redis") -> list[VoteDecision]:
-        """Store a drained batch and the streams' new last ids in one transaction; one decision per vote."""
+              marks: Mapping[str, str], unreadable: Sequence[Mapping[str, Any]] = (),
+              actor: str = "redis") -> list[VoteDecision]:
+        """Store a drained batch and the streams' new last ids in one transaction; one decision per vote.
+
+        Entries this version could not read are kept whole in the audit log (`redis.unreadable`), in the
+        same transaction: once the mark passes them, the bridge trims them from Redis.
+        """
         with self.transaction():
+            if unreadable:
+                self.log(actor, "redis.unreadable", {"entries": list(unreadable)})
             if credentials:
                 self.record_credentials(credentials, actor)
             decisions = self.decide_votes(votes, actor) if votes else []
