@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import time
 import urllib.request
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
@@ -149,6 +151,43 @@ async def test_an_unreadable_stream_entry_is_kept_in_the_audit_log_before_the_tr
     assert store.drained_id(keys.stream) == odd and store.votes(rnd.id) == []
     assert verify(store).ok
     await redis.aclose()
+
+
+def test_missed_by_says_a_mark_is_behind_only_when_the_trim_passed_it() -> None:
+    from audience.scale.bridge import missed_by
+
+    assert not missed_by("0-0", "5-0", "9-0", added=4, length=4)  # nothing trimmed yet
+    assert not missed_by("7-0", "7-0", "9-0", added=4, length=2)  # in step: the mark's entry is the first left
+    assert not missed_by("8-1", "7-0", "9-0", added=4, length=3)  # ahead of the trim (it runs after the commit)
+    assert missed_by("0-0", "7-0", "9-0", added=4, length=2)  # a database that drained nothing, after a trim
+    assert missed_by("5-0", "7-0", "9-0", added=4, length=2)
+    assert missed_by("5-0", None, "9-0", added=4, length=0) and not missed_by("9-0", None, "9-0", added=4, length=0)
+    assert missed_by("7-3", "7-10", "9-0", added=20, length=5)  # ids compare as numbers, not text
+
+
+async def test_a_backup_of_the_database_behind_what_redis_trimmed_says_so_when_drained(
+        store: Store, db_path: Path, tmp_path: Path, redis_server: RedisServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    rnd = await voting_round(director_for(store), window_s=60)
+    labels = sorted(rnd.labels.values())
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(backup) as copy:  # taken before any vote: its marks are behind
+        store.conn.backup(copy)
+    keys = EventKeys(store.event_id() or "")
+    async with bridged(db_path, redis_server.url) as bridge, \
+            running_hub(None, redis_url=redis_server.url) as node:  # type: ignore[arg-type]
+        for i in range(3):
+            assert (await vote_once(f"ws://127.0.0.1:{node.port}/ws", f"kept-phone-{i}", rnd.id, labels[0],
+                                    address=f"127.0.0.{70 + i}"))["type"] == "ack"
+        await until(lambda: bridge.stats.drained_votes >= 3)
+    with caplog.at_level(logging.ERROR, logger="finale.bridge"):
+        async with bridged(backup, redis_server.url) as behind:
+            await until(lambda: keys.stream in behind.stats.missed)
+    assert behind.stats.missed[keys.stream] == 2  # of 3 votes, the trim kept the mark's entry only
+    assert "drained into another database of this event" in caplog.text
+    assert bridge.stats.missed == {}  # the database the event was drained into is in step
 
 
 async def test_a_node_without_the_database_sends_judges_to_the_primary(store: Store, db_path: Path,

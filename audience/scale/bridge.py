@@ -56,8 +56,22 @@ class BridgeStats:
     drained_credentials: int = 0
     refused_at_drain: int = 0
     unreadable: int = 0
+    missed: dict[str, int] = field(default_factory=dict)  # stream -> entries trimmed before this database had them
     last_drain_at: float | None = None
     nodes: list[NodeReport] = field(default_factory=list)
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def missed_by(mark: str, first: str | None, last: str, added: int, length: int) -> bool:
+    """Whether a stream lost, to an earlier drain's trim, entries after `mark` (a copy or backup of the database
+    that is behind the one drained): the trim keeps the mark's own entry, so the first entry left is never newer."""
+    if added - length <= 0:
+        return False
+    return _stream_id(first if first is not None else last) > _stream_id(mark)
 
 
 def vote_from_entry(fields: dict[str, str]) -> VoteIn:
@@ -173,6 +187,7 @@ class Bridge:
     async def _drain_loop(self) -> None:
         marks = {name: await self._read(self.reader.drained_id, name)
                  for name in (self.keys.stream, self.keys.credentials, self.keys.floor)}
+        await self._check_marks(marks)
         while True:
             checkpoint()  # xread blocks 200 ms at a time: most cancellations arrive inside it
             try:
@@ -233,6 +248,22 @@ class Bridge:
         if votes:
             self._dirty = True  # standings and tallies after the close follow the drained votes
 
+    async def _check_marks(self, marks: dict[str, str]) -> None:
+        """Say loudly if Redis trimmed entries this database never had (it is a copy, or a backup, behind the
+        database the event was drained into): they are in that database's audit log, not in this one."""
+        for name, mark in marks.items():
+            try:
+                info = await self.link.redis.xinfo_stream(name)
+            except RedisError:  # no such stream yet, or Redis away: nothing trimmed that could be missed
+                continue
+            first = info.get("first-entry")
+            if missed_by(mark, str(text(first[0])) if first else None, str(text(info["last-generated-id"])),
+                         int(info["entries-added"]), int(info["length"])):
+                self.stats.missed[name] = int(info["entries-added"]) - int(info["length"])
+                log.error("Redis trimmed entries of %s after this database's mark %s (up to %d of them): they were "
+                          "drained into another database of this event (a copy or a backup of it?); drain the event "
+                          "into the one database it was drained into", name, mark, self.stats.missed[name])
+
     async def _trim(self, marks: dict[str, str]) -> None:
         """Drop from each stream the entries before its mark, which SQLite now holds (XTRIM MINID).
 
@@ -281,7 +312,8 @@ class Bridge:
         """What the console's header shows: Redis, the nodes and their phones, the drain."""
         return {"redis": self.link.report(), "nodes": [n.__dict__ for n in self.stats.nodes],
                 "phones": sum(n.phones for n in self.stats.nodes), "drained_votes": self.stats.drained_votes,
-                "refused_at_drain": self.stats.refused_at_drain, "published": self.stats.published}
+                "refused_at_drain": self.stats.refused_at_drain, "published": self.stats.published,
+                "missed": self.stats.missed}
 
     async def close(self) -> None:
         """Stop using the database and Redis (cancel `run` first)."""
