@@ -34,7 +34,7 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], what: str, grace_s
 
     Returns the tasks still running after `grace_s`, named in a warning about stopping `what`:
     a stop that waits for ever is worse than one that leaves a task behind. A task that ended with an
-    error on its way out has it read here (its loop logged what mattered while it ran).
+    error on its way out has it logged here, since no one awaits it any more.
     """
     every = list(tasks)
     pending = {t for t in every if not t.done()}

@@ -256,10 +256,10 @@ class Bridge:
                 info = await self.link.redis.xinfo_stream(name)
             except RedisError:  # no such stream yet, or Redis away: nothing trimmed that could be missed
                 continue
-            first = info.get("first-entry")
+            first, added, length = info.get("first-entry"), int(info["entries-added"]), int(info["length"])
             if missed_by(mark, str(text(first[0])) if first else None, str(text(info["last-generated-id"])),
-                         int(info["entries-added"]), int(info["length"])):
-                self.stats.missed[name] = int(info["entries-added"]) - int(info["length"])
+                         added, length):
+                self.stats.missed[name] = added - length
                 log.error("Redis trimmed entries of %s after this database's mark %s (up to %d of them): they were "
                           "drained into another database of this event (a copy or a backup of it?); drain the event "
                           "into the one database it was drained into", name, mark, self.stats.missed[name])
