@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +40,7 @@ from audience.scale.nodes import NodeReport, live_nodes
 from audience.scale.show import publish
 from audience.state import ChangeFilter, Snapshot, read_snapshot
 from finale.core.poll import Arrival
-from finale.store import ChangeWatcher, Store, StoreError, VoteIn
+from finale.store import ChangeWatcher, DrainRaced, Store, StoreError, VoteIn, stream_position
 
 log = logging.getLogger("finale.bridge")
 T = TypeVar("T")
@@ -56,14 +57,10 @@ class BridgeStats:
     drained_credentials: int = 0
     refused_at_drain: int = 0
     unreadable: int = 0
+    raced: int = 0  # batches refused because another drainer had stored them (two drainers on one database)
     missed: dict[str, int] = field(default_factory=dict)  # stream -> entries trimmed before this database had them
     last_drain_at: float | None = None
     nodes: list[NodeReport] = field(default_factory=list)
-
-
-def _stream_id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 def missed_by(mark: str, first: str | None, last: str, added: int, length: int) -> bool:
@@ -71,7 +68,7 @@ def missed_by(mark: str, first: str | None, last: str, added: int, length: int) 
     that is behind the one drained): the trim keeps the mark's own entry, so the first entry left is never newer."""
     if added - length <= 0:
         return False
-    return _stream_id(first if first is not None else last) > _stream_id(mark)
+    return stream_position(first if first is not None else last) > stream_position(mark)
 
 
 def vote_from_entry(fields: dict[str, str]) -> VoteIn:
@@ -201,6 +198,8 @@ class Bridge:
                 await self._drain_batch(list(answer), marks)
 
     async def _drain_batch(self, answer: list[Any], marks: dict[str, str]) -> None:
+        """Store one XREAD answer read after `marks`, then move `marks` on and trim; see `_raced` for two drainers."""
+        after = {name: marks[name] for name in (self.keys.stream, self.keys.credentials)}
         votes: list[VoteIn] = []
         credentials: list[tuple[str, float, str]] = []
         new_marks = dict(marks)
@@ -223,18 +222,26 @@ class Bridge:
                     unreadable.append({"stream": name, "id": str(text(entry_id)), "fields": fields})
                     log.warning("skipped an unreadable entry %s of %s (not written by this version of finale); "
                                 "kept in the audit log as redis.unreadable", entry_id, name)
-        for entry_id, fields in floor:
-            if not await self._relay_floor(entry_id, fields):
-                unreadable.append({"stream": self.keys.floor, "id": entry_id, "fields": fields})
-            marks[self.keys.floor] = new_marks[self.keys.floor] = entry_id
-        while True:  # the disk may be full for a while: keep the batch and retry; Redis keeps the stream meanwhile
-            try:
-                decisions = await self._write(self.writer.drain, votes, credentials, new_marks, unreadable)
-                break
-            except Exception as exc:
-                log.warning("could not store %d drained votes (%s: %s); retrying", len(votes), type(exc).__name__, exc)
-                checkpoint()  # a cancellation swallowed earlier in the batch still stops the retries
-                await asyncio.sleep(1.0)
+        try:
+            for entry_id, fields in floor:
+                if not await self._relay_floor(entry_id, fields):
+                    unreadable.append({"stream": self.keys.floor, "id": entry_id, "fields": fields})
+                marks[self.keys.floor] = new_marks[self.keys.floor] = entry_id
+            while True:  # the disk may be full a while: keep the batch and retry; Redis keeps the stream meanwhile
+                try:
+                    decisions = await self._write(partial(self.writer.drain, after=after), votes, credentials,
+                                                  new_marks, unreadable)
+                    break
+                except DrainRaced:
+                    raise
+                except Exception as exc:
+                    log.warning("could not store %d drained votes (%s: %s); retrying", len(votes),
+                                type(exc).__name__, exc)
+                    checkpoint()  # a cancellation swallowed earlier in the batch still stops the retries
+                    await asyncio.sleep(1.0)
+        except DrainRaced as raced:
+            await self._raced(raced, marks)
+            return
         marks.update(new_marks)
         await self._trim(marks)
         refused = sum(1 for d in decisions if d.refusal is not None)
@@ -247,6 +254,15 @@ class Bridge:
                         refused)
         if votes:
             self._dirty = True  # standings and tallies after the close follow the drained votes
+
+    async def _raced(self, raced: DrainRaced, marks: dict[str, str]) -> None:
+        """Another drainer stored this batch first: say so, take the database's marks and read on from there.
+
+        Nothing of the batch was stored, so each entry is still in this database once, by whoever stored it.
+        """
+        self.stats.raced += 1
+        log.error("two drainers on one event database: %s", raced)
+        marks.update({name: await self._read(self.reader.drained_id, name) for name in marks})
 
     async def _check_marks(self, marks: dict[str, str]) -> None:
         """Say loudly if Redis trimmed entries this database never had (it is a copy, or a backup, behind the
@@ -297,6 +313,8 @@ class Bridge:
                 result = await self._write(self.writer.relay_floor, kind, voter, subject, at, self.keys.floor,
                                            entry_id)
                 break
+            except DrainRaced:
+                raise
             except Exception as exc:  # the disk: retry; the node tells its phone `unavailable` meanwhile
                 log.warning("could not store a relayed %s (%s: %s); retrying", kind, type(exc).__name__, exc)
                 checkpoint()
@@ -313,7 +331,7 @@ class Bridge:
         return {"redis": self.link.report(), "nodes": [n.__dict__ for n in self.stats.nodes],
                 "phones": sum(n.phones for n in self.stats.nodes), "drained_votes": self.stats.drained_votes,
                 "refused_at_drain": self.stats.refused_at_drain, "published": self.stats.published,
-                "missed": self.stats.missed}
+                "missed": self.stats.missed, "raced": self.stats.raced}
 
     async def close(self) -> None:
         """Stop using the database and Redis (cancel `run` first)."""

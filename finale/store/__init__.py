@@ -14,6 +14,7 @@ from sqlite3 import Error as DatabaseError  # what a failing database raises (di
 
 from finale.store.audit import EventRow
 from finale.store.base import StoreError
+from finale.store.drain import DrainRaced, stream_position
 from finale.store.export import iter_rows
 from finale.store.interface import (
     AudienceStore,
@@ -38,6 +39,7 @@ __all__ = [
     "ChangeSource",
     "ChangeWatcher",
     "DatabaseError",
+    "DrainRaced",
     "EventRow",
     "PageWriter",
     "QuestionStore",
@@ -49,5 +51,6 @@ __all__ = [
     "VoteIn",
     "VoteStore",
     "iter_rows",
+    "stream_position",
     "token_owner",
 ]

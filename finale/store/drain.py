@@ -6,6 +6,11 @@ rule asked again (`decide_votes`, as for one hub's batch writer), and the new la
 one transaction: a batch is either all in SQLite with its marks or not at all, so after a
 crash the drainer resumes exactly where the database says, and nothing is stored twice.
 
+Only one drainer may write into a database at a time, and the store makes sure of it: a batch
+carries the marks it was read after, and a batch whose marks the database has moved past (another
+console, or `finale drain`, drained the same entries meanwhile) is refused whole (`DrainRaced`).
+Written anyway, an older vote read before the other drainer stored a newer one would replace it.
+
 A vote Redis acknowledged but the rule refuses here can only come from a node whose clock
 disagrees with the console's beyond the poll's margins; it is not counted, and the refusal
 is in the audit log (`votes.drain_refused`) so the count is explained, never silent.
@@ -26,6 +31,19 @@ from finale.store.votes import VoteIn, VotesMixin
 DRAINED_PREFIX = "redis_drained:"  # meta key prefix: the last stream id drained, per stream name
 
 
+class DrainRaced(StoreError):
+    """A drained batch read after marks this database has since moved past: another drainer stored it first."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "drain_raced")
+
+
+def stream_position(entry_id: str) -> tuple[int, int]:
+    """A Redis stream id ("ms-seq") as numbers, so ids compare in stream order."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
 class DrainMixin(VotesMixin, QuestionsMixin, SetupMixin):
     """The drainer's transaction and the marks it resumes from."""
 
@@ -35,13 +53,19 @@ class DrainMixin(VotesMixin, QuestionsMixin, SetupMixin):
 
     def drain(self, votes: Sequence[VoteIn], credentials: Sequence[tuple[str, float, str]],
               marks: Mapping[str, str], unreadable: Sequence[Mapping[str, Any]] = (),
-              actor: str = "redis") -> list[VoteDecision]:
+              actor: str = "redis", after: Mapping[str, str] | None = None) -> list[VoteDecision]:
         """Store a drained batch and the streams' new last ids in one transaction; one decision per vote.
 
         Entries this version could not read are kept whole in the audit log (`redis.unreadable`), in the
-        same transaction: once the mark passes them, the bridge trims them from Redis.
+        same transaction: once the mark passes them, the bridge trims them from Redis. `after`: the marks
+        the batch was read after; if this database's differ, nothing is stored (DrainRaced).
         """
         with self.transaction():
+            for stream, mark in (after or {}).items():
+                if (now := self.drained_id(stream)) != mark:
+                    raise DrainRaced(f"{stream} was drained to {now} in this database, not {mark} as this batch "
+                                     "was read after: another drainer (a second console or `finale drain`) is "
+                                     "draining this event into it; this batch was not stored")
             if unreadable:
                 self.log(actor, "redis.unreadable", {"entries": list(unreadable)})
             if credentials:
@@ -63,6 +87,9 @@ class DrainMixin(VotesMixin, QuestionsMixin, SetupMixin):
         is returned, not raised, so the mark still moves on: a request is answered exactly once.
         """
         with self.transaction():
+            if stream_position(now := self.drained_id(stream)) >= stream_position(entry_id):
+                raise DrainRaced(f"{stream} was drained to {now} in this database, not before {entry_id}: "
+                                 "another drainer relayed this request already; not relayed again")
             result: FloorQuestion | StoreError
             try:
                 if kind == "question":
