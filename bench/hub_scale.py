@@ -15,7 +15,9 @@ phones, each on its own 127.x.y.z): ramp, hold, then a burst (one vote per phone
 --burst-s) and a flood (every phone changes its vote at once). Measured per phase: acks, p50/p99
 ack latency, votes/s, and CPU per vote from /proc/PID/stat from the first vote's slot to the last
 answer: the hub processes together, redis-server, the drainer; Redis commands per vote (INFO
-stats); Redis used_memory per 10,000 votes (INFO memory). After the drain every acknowledged
+stats); Redis memory per 10,000 votes of a round's counted votes, tally and origins (MEMORY
+USAGE), and the votes stream apart: the entries it holds after the burst (the drain's backlog:
+it trims what SQLite has) and their bytes per entry. After the drain every acknowledged
 vote must be in the SQLite audit log (lost = acknowledged but not there; a vote refused
 `unavailable` is counted as refused: the load generator does not resend it, a real phone would).
 
@@ -82,11 +84,21 @@ class Setup:
         lines = self.redis_cli("INFO", section).splitlines()
         return dict(line.split(":", 1) for line in lines if ":" in line and not line.startswith("#"))
 
+    def usage(self, key: str) -> int:
+        return int(self.redis_cli("MEMORY", "USAGE", key, "SAMPLES", "0").strip() or 0)
+
     def keys_memory(self, prefix: str, round_id: int) -> int:
-        """Bytes Redis holds for one event's audience path: counted votes, tally, origins, the votes stream."""
-        keys = [f"{prefix}:r{round_id}:votes", f"{prefix}:r{round_id}:tally", f"{prefix}:r{round_id}:origins",
-                f"{prefix}:votes"]
-        return sum(int(self.redis_cli("MEMORY", "USAGE", key, "SAMPLES", "0").strip() or 0) for key in keys)
+        """Bytes Redis holds for one round's counted votes, tally and origins (what stays for the round).
+
+        The votes stream is measured apart (`stream_memory`): the drain trims it as SQLite takes it, so
+        what it holds at any moment is the backlog, not a figure per vote.
+        """
+        return sum(self.usage(f"{prefix}:r{round_id}:{part}") for part in ("votes", "tally", "origins"))
+
+    def stream_memory(self, prefix: str) -> dict[str, int]:
+        """The votes stream now: entries held (the drain's backlog plus its last drained entry) and their bytes."""
+        entries = int(self.redis_cli("XLEN", f"{prefix}:votes").strip() or 0)
+        return {"entries": entries, "bytes": self.usage(f"{prefix}:votes")}
 
     def event_prefix(self) -> str:
         from finale.store import Store
@@ -206,6 +218,8 @@ def benchmark(setup: Setup, n: int) -> dict[str, Any]:
     vote_out = out["fcall_finale_vote"]
     vote_out["new_voters"] = voters  # __rand_int__ of 10^8: nearly every call a new voter
     vote_out["memory_per_10k_votes"] = setup.keys_memory(k, 1) * 10_000 // max(1, voters)
+    stream = setup.stream_memory(k)  # nothing drains the benchmark's stream: what each entry costs Redis until it is
+    vote_out["stream_bytes_per_entry"] = stream["bytes"] // max(1, stream["entries"])
     return out
 
 
@@ -225,12 +239,13 @@ def run_one(path: str, phones: int, n_workers: int, burst_s: float, hold_s: floa
             time.sleep(hold_s)
             result["held"] = sum(workers.ask("held"))
             burst = vote_phase(workers, setup, burst_s, "burst", 0)
-            if setup.redis:  # one vote per phone: the counted-votes hash, tally, origins and stream entries
+            if setup.redis:  # one vote per phone: the counted-votes hash, tally and origins; the stream apart
                 held = setup.keys_memory(setup.event_prefix(), setup.round_id)
                 result["redis_memory_per_10k_votes"] = held * 10_000 // max(1, burst["acked"])
                 result["redis_used_memory_mb"] = _r(int(setup.info("memory")["used_memory"]) / 1e6)
+                result["redis_stream_after_burst"] = setup.stream_memory(setup.event_prefix())  # the drain's backlog
             flood = vote_phase(workers, setup, 0.0, "flood", 1)
-            if setup.redis:  # every phone changed its vote: the stream holds both, the hashes one per phone
+            if setup.redis:  # every phone changed its vote: the hashes still hold one per phone
                 grown = setup.keys_memory(setup.event_prefix(), setup.round_id) - held
                 result["redis_memory_per_10k_changed_votes"] = grown * 10_000 // max(1, flood["acked"])
             workers.close()
@@ -279,10 +294,13 @@ FIGURES = {
     "redis_memory_per_10k_votes": ("redis_memory_per_10k_votes",),
     "redis_memory_per_10k_changed_votes": ("redis_memory_per_10k_changed_votes",),
     "redis_used_memory_mb": ("redis_used_memory_mb",),
+    "redis_stream_entries_after_burst": ("redis_stream_after_burst", "entries"),
+    "redis_stream_bytes_after_burst": ("redis_stream_after_burst", "bytes"),
     "drain_after_last_ack_s": ("drain_after_last_ack_s",),
     "ceiling_fcall_per_s": ("redis_benchmark", "fcall_finale_vote", "per_s"),
     "ceiling_fcall_redis_cpu_ms": ("redis_benchmark", "fcall_finale_vote", "redis_cpu_ms_per_call"),
     "ceiling_fcall_memory_per_10k_votes": ("redis_benchmark", "fcall_finale_vote", "memory_per_10k_votes"),
+    "stream_bytes_per_entry": ("redis_benchmark", "fcall_finale_vote", "stream_bytes_per_entry"),
     "ceiling_xadd_per_s": ("redis_benchmark", "xadd", "per_s"),
     "ceiling_hset_per_s": ("redis_benchmark", "hset", "per_s"),
 }
