@@ -51,9 +51,10 @@ def _kernel_cap() -> int:
 def current() -> OpenFiles:
     """The limit as it is now."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    cap = _kernel_cap()
-    soft = cap if soft == resource.RLIM_INFINITY else soft
-    hard = cap if hard == resource.RLIM_INFINITY else hard
+    if resource.RLIM_INFINITY in (soft, hard):  # /proc is read only then: /healthz asks this, often
+        cap = _kernel_cap()
+        soft = cap if soft == resource.RLIM_INFINITY else soft
+        hard = cap if hard == resource.RLIM_INFINITY else hard
     return OpenFiles(soft, soft, hard)
 
 

@@ -6,8 +6,6 @@ real websockets, SQLite and Textual (tests/test_ballot_hub.py, tests/test_ballot
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from finale.config import ConfigError, parse_event
@@ -76,7 +74,7 @@ def test_the_vote_rule_caps_voting_devices_per_origin_but_lets_a_counted_one_cha
     crowded = decide_vote(rnd, new, None, OriginLoad(2, 2))
     assert crowded.code == "address_limit" and "2 phones from your network" in crowded.message
     assert decide_vote(rnd, new, None, None).outcome is VoteOutcome.ACCEPT, "no origin: no per-address limit"
-    assert decide_vote(rnd, replace(new, cast_at=1046.0), None, OriginLoad(5, 2)).code == "poll_closed", \
+    assert decide_vote(rnd, new._replace(cast_at=1046.0), None, OriginLoad(5, 2)).code == "poll_closed", \
         "the poll is judged first"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -125,7 +124,7 @@ class RedisBallotBox:
 
     async def _record(self, rnd: Round, version: str, ballot: Ballot, voter: Credential, origin: str,
                       limit: int) -> list[str]:
-        arrival = json.dumps(asdict(ballot.arrival)) if ballot.arrival is not None else ""
+        arrival = json.dumps(ballot.arrival._asdict()) if ballot.arrival is not None else ""
         args = [str(rnd.id), version, voter.voter_id, str(ballot.label), ballot.client_msg_id or "",
                 repr(ballot.cast_at), origin, repr(voter.issued_at), str(limit), arrival]
         keys = self.keys.vote_keys(rnd.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 from finale.core.ballot import OriginLoad, origin_refusal
 from finale.core.model import Phase, Round
@@ -111,8 +112,7 @@ class VoteOutcome(StrEnum):
 STALL_MARGIN_S = 2.0
 
 
-@dataclass(frozen=True)
-class Arrival:
+class Arrival(NamedTuple):  # a NamedTuple for the vote path, as core.ballot.OriginLoad
     """What the hub knows of how a ballot reached it, beyond the moment it read it.
 
     `sent_at` is the phone's own cast time on the server's clock (its estimate,
@@ -126,8 +126,7 @@ class Arrival:
     grace_s: float
 
 
-@dataclass(frozen=True)
-class Ballot:
+class Ballot(NamedTuple):  # one per vote, twice (hub and store): 0.27 us to build, a frozen dataclass 1.15
     """A vote as a phone cast it: the round it names, the label, its message id and the server's time.
 
     `cast_at` is when the hub read it; `arrival` what the hub knows beyond that.

@@ -10,8 +10,7 @@ issue time, for the integrity view and the discount (core.discount).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -24,8 +23,7 @@ from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
 
 
-@dataclass(frozen=True)
-class VoteIn:
+class VoteIn(NamedTuple):  # one per vote: 0.37 us to build, a frozen dataclass 1.7 (core.poll.Ballot too)
     """A vote as the hub receives it, before it is stored."""
 
     round_id: int
