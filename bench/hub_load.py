@@ -6,9 +6,10 @@
 Each repeat runs the hub (`finale hub`, a child process, on a demo round with
 its poll open) and then the echo server (bench/echo_server.py, the hub's own
 connection settings), alternating A/B. For each: the phones (worker processes
-apart from the server, bench/hub_load_phones.py, 1,000 per loopback source
-address 127.0.0.x) connect and say hello, hold for --hold-s (a keepalive
-round), then
+apart from the server, bench/hub_load_phones.py, each phone from a loopback
+address of its own, 127.x.y.z) connect and say hello, hold for --hold-s (a keepalive
+round), then, each in a gap between two waves of the servers' keepalive pings
+(which the phones record; their count in each phase's window is reported),
 - burst: every phone sends one vote, spread evenly over --burst-s, and waits
   for its answer (the hub's ack, sent only once the vote is committed; or the echo);
 - flood: every phone sends a second vote (a change of mind) at once: the
@@ -25,7 +26,7 @@ timers, /healthz every 50 ms), and the hub's CPU spent collecting garbage per
 vote (its /healthz gc). Medians over the repeats, ratios hub/echo, and each
 A/B pair side by side (`per_repeat`: the targets hold in every repeat).
 --profile keeps py-spy's collapsed stacks (GIL holder) of each server during
-the votes. Writes bench/results/hub_load.json.
+the burst. Writes bench/results/hub_load.json.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from typing import Any
 
 from hub_load_phones import worker
 
+from audience.options import HubOptions
 from finale.autopilot.health import percentile
 from finale.autopilot.launch import free_port
 from finale.config import load_event
@@ -59,6 +61,7 @@ from finale.store import Store
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
+KEEPALIVE_S = HubOptions().ping_interval  # both servers ping each connection this often (bench/echo_server.py too)
 TARGETS = {"held_fraction": 1.0, "lost": 0, "p99_ms": 100.0, "throughput_ratio": 0.5, "rss_kb_per_conn": 60.0,
            "cpu_ratio": 1.3}
 
@@ -249,21 +252,49 @@ class CpuAt(threading.Thread):
         self.threads = thread_cpu(self.pid)
 
 
+def between_keepalive_waves(workers: Workers, need_s: float, lead_s: float = 0.25, quiet_s: float = 0.15) -> float:
+    """When a vote phase of `need_s` can start with no keepalive ping due: just after a wave of them.
+
+    Each connection is pinged KEEPALIVE_S after it opened, and again every KEEPALIVE_S, so the pings
+    come in waves as long as the ramp, with a quiet gap of KEEPALIVE_S less the ramp between them. A
+    phase that overlaps a wave counts that share of 10,000 pings against its votes: with the hub's
+    slower ramp (6 s against the echo's 4) a burst after the same hold overlapped a wave on the hub
+    only (1,538 pings in its window, none in the echo's). So both servers' phases start in a gap,
+    found from the pings the phones saw (a wave brings about 1,500 a second, so `quiet_s` without one
+    is its end); when no gap is long enough (a ramp near KEEPALIVE_S), after three waves the phase
+    starts anyway, and the pings in its window are reported either way.
+    """
+    give_up = time.time() + 3 * KEEPALIVE_S
+    while True:
+        now = time.time()
+        wave = sorted(t for got in workers.ask("pings", since=now - KEEPALIVE_S) for t in got)
+        quiet_since = wave[-1] if wave else now - KEEPALIVE_S
+        next_wave = wave[0] + KEEPALIVE_S if wave else now + KEEPALIVE_S
+        if (now - quiet_since >= quiet_s and next_wave - now >= lead_s + need_s) or now > give_up:
+            return now + lead_s
+        time.sleep(0.05)
+
+
 def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: float, tag: str, shift: int,
-               base: str, pid: int) -> dict[str, Any]:
+               base: str, pid: int, profile: Path | None = None) -> dict[str, Any]:
     """One vote per phone; the server's CPU is counted from the first vote's slot to the last answer.
 
     Not from before the command: the second of waiting before the first slot would count the server's
     idle work (keepalive pings, its timers) against the votes, more for the hub than for the echo.
+    The phase starts between two waves of keepalive pings (`between_keepalive_waves`) for the same reason.
     """
     gc_before = gc_ms(base)
-    start_at = time.time() + 1.0
+    # the last answers trail the last slot: by tens of ms after a burst, by most of a second after a flood
+    start_at = between_keepalive_waves(workers, spread_s + (0.3 if spread_s else 1.5))
+    spy = start_profile(pid, profile, spread_s + 2) if profile else None  # the phase's own samples, no idle
     reader = CpuAt(pid, start_at)
     with LagSampler(base) as lag:
         parts = workers.ask("votes", round_id=round_id, labels=labels, start_at=start_at, spread_s=spread_s, tag=tag,
                             shift=shift)
     cpu_end, threads_end = cpu_s(pid), thread_cpu(pid)
     reader.join()
+    if spy is not None:
+        spy.wait(60)
     gc_after = gc_ms(base)
     cpu = cpu_end - reader.value
     latency = [x for p in parts for x in p["latency_ms"]]
@@ -276,6 +307,7 @@ def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: flo
         for k, v in p["errors"].items():
             errors[k] = errors.get(k, 0) + v
     return {"sent": len(sent), "acked": len(acked), "errors": errors, "sent_ids": sent,
+            "keepalive_pings": sum(p["pings"] for p in parts),
             "p50_ms": _r(percentile(latency, 50)), "p95_ms": _r(percentile(latency, 95)),
             "p99_ms": _r(percentile(latency, 99)), "max_ms": _r(max(latency) if latency else None),
             "server_cpu_s": _r(cpu, 3), "server_cpu_ms_per_vote": _r(cpu * 1000 / max(1, len(acked)), 4),
@@ -327,13 +359,10 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
                 time.sleep(hold_s)
             idle_cpu = (cpu_s(proc.pid) - idle_cpu) / hold_s
             held = sum(workers.ask("held"))
-            spy = start_profile(proc.pid, profile, burst_s + 6) if profile else None
-            burst = vote_phase(workers, round_id, labels, burst_s, "burst", 0, base, proc.pid)
+            burst = vote_phase(workers, round_id, labels, burst_s, "burst", 0, base, proc.pid, profile)
             flood = vote_phase(workers, round_id, labels, 0.0, "flood", 1, base, proc.pid)
             health = get_json(f"{base}/healthz") if target == "hub" else {}
             rss_end = rss_kb(proc.pid)
-            if spy is not None:
-                spy.wait(60)
             workers.close()
         finally:
             stop_server(proc)
@@ -451,7 +480,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "hub_load.json")
     parser.add_argument("--only", choices=["hub", "echo"], action="append", help="development: one side only")
     parser.add_argument("--logs", type=Path, help="folder to keep the servers' logs in")
-    parser.add_argument("--profile", type=Path, help="folder for py-spy collapsed stacks of each server's vote phases")
+    parser.add_argument("--profile", type=Path, help="folder for py-spy collapsed stacks of each server's burst")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server children inherit it

@@ -37,8 +37,9 @@ HANDSHAKES_AT_ONCE = 100
 class PhoneProtocol(asyncio.Protocol):
     """One phone's connection: upgrade, then text frames in and out; the server's frames are unmasked."""
 
-    def __init__(self, host: str, path: str) -> None:
+    def __init__(self, host: str, path: str, pings: list[float]) -> None:
         self.request = upgrade_request(host, path)
+        self.pings = pings  # when the server's keepalive pings arrived, all of this process's phones
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.upgraded = False
@@ -90,6 +91,7 @@ class PhoneProtocol(asyncio.Protocol):
     def _frame(self, opcode: int, payload: bytes) -> None:
         assert self.transport is not None
         if opcode == PING:
+            self.pings.append(time.time())
             self.transport.write(frame(PONG, payload))
         elif opcode == CLOSE:
             self.open = False
@@ -129,6 +131,7 @@ class Phones:
         self.total = total
         self.conns: list[PhoneProtocol | None] = [None] * count
         self.errors: dict[str, int] = {}
+        self.pings: list[float] = []  # keepalive pings' arrival times: the server's idle work lands in waves
 
     def _error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -138,7 +141,7 @@ class Phones:
         async with gate:
             try:
                 _, proto = await loop.create_connection(
-                    lambda: PhoneProtocol(f"{self.host}:{self.port}", self.path), self.host, self.port,
+                    lambda: PhoneProtocol(f"{self.host}:{self.port}", self.path, self.pings), self.host, self.port,
                     local_addr=source_address(self.first + j, self.host))
                 await proto.until_open(60)
                 hello = {"type": "hello", "role": "audience", "device_id": f"bench-phone-{self.first + j:06d}"}
@@ -196,6 +199,7 @@ class Phones:
             tasks.append(self._vote(proto, message, start_at + spread_s * g / self.total, out))
         await asyncio.gather(*tasks)
         out["errors"] = dict(self.errors)
+        out["pings"] = sum(1 for t in self.pings if out["first_send"] <= t <= out["last_ack"])
         return out
 
 
@@ -207,6 +211,8 @@ async def _serve(pipe: Connection, phones: Phones) -> None:
             pipe.send(await phones.ramp())
         elif command == "held":
             pipe.send(phones.held())
+        elif command == "pings":
+            pipe.send([t for t in phones.pings if t >= args["since"]])
         elif command == "votes":
             pipe.send(await phones.votes(**args))
         else:
