@@ -3,7 +3,8 @@
     python bench/echo_server.py PORT
 
 Same library, same `serve` settings as audience/server.py (no compression,
-32 KiB frames, max_queue 8, keepalive 10 s / 10 s, close timeout 2 s); each
+the hub's frame size and keepalive from audience.options.HubOptions, max_queue 8,
+close timeout 2 s); each
 frame is sent straight back. `/healthz` answers like the hub's, so the event
 loop's responsiveness is measured the same way on both.
 """
@@ -18,6 +19,8 @@ from http import HTTPStatus
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from audience.options import HubOptions
 
 
 async def echo(ws: ServerConnection) -> None:
@@ -41,8 +44,9 @@ async def main(port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with serve(echo, "127.0.0.1", port, process_request=healthz, compression=None, max_size=32 * 1024,
-                     max_queue=8, ping_interval=10.0, ping_timeout=10.0, close_timeout=2):
+    hub = HubOptions()  # bench/hub_load.py starts each phase between this keepalive's waves, on both servers
+    async with serve(echo, "127.0.0.1", port, process_request=healthz, compression=None, max_size=hub.max_size,
+                     max_queue=8, ping_interval=hub.ping_interval, ping_timeout=hub.ping_timeout, close_timeout=2):
         await stop.wait()
 
 

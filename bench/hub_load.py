@@ -61,7 +61,7 @@ from finale.store import Store
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
-KEEPALIVE_S = HubOptions().ping_interval  # both servers ping each connection this often (bench/echo_server.py too)
+KEEPALIVE_S = HubOptions().ping_interval  # both servers ping each connection this often (echo_server.py reads it too)
 TARGETS = {"held_fraction": 1.0, "lost": 0, "p99_ms": 100.0, "throughput_ratio": 0.5, "rss_kb_per_conn": 60.0,
            "cpu_ratio": 1.3}
 
