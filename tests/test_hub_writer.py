@@ -61,6 +61,7 @@ async def test_each_vote_is_answered_once_after_its_batch_commits_and_commits_ar
     label = sorted(rnd.labels.values())[0]
     now = rnd.vote_opened_at or 0
     pool = ThreadPoolExecutor(1)
+    pool.submit(int).result()  # its thread started now: otherwise the first commit starts late by that much
     own = Store(db_path)
     writer = VoteWriter(own, pool, window_s=0.05)
     starts: list[float] = []
