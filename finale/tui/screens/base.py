@@ -40,12 +40,17 @@ class ConsoleScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_view()
 
+    @property
+    def composed(self) -> bool:
+        """Whether every widget of compose is mounted: a tick, a store change or a worker's read can come first."""
+        return self.is_attached and bool(self.query(ShowHeader)) and bool(self.query(".next-step"))
+
     def refresh_view(self) -> None:
         """Render the app's latest snapshot (called on every store change while this screen is active)."""
         app = self.console
-        headers, guide = self.query(ShowHeader), self.query(".next-step")
-        if not headers or not guide:  # not composed yet (the guide comes after the body); on_mount renders it
+        if not self.composed:  # the guide comes after the body; on_mount renders it
             return
+        headers, guide = self.query(ShowHeader), self.query(".next-step")
         headers.first().show(app.snapshot, app.hub_status, app.clock(), app.current_mode, app.operator)
         guide.first(Static).update(next_step(app.snapshot, app.current_mode, app.busy))
         if app.snapshot is not None:

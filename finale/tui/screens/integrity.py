@@ -172,7 +172,7 @@ class IntegrityScreen(ConsoleScreen):
 
     def tick(self) -> None:
         super().tick()
-        if self.console.snapshot is not None and time.monotonic() - self._read_at >= READ_EVERY_S:
+        if self.composed and self.console.snapshot is not None and time.monotonic() - self._read_at >= READ_EVERY_S:
             self.render_snapshot(self.console.snapshot)
 
     @work(name="read-integrity", thread=True, exclusive=True, group="integrity")
@@ -183,6 +183,8 @@ class IntegrityScreen(ConsoleScreen):
 
     def show_report(self, report: IntegrityReport) -> None:
         """Paint one report (also what the tests read)."""
+        if not self.composed:  # the read finished after the screen was closed
+            return
         self.report = report
         alarms = Text()
         for alarm in report.alarms:

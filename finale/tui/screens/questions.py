@@ -98,7 +98,7 @@ class QuestionsScreen(ConsoleScreen):
 
     def tick(self) -> None:
         super().tick()
-        if self.console.snapshot is not None and time.monotonic() - self._read_at >= READ_EVERY_S:
+        if self.composed and self.console.snapshot is not None and time.monotonic() - self._read_at >= READ_EVERY_S:
             self.render_snapshot(self.console.snapshot)
 
     @work(name="read-questions", thread=True, exclusive=True, group="questions")
@@ -108,7 +108,7 @@ class QuestionsScreen(ConsoleScreen):
 
     def show_queue(self, state: QuestionsState, rows: list[FloorQuestion]) -> None:
         """Paint the switch and the queue (also what the tests read)."""
-        if not self.is_attached:  # the read finished after the screen was closed
+        if not self.composed:  # the read finished after the screen was closed
             return
         self.state, self.rows = state, rows
         pending = sum(1 for q in rows if q.status is Status.PENDING)
