@@ -257,7 +257,7 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         self.pending.discard(c)
         admitted = await self._admit(c, msg) if msg.role == "audience" else {}
         asked = self.snap.round.id if self.snap and self.snap.round else None
-        if msg.role == "audience" and asked is not None and c.voter is not None:
+        if msg.role == "audience" and asked is not None and c.voter is not None and "my_vote" not in admitted:
             assert self.ballots is not None
             my_vote = await self.ballots.device_vote(asked, c.voter.voter_id)
             still = self.snap is not None and self.snap.round is not None and self.snap.round.id == asked
@@ -305,8 +305,11 @@ class HubHandlers(QuestionHandlers, VoteHandlers):
         c.voter, c.origin = admission.credential, self.voters.origin(c.address)
         c.no_voter = admission.error if admission.credential is None else None
         error = admission.error
-        return {"credential": admission.token,
-                "credential_error": None if error is None else {"code": error[0], "message": error[1]}}
+        answer = {"credential": admission.token,
+                  "credential_error": None if error is None else {"code": error[0], "message": error[1]}}
+        if admission.new:  # minted just now, so it has no vote anywhere: no look-up (a hall of phones joins at once)
+            answer["my_vote"] = None
+        return answer
 
     # -- writes ---------------------------------------------------------------
 
