@@ -213,27 +213,40 @@ def cpu_s(pid: int) -> float:
     return sum(_user_sys(Path(f"/proc/{pid}/stat")))
 
 
-def thread_cpu(pid: int) -> dict[str, tuple[float, float]]:
-    """User and system CPU seconds of each thread so far, by 'name:tid' (where a vote's CPU goes)."""
+def _switches(status: Path) -> tuple[int, int]:
+    """Voluntary and involuntary context switches of a thread so far (its /proc status)."""
+    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if "ctxt_switches" in line)
+    return int(fields["voluntary_ctxt_switches"]), int(fields["nonvoluntary_ctxt_switches"])
+
+
+def thread_cpu(pid: int) -> dict[str, tuple[float, float, int, int]]:
+    """User and system CPU seconds and context switches of each thread so far, by 'name:tid' (where a vote's CPU goes).
+
+    The switches are counted because on a VM every time a thread blocks and wakes costs CPU of its own
+    (here 27-90 us a sleep, bench/README.md), so a thread that waits often is costly however little it computes.
+    """
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             name = "loop" if task.name == str(pid) else (task / "comm").read_text().strip()
-            out[f"{name}:{task.name}"] = _user_sys(task / "stat")
-        except OSError:  # the thread ended meanwhile
+            out[f"{name}:{task.name}"] = (*_user_sys(task / "stat"), *_switches(task / "status"))
+        except (OSError, KeyError):  # the thread ended meanwhile
             continue
     return out
 
 
-def thread_split(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+def thread_split(before: dict[str, tuple[float, float, int, int]], after: dict[str, tuple[float, float, int, int]],
                  votes: int) -> dict[str, dict[str, float | None]]:
-    """ms of user and system CPU per vote of each thread between two readings (threads that did nothing left out)."""
+    """ms of user and system CPU, and context switches, per vote of each thread between two readings (threads that
+    did nothing left out)."""
     out = {}
-    for key, (user, system) in after.items():
-        u0, s0 = before.get(key, (0.0, 0.0))
-        if user - u0 + system - s0 > 0:
+    for key, (user, system, vol, invol) in after.items():
+        u0, s0, v0, i0 = before.get(key, (0.0, 0.0, 0, 0))
+        if user - u0 + system - s0 > 0 or vol - v0 > 0:
             out[key] = {"user_ms_per_vote": _r((user - u0) * 1000 / max(1, votes), 4),
-                        "sys_ms_per_vote": _r((system - s0) * 1000 / max(1, votes), 4)}
+                        "sys_ms_per_vote": _r((system - s0) * 1000 / max(1, votes), 4),
+                        "waits_per_vote": _r((vol - v0) / max(1, votes), 4),
+                        "preempted_per_vote": _r((invol - i0) / max(1, votes), 4)}
     return out
 
 
@@ -243,7 +256,7 @@ class CpuAt(threading.Thread):
     def __init__(self, pid: int, at: float) -> None:
         super().__init__(daemon=True)
         self.pid, self.at, self.value = pid, at, 0.0
-        self.threads: dict[str, tuple[float, float]] = {}
+        self.threads: dict[str, tuple[float, float, int, int]] = {}
         self.start()
 
     def run(self) -> None:
