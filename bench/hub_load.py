@@ -213,29 +213,32 @@ def cpu_s(pid: int) -> float:
     return sum(_user_sys(Path(f"/proc/{pid}/stat")))
 
 
+ThreadTimes = tuple[float, float, int, int]  # user s, system s, voluntary and involuntary switches
+
+
 def _switches(status: Path) -> tuple[int, int]:
     """Voluntary and involuntary context switches of a thread so far (its /proc status)."""
     fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if "ctxt_switches" in line)
     return int(fields["voluntary_ctxt_switches"]), int(fields["nonvoluntary_ctxt_switches"])
 
 
-def thread_cpu(pid: int) -> dict[str, tuple[float, float, int, int]]:
+def thread_cpu(pid: int) -> dict[str, ThreadTimes]:
     """User and system CPU seconds and context switches of each thread so far, by 'name:tid' (where a vote's CPU goes).
 
     The switches are counted because on a VM every time a thread blocks and wakes costs CPU of its own
-    (here 27-90 us a sleep, bench/README.md), so a thread that waits often is costly however little it computes.
+    (here 27-93 us a sleep, bench/README.md), so a thread that waits often is costly however little it computes.
     """
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             name = "loop" if task.name == str(pid) else (task / "comm").read_text().strip()
             out[f"{name}:{task.name}"] = (*_user_sys(task / "stat"), *_switches(task / "status"))
-        except (OSError, KeyError):  # the thread ended meanwhile
+        except (OSError, KeyError):  # the thread ended meanwhile (or a kernel without the switch counts)
             continue
     return out
 
 
-def thread_split(before: dict[str, tuple[float, float, int, int]], after: dict[str, tuple[float, float, int, int]],
+def thread_split(before: dict[str, ThreadTimes], after: dict[str, ThreadTimes],
                  votes: int) -> dict[str, dict[str, float | None]]:
     """ms of user and system CPU, and context switches, per vote of each thread between two readings (threads that
     did nothing left out)."""
@@ -256,7 +259,7 @@ class CpuAt(threading.Thread):
     def __init__(self, pid: int, at: float) -> None:
         super().__init__(daemon=True)
         self.pid, self.at, self.value = pid, at, 0.0
-        self.threads: dict[str, tuple[float, float, int, int]] = {}
+        self.threads: dict[str, ThreadTimes] = {}
         self.start()
 
     def run(self) -> None:
