@@ -23,7 +23,8 @@ time of GET /healthz sampled every 20 ms, and the server's CPU time per vote
 vote's slot to the last answer (the phones' own CPU is theirs, in their own
 process); the server's CPU while idle during the hold (keepalive pings, its
 timers, /healthz every 50 ms), and the hub's CPU spent collecting garbage per
-vote (its /healthz gc). Medians over the repeats, ratios hub/echo, and each
+vote (its /healthz gc), and its vote writer's figures after each phase (batches, the largest,
+the slowest commit). Medians over the repeats, ratios hub/echo, and each
 A/B pair side by side (`per_repeat`: the targets hold in every repeat).
 --profile keeps py-spy's collapsed stacks (GIL holder) of each server during
 the burst. Writes bench/results/hub_load.json.
@@ -62,6 +63,7 @@ from finale.store import Store
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
 KEEPALIVE_S = HubOptions().ping_interval  # both servers ping each connection this often (echo_server.py reads it too)
+WRITER_FIGURES = ("votes_committed", "batches", "largest_batch", "slowest_commit_ms")  # the hub's /healthz, per phase
 TARGETS = {"held_fraction": 1.0, "lost": 0, "p99_ms": 100.0, "throughput_ratio": 0.5, "rss_kb_per_conn": 60.0,
            "cpu_ratio": 1.3}
 
@@ -311,7 +313,8 @@ def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: flo
     reader.join()
     if spy is not None:
         spy.wait(60)
-    gc_after = gc_ms(base)
+    health_after = get_json(f"{base}/healthz")
+    gc_after = gc_of(health_after)
     cpu = cpu_end - reader.value
     latency = [x for p in parts for x in p["latency_ms"]]
     acked = [i for p in parts for i in p["acked"]]
@@ -330,13 +333,19 @@ def vote_phase(workers: Workers, round_id: int, labels: list[str], spread_s: flo
             "server_threads": thread_split(reader.threads, threads_end, len(acked)),
             "window_s": _r(last - first, 3), "per_s": round(len(acked) / (last - first)) if last > first else None,
             "lag": lag.summary(),
+            # the hub's writer as it stood after this phase (its slowest figures are since the hub started)
+            "writer": {k: health_after[k] for k in WRITER_FIGURES if k in health_after},
             "gc_ms_per_vote": None if gc_before is None or gc_after is None else
             _r((gc_after - gc_before) / max(1, len(acked)), 4)}
 
 
 def gc_ms(base: str) -> float | None:
     """The hub's CPU time spent collecting garbage so far (its /healthz gc); None for a server without the figure."""
-    collecting = (get_json(f"{base}/healthz").get("gc") or {}).get("collecting_cpu_ms")
+    return gc_of(get_json(f"{base}/healthz"))
+
+
+def gc_of(health: dict[str, Any]) -> float | None:
+    collecting = (health.get("gc") or {}).get("collecting_cpu_ms")
     return float(sum(collecting)) if collecting else None
 
 
