@@ -23,7 +23,12 @@ def test_faulty_endpoints_do_not_stop_the_round_or_slow_the_votes(tmp_path: Path
     errors = result["answer_errors"]
     assert "idle timeout" in errors["ray"] and "HTTP 500" in errors["mia"] and "unreadable" in errors["sol"]
     assert result["phase_after"] == "closed"
-    assert result["ping_during_asking"]["count"] >= 100 and result["ping_during_asking"]["p99_ms"] < 250, result
+    # A loop blocked on a finalist delays every ping sent meanwhile, for at least the 1.5 s idle timeout: the
+    # max and several rounds in a row (100 pings at once, one round every 0.2 s) show it. A single round slowed
+    # by a shared machine (seen in CI: p99 256-307 ms against a 250 ms bound, once in 2 clean runs) does not.
+    pinged = result["ping_during_asking"]
+    assert pinged["count"] >= 100 and pinged["max_ms"] < 1000 and pinged["rounds_over_250ms"] <= 1, result
+    assert pinged["p50_ms"] < 100, result
     assert result["votes_sent"] == result["acknowledged_votes"] == result["stored_votes"] == 1000, result
     assert result["vote_rows"] == 1000
     assert (result["duplicates"], result["lost"]) == (0, 0)
