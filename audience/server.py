@@ -225,7 +225,7 @@ class Hub(HubHandlers):
                 "round": rnd.id if rnd else None, "phase": rnd.phase.value if rnd else None,
                 "connections": self.counter.total(), "audience": len(self.audience), "stage": len(self.stage),
                 "votes_committed": s.votes, "batches": s.batches, "largest_batch": s.largest_batch,
-                "slowest_commit_ms": round(s.slowest_commit_ms, 2),
+                "slowest_commit_ms": round(s.slowest_commit_ms, 2), "writer_by_second": s.by_second(),
                 "queued_votes": self.writer.pending() if self.writer else 0, "answered_inline": self.answered_inline,
                 "longest_broadcast_slice_ms": round(self.longest_broadcast_slice_s * 1000, 2),
                 "loop": self.lag.report(), "gc": gc_report(), "slow_readers": self.outbox.report(),

@@ -25,9 +25,11 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from audience.health import WriteHealth
+from audience.looplag import PeakHistory
 from finale.store import VoteIn, VoteStore
 
 log = logging.getLogger("finale.hub")
@@ -59,6 +61,16 @@ class WriterStats:
     votes: int = 0
     largest_batch: int = 0
     slowest_commit_ms: float = 0.0
+    # per wall-clock second, as the loop saw them: the longest wait for a commit (what the batch's acks wait
+    # for: the hand-off to the write thread, the transaction, its fsync) and the largest batch, so a slow
+    # second of acks can be lined up with the loop's stalls (looplag) and the phones' send times
+    commit_waits: PeakHistory = field(default_factory=PeakHistory)
+    batch_sizes: PeakHistory = field(default_factory=PeakHistory)
+
+    def by_second(self) -> dict[str, Any]:
+        """For /healthz: the seconds whose commit wait reached 10 ms, and whose largest batch reached 200 votes."""
+        return {"commit_wait_ms": self.commit_waits.report(min_ms=10.0)["by_second"],
+                "largest_batch": self.batch_sizes.report(min_ms=200)["by_second"]}
 
 
 class VoteWriter:
@@ -126,6 +138,7 @@ class VoteWriter:
         while True:
             self._committing = batch = await self._next_batch(last_commit)
             last_commit = time.monotonic()
+            started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self.executor, self._commit, [v for v, _ in batch])
             except Exception as exc:  # the disk failed: refuse the batch so phones resend, keep running
@@ -135,6 +148,8 @@ class VoteWriter:
             else:
                 self.health.stored("votes")
             self._committing = []
+            self.stats.commit_waits.note((time.perf_counter() - started) * 1000)
+            self.stats.batch_sizes.note(len(batch))
             self.stats.batches += 1
             self.stats.votes += results.count(None)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

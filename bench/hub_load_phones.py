@@ -163,6 +163,9 @@ class Phones:
 
     async def _vote(self, proto: PhoneProtocol, message: dict[str, Any], at: float, out: dict[str, Any]) -> None:
         await asyncio.sleep(max(0.0, at - time.time()))
+        late = time.time() - at  # this process's own delay: a phone sent after its slot joins a clump
+        out["late_max_ms"] = max(out["late_max_ms"], late * 1000)
+        out["late_over_5ms"] += late > 0.005
         if not proto.open:
             self._error("vote: connection closed")
             return
@@ -187,7 +190,7 @@ class Phones:
                     shift: int) -> dict[str, Any]:
         """One vote per phone; phone g sends at start_at + spread_s * g / total (all workers' phones interleave)."""
         out: dict[str, Any] = {"sent": [], "acked": [], "latency_ms": [], "first_send": float("inf"),
-                               "last_ack": 0.0}
+                               "last_ack": 0.0, "late_max_ms": 0.0, "late_over_5ms": 0}
         self.errors = {}
         tasks = []
         for j, proto in enumerate(self.conns):

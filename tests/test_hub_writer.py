@@ -39,6 +39,10 @@ async def test_concurrent_votes_commit_in_few_batches_and_all_count(store: Store
     assert store.vote_labels(rnd.id) == {label: 2000}
     assert writer.stats.batches < 100, writer.stats
     assert len(store.events(kind="votes.recorded")) == writer.stats.batches
+    # the largest batch is in /healthz's per-second peaks, on the wall-clock second it was committed in
+    seconds = writer.stats.by_second()["largest_batch"]
+    assert max(peak for _, peak in seconds) == writer.stats.largest_batch >= 200, seconds
+    assert all(abs(second - time.time()) < 60 for second, _ in seconds), seconds
 
 
 async def test_a_vote_cast_before_the_close_counts_one_after_does_not(store: Store, db_path: Path) -> None:
