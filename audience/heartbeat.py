@@ -63,10 +63,18 @@ class Heartbeat:
         return min(self.last, read_at)
 
     def beat(self, now: float) -> Stall | None:
-        """Note one beat; the stall it ends, if the gap since the last one was long."""
+        """Note one beat; the stall it ends, if the gap since the last one was long.
+
+        A gap that starts while an earlier stall is still vouched for (a restart's outage within its
+        grace, say: a new hub busy for a second under load before its phones have reconnected) extends
+        that stall rather than replacing it, so a vote that waited through both still has the first's start.
+        """
         ended = None
         if now - self.last > self.stall_s:
-            ended = self.stall = Stall(self.last, now, math.inf)
+            ended = Stall(self.last, now, math.inf)
+            held = self.stall if self.stall is not None and self.last <= self.stall.settled else None
+            self.stall = ended if held is None else \
+                Stall(held.since, now, held.settled if held.settled > now else math.inf)
         elif self.stall is not None and self.stall.settled == math.inf:
             self.stall = replace(self.stall, settled=now)  # caught up: what waited in the kernel has been read
         self.last = now

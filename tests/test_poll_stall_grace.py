@@ -82,6 +82,20 @@ def test_the_heartbeat_vouches_for_a_stall_and_for_the_outage_before_a_restart()
     assert restarted.before(start + GRACE + 1, 991.0) == restarted.last
 
 
+def test_a_restarted_hub_that_stalls_again_within_the_grace_still_vouches_for_the_outage() -> None:
+    """Before, the new stall replaced the outage: the resends were refused `poll_closed`. That fits a CI failure
+    of tests/test_hub_stall.py (every resend to the restarted hub refused so, on a loaded machine)."""
+    restarted = Heartbeat(down_since=990.0, grace_s=GRACE)
+    assert restarted.stall is not None
+    start = restarted.stall.until
+    restarted.beat(start + 0.1)
+    stall = restarted.beat(start + 1.6)  # the new hub's own loop stalled 1.5 s
+    assert stall is not None and (stall.since, stall.until) == (start + 0.1, start + 1.6), "logged as its own gap"
+    restarted.beat(start + 1.7)  # caught up
+    assert restarted.before(start + 5, 991.0) == 990.0, "a resend of a vote cast in the outage, within the grace"
+    assert restarted.before(start + GRACE + 1, 991.0) == restarted.last, "and not after the grace"
+
+
 def test_a_paused_poll_refuses_what_was_cast_in_the_pause_even_late() -> None:
     paused = Round(id=1, question_id=None, prompt="p", phase=Phase.VOTING, seed=1, labels={"ray": "A"},
                    vote_opened_at=900, vote_deadline=DEADLINE, vote_paused_at=950.0)
