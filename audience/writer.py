@@ -59,13 +59,17 @@ class WriterStats:
 
     batches: int = 0
     votes: int = 0
-    largest_batch: int = 0
     slowest_commit_ms: float = 0.0
     # per wall-clock second, as the loop saw them: the longest wait for a commit (what the batch's acks wait
     # for: the hand-off to the write thread, the transaction, its fsync) and the largest batch, so a slow
     # second of acks can be lined up with the loop's stalls (looplag) and the phones' send times
     commit_waits: PeakHistory = field(default_factory=PeakHistory)
     batch_sizes: PeakHistory = field(default_factory=PeakHistory)
+
+    @property
+    def largest_batch(self) -> int:
+        """The largest batch committed (or refused) since the hub started."""
+        return int(self.batch_sizes.longest)
 
     def by_second(self) -> dict[str, Any]:
         """For /healthz: the seconds whose commit wait reached 10 ms, and whose largest batch reached 200 votes."""
@@ -152,6 +156,5 @@ class VoteWriter:
             self.stats.batch_sizes.note(len(batch))
             self.stats.batches += 1
             self.stats.votes += results.count(None)
-            self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
             for (_, done), result in zip(batch, results, strict=True):
                 _answer_safely(done, result)
