@@ -386,7 +386,7 @@ def start_profile(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes
 
 
 def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: float,
-            profile: Path | None = None, logs: Path | None = None) -> dict[str, Any]:
+            profile: Path | None = None, logs: Path | None = None, bursts: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         load_before = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was around this run
@@ -406,6 +406,8 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
             idle_cpu = (cpu_s(proc.pid) - idle_cpu) / hold_s
             held = sum(workers.ask("held"))
             burst = vote_phase(workers, round_id, labels, burst_s, "burst", 0, base, proc.pid, profile)
+            more = [vote_phase(workers, round_id, labels, burst_s, f"burst{k}", k + 1, base, proc.pid)
+                    for k in range(1, bursts)]  # shift 1 is the flood's
             flood = vote_phase(workers, round_id, labels, 0.0, "flood", 1, base, proc.pid)
             health = get_json(f"{base}/healthz") if target == "hub" else {}
             rss_end = rss_kb(proc.pid)
@@ -426,13 +428,15 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
         }
         if target == "hub":
             logged = stored_ids(folder, round_id)
-            for phase in (burst, flood):
+            for phase in (burst, *more, flood):
                 phase["stored"] = len(set(phase["sent_ids"]) & logged)
                 phase["lost"] = phase["sent"] - phase["stored"]
             result["hub_health"] = health
-        for phase in (burst, flood):
+        for phase in (burst, *more, flood):
             del phase["sent_ids"]
         result["burst"], result["flood"] = burst, flood
+        if more:
+            result["more_bursts"] = more
         return result
 
 
@@ -447,6 +451,13 @@ def median_of(runs: list[dict[str, Any]], *path: str) -> float | None:
     return _r(statistics.median(values)) if values else None
 
 
+def burst_cpus(run: dict[str, Any] | None, figure: str = "server_cpu_ms_per_vote") -> list[float]:
+    """A figure of each burst of a server's run (one, or `--bursts` of them), in order; [] for no run."""
+    if run is None:
+        return []
+    return [b[figure] for b in (run["burst"], *run.get("more_bursts", [])) if b.get(figure) is not None]
+
+
 def per_repeat(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each A/B pair's burst figures side by side, with the machine's 1-minute load around each run."""
     out = []
@@ -455,8 +466,19 @@ def per_repeat(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         hub, echo = pair.get("hub"), pair.get("echo")
         hub_cpu = hub["burst"]["server_cpu_ms_per_vote"] if hub else None
         echo_cpu = echo["burst"]["server_cpu_ms_per_vote"] if echo else None
+        echo_gc = echo["burst"].get("gc_ms_per_vote") if echo else None
+        echo_less_gc = echo_cpu - echo_gc if echo_cpu and echo_gc is not None else None
+        hub_all, echo_all = burst_cpus(hub), burst_cpus(echo)
         out.append({"repeat": repeat, "hub_cpu_ms_per_vote": hub_cpu, "echo_cpu_ms_per_vote": echo_cpu,
                     "cpu_ratio": _r(hub_cpu / echo_cpu, 3) if hub_cpu and echo_cpu else None,
+                    # what the echo's own garbage collections cost in its burst, and the ratio without them
+                    "echo_gc_ms_per_vote": echo_gc,
+                    "cpu_ratio_to_echo_less_gc": _r(hub_cpu / echo_less_gc, 3) if hub_cpu and echo_less_gc else None,
+                    # with --bursts N: every burst of each server's run, and the ratio of their medians
+                    "hub_bursts_cpu_ms_per_vote": hub_all, "echo_bursts_cpu_ms_per_vote": echo_all,
+                    "echo_bursts_gc_ms_per_vote": burst_cpus(echo, "gc_ms_per_vote"),
+                    "cpu_ratio_of_burst_medians": _r(statistics.median(hub_all) / statistics.median(echo_all), 3)
+                    if len(hub_all) > 1 and len(echo_all) > 1 else None,
                     "burst_p99_ms": hub["burst"]["p99_ms"] if hub else None,
                     "echo_burst_p99_ms": echo["burst"]["p99_ms"] if echo else None,
                     "load_avg_1m": {t: r["load_avg_1m"] for t, r in pair.items()}})
@@ -526,6 +548,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "hub_load.json")
     parser.add_argument("--only", choices=["hub", "echo"], action="append", help="development: one side only")
     parser.add_argument("--logs", type=Path, help="folder to keep the servers' logs in")
+    parser.add_argument("--bursts", type=int, default=1, help="bursts per server run")
     parser.add_argument("--profile", type=Path, help="folder for py-spy collapsed stacks of each server's burst")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -536,14 +559,16 @@ def main() -> None:
     for repeat in range(args.repeats):
         for target in args.only or ("hub", "echo"):
             spy_out = args.profile / f"{target}-{repeat}.txt" if args.profile else None
-            run = run_one(target, args.phones, args.workers, args.burst_s, args.hold_s, spy_out, args.logs)
+            run = run_one(target, args.phones, args.workers, args.burst_s, args.hold_s, spy_out, args.logs,
+                          args.bursts)
             run["repeat"] = repeat
             runs.append(run)
             b, f = run["burst"], run["flood"]
             print(f"{target} #{repeat}: held {run['held']}/{args.phones}, {run['rss_kb_per_conn']} KB/conn, "
                   f"burst acked {b['acked']} lost {b.get('lost', '-')} p50 {b['p50_ms']} p99 {b['p99_ms']} ms "
                   f"lag p99 {b['lag']['p99_ms']} ms cpu/vote {b['server_cpu_ms_per_vote']} ms; flood {f['per_s']}/s "
-                  f"p99 {f['p99_ms']} ms cpu/vote {f['server_cpu_ms_per_vote']} ms", flush=True)
+                  f"p99 {f['p99_ms']} ms cpu/vote {f['server_cpu_ms_per_vote']} ms; more bursts cpu/vote "
+                  f"{[m['server_cpu_ms_per_vote'] for m in run.get('more_bursts', [])]}", flush=True)
     result = {
         "benchmark": "hub_load", "phones": args.phones, "repeats": args.repeats, "workers": args.workers,
         "burst_s": args.burst_s, "hold_s": args.hold_s, **summarise(runs, args.phones), "runs": runs,
