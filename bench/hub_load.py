@@ -1,7 +1,8 @@
 """Phones on one audience hub vs a bare websockets echo server: connections held, vote burst, latency, memory.
 
     .venv/bin/python bench/hub_load.py [--phones 10000] [--repeats 3] [--workers 1] [--burst-s 2] [--hold-s 12]
-                                       [--profile DIR] [--logs DIR] [--only hub|echo]
+                                       [--profile DIR] [--logs DIR] [--only hub|echo] [--bursts N]
+                                       [--hub-variant hub|free-writer]
 
 Each repeat runs the hub (`finale hub`, a child process, on a demo round with
 its poll open) and then the echo server (bench/echo_server.py, the hub's own
@@ -23,9 +24,15 @@ time of GET /healthz sampled every 20 ms, and the server's CPU time per vote
 vote's slot to the last answer (the phones' own CPU is theirs, in their own
 process); the server's CPU while idle during the hold (keepalive pings, its
 timers, /healthz every 50 ms), and the hub's CPU spent collecting garbage per
-vote (its /healthz gc), and its vote writer's figures after each phase (batches, the largest,
+vote (its /healthz gc; the echo's too, from Python's own collector, which it keeps),
+and its vote writer's figures after each phase (batches, the largest,
 the slowest commit). Medians over the repeats, ratios hub/echo, and each
-A/B pair side by side (`per_repeat`: the targets hold in every repeat).
+A/B pair side by side (`per_repeat`: the targets hold in every repeat), with the
+ratio to the echo less its own collections in its burst. --bursts N runs N bursts
+per server run (the first is the one the targets read; all are reported, and the
+ratio of their medians). --hub-variant free-writer runs the hub with a writer that
+acknowledges without storing (bench/hub_free_writer.py): the floor of the loop's
+own vote path, a diagnostic whose votes are all reported lost.
 --profile keeps py-spy's collapsed stacks (GIL holder) of each server during
 the burst. Writes bench/results/hub_load.json.
 """
@@ -152,12 +159,15 @@ def voting_db(folder: Path) -> tuple[Path, int, list[str]]:
     return db, round_id, sorted(rnd.labels.values())
 
 
-def start_server(target: str, folder: Path, port: int) -> tuple[subprocess.Popen[bytes], int, list[str]]:
+def start_server(target: str, folder: Path, port: int, variant: str = "hub") -> tuple[subprocess.Popen[bytes], int,
+                                                                                    list[str]]:
+    """The server of one run; `variant` free-writer: the hub that acknowledges without storing (a diagnostic)."""
     log = (folder / f"{target}.log").open("ab")
     round_id, labels = 1, ["A", "B", "C", "D", "E"]
     if target == "hub":
         db, round_id, labels = voting_db(folder)
-        cmd = [sys.executable, "-m", "finale.cli", "hub", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
+        launcher = ["-m", "finale.cli"] if variant == "hub" else [str(BENCH / "hub_free_writer.py")]
+        cmd = [sys.executable, *launcher, "hub", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
                "--public-url", f"http://127.0.0.1:{port}"]
     else:
         cmd = [sys.executable, str(BENCH / "echo_server.py"), str(port)]
@@ -386,13 +396,14 @@ def start_profile(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes
 
 
 def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: float,
-            profile: Path | None = None, logs: Path | None = None, bursts: int = 1) -> dict[str, Any]:
+            profile: Path | None = None, logs: Path | None = None, bursts: int = 1,
+            variant: str = "hub") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         load_before = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was around this run
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc, round_id, labels = start_server(target, folder, port)
+        proc, round_id, labels = start_server(target, folder, port, variant)
         try:
             time.sleep(1.0)
             before = rss_kb(proc.pid)
@@ -419,7 +430,7 @@ def run_one(target: str, phones: int, n_workers: int, burst_s: float, hold_s: fl
                 for log in folder.glob("*.log"):
                     shutil.copy(log, logs / f"{int(time.time())}-{log.name}")
         result: dict[str, Any] = {
-            "target": target, "phones": phones,
+            "target": target, "phones": phones, "variant": variant if target == "hub" else "echo",
             "load_avg_1m": [load_before, round(os.getloadavg()[0], 2)], "connected": connected, "held": held,
             "ramp_s": _r(max(r["ramp_s"] for r in ramp)), "join_errors": [r["errors"] for r in ramp],
             "rss_kb_before": before, "rss_kb_after_ramp": after, "rss_kb_end": rss_end,
@@ -549,6 +560,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["hub", "echo"], action="append", help="development: one side only")
     parser.add_argument("--logs", type=Path, help="folder to keep the servers' logs in")
     parser.add_argument("--bursts", type=int, default=1, help="bursts per server run")
+    parser.add_argument("--hub-variant", choices=["hub", "free-writer"], default="hub",
+                        help="diagnostic: free-writer acks votes without storing them (bench/hub_free_writer.py)")
     parser.add_argument("--profile", type=Path, help="folder for py-spy collapsed stacks of each server's burst")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -560,7 +573,7 @@ def main() -> None:
         for target in args.only or ("hub", "echo"):
             spy_out = args.profile / f"{target}-{repeat}.txt" if args.profile else None
             run = run_one(target, args.phones, args.workers, args.burst_s, args.hold_s, spy_out, args.logs,
-                          args.bursts)
+                          args.bursts, args.hub_variant)
             run["repeat"] = repeat
             runs.append(run)
             b, f = run["burst"], run["flood"]
@@ -571,7 +584,8 @@ def main() -> None:
                   f"{[m['server_cpu_ms_per_vote'] for m in run.get('more_bursts', [])]}", flush=True)
     result = {
         "benchmark": "hub_load", "phones": args.phones, "repeats": args.repeats, "workers": args.workers,
-        "burst_s": args.burst_s, "hold_s": args.hold_s, **summarise(runs, args.phones), "runs": runs,
+        "burst_s": args.burst_s, "hold_s": args.hold_s, "bursts": args.bursts, "hub_variant": args.hub_variant,
+        **summarise(runs, args.phones), "runs": runs,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
