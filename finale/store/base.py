@@ -120,10 +120,22 @@ class StoreBase:
                 yield self.conn
             except BaseException:
                 self._depth = 0
+                self._forget_cached()
                 self.conn.execute("ROLLBACK")
                 raise
             self._depth = 0
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:  # a full disk: what the transaction changed is not in the file
+                self._forget_cached()
+                raise
+
+    def _forget_cached(self) -> None:
+        """What a part of the store keeps in memory of the tables is dropped: a write it did not follow.
+
+        Called when a transaction rolls back or fails to commit, and by a write that bypasses the
+        part's own path (the rehearsal wipe); the vote ledger overrides it (finale.store.vote_ledger).
+        """
 
     @contextmanager
     def read(self) -> Iterator[None]:

@@ -25,4 +25,5 @@ class RehearsalMixin(ShowStateMixin):
                 "DELETE FROM events WHERE round_id IS NOT NULL OR kind LIKE 'show.%' OR kind LIKE 'question%'").rowcount
             counts.update({t: n for t, n in floor.items() if n})
             self.log(actor, "rehearsal.reset", counts)
+            self._forget_cached()  # the votes went without the vote ledger seeing them go
         return counts

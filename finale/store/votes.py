@@ -9,7 +9,7 @@ issue time, for the integrity view and the discount (core.discount).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -21,6 +21,7 @@ from finale.core.model import Round
 from finale.core.poll import Arrival, Ballot, VoteDecision, VoteOutcome, decide_vote, votes_per_finalist
 from finale.store.base import StoreError
 from finale.store.rounds import RoundsMixin
+from finale.store.vote_ledger import VoteLedger
 
 
 class VoteIn(NamedTuple):  # one per vote: 0.37 us to build, a frozen dataclass 1.7 (core.poll.Ballot too)
@@ -40,6 +41,7 @@ class VotesMixin(RoundsMixin):
     """Recording batches of votes and reading the counts."""
 
     _policy_cache: tuple[str, BallotPolicy] | None = None
+    _vote_ledger: VoteLedger | None = None  # this connection's copy of the counted votes (set at the first batch)
 
     def record_votes(self, votes: Sequence[VoteIn], actor: str = "hub") -> int:
         """Decide and store a batch of votes (see `decide_votes`); the number stored."""
@@ -83,31 +85,15 @@ class VotesMixin(RoundsMixin):
         """The core's decision on each vote against the rounds, counted votes and origins as stored, in the transaction.
 
         Besides the poll, `decide_vote` is told how many other voters of the vote's origin are
-        counted in its round, from the table and from the votes accepted earlier in this batch, so
+        counted in its round, with the votes accepted earlier in this batch, so
         `voting.devices_per_address` holds however many hub processes or restarts took the votes.
+        The counted votes come from this connection's ledger (finale.store.vote_ledger): the table's
+        rows, read again whenever another connection has committed since.
         """
         limit = self._ballot_policy().devices_per_address
-        counted: dict[tuple[int, str], tuple[str | None, str]] = {}
-        counted_from: dict[tuple[int, str], str | None] = {}
-        devices: dict[int, set[str]] = {}
-        origins: dict[int, set[str]] = {}
-        for v in votes:
-            devices.setdefault(v.round_id, set()).add(v.device_id)
-            if v.origin is not None:
-                origins.setdefault(v.round_id, set()).add(v.origin)
-        for round_id, chunk in _chunks(devices):
-            rows = self.conn.execute(
-                f"SELECT device_id, client_msg_id, label, origin FROM votes WHERE round_id=? AND device_id IN "
-                f"({','.join('?' * len(chunk))})", [round_id, *chunk])
-            for d, m, lab, origin in rows:
-                counted[(round_id, d)] = (m, lab)
-                counted_from[(round_id, d)] = origin
-        crowd: dict[tuple[int, str], int] = {}
-        for round_id, chunk in _chunks(origins):
-            rows = self.conn.execute(
-                f"SELECT origin, COUNT(*) FROM votes WHERE round_id=? AND origin IN ({','.join('?' * len(chunk))}) "
-                "GROUP BY origin", [round_id, *chunk])
-            crowd.update({(round_id, o): int(n) for o, n in rows})
+        if self._vote_ledger is None:
+            self._vote_ledger = VoteLedger()
+        ledgers = self._vote_ledger.rounds(self.conn, (v.round_id for v in votes), self.data_version())
         rounds: dict[int, Round | None] = {}
         decisions: list[VoteDecision] = []
         for v in votes:
@@ -116,19 +102,22 @@ class VotesMixin(RoundsMixin):
                     rounds[v.round_id] = self.round(v.round_id)
                 except StoreError:
                     rounds[v.round_id] = None
-            key = (v.round_id, v.device_id)
+            ledger = ledgers[v.round_id]
+            stored = ledger.counted.get(v.device_id)
             load = None
             if v.origin is not None:
-                mine = key in counted and counted_from.get(key) == v.origin
-                load = OriginLoad(crowd.get((v.round_id, v.origin), 0) - (1 if mine else 0), limit)
+                mine = stored is not None and stored[2] == v.origin
+                load = OriginLoad(ledger.crowd.get(v.origin, 0) - (1 if mine else 0), limit)
             ballot = Ballot(v.round_id, v.label, v.client_msg_id, v.cast_at, v.arrival)
-            decision = decide_vote(rounds[v.round_id], ballot, counted.get(key), load)
+            decision = decide_vote(rounds[v.round_id], ballot, None if stored is None else (stored[0], stored[1]), load)
             if decision.outcome is VoteOutcome.ACCEPT:
-                _move(crowd, v.round_id, counted_from.get(key) if key in counted else None, v.origin)
-                counted[key] = (v.client_msg_id, v.label)
-                counted_from[key] = v.origin
+                ledger.count(v.device_id, v.client_msg_id, v.label, v.origin)
             decisions.append(decision)
         return decisions
+
+    def _forget_cached(self) -> None:
+        self._vote_ledger = None  # read again from the table at the next batch
+        super()._forget_cached()
 
     def _ballot_policy(self) -> BallotPolicy:
         """The event's voting limits, parsed again only when the stored event file changes."""
@@ -194,21 +183,3 @@ class VotesMixin(RoundsMixin):
 
 
 _AUDIT_JSON = msgspec.json.Encoder(order="sorted").encode
-
-
-def _chunks(keys: dict[int, set[str]], size: int = 500) -> Iterator[tuple[int, list[str]]]:
-    """(round id, up to `size` keys) for SQL `IN (...)` look-ups under SQLite's variable limit."""
-    for round_id, found in keys.items():
-        ordered = sorted(found)
-        for i in range(0, len(ordered), size):
-            yield round_id, ordered[i:i + size]
-
-
-def _move(crowd: dict[tuple[int, str], int], round_id: int, before: str | None, after: str | None) -> None:
-    """A voter's counted vote now comes from origin `after`; it came from `before` (None: it is new, or had none)."""
-    if before == after:
-        return
-    if before is not None:
-        crowd[(round_id, before)] = crowd.get((round_id, before), 1) - 1
-    if after is not None:
-        crowd[(round_id, after)] = crowd.get((round_id, after), 0) + 1
