@@ -9,9 +9,11 @@ what in a batch costs what. Each shape runs the statements of `Store.decide_vote
 batches of --batch random voters out of --voters, twice over (phase 0 inserts every voter, phase 1
 changes every vote), beside a thread that stands in for the busy event loop (it takes the GIL
 back whenever sqlite3 lets go of it). Figures are the write thread's CPU per vote, in us.
-- `store`: the rule's two look-ups (the voters' counted votes; the voters per origin) and the upsert;
+- `store`: the store up to schema 6: the rule's two look-ups (the voters' counted votes; the voters per
+  origin) and the upsert;
 - `no_lookups`: the upsert alone, as if the look-ups were answered from memory;
-- `no_lookups_no_origin_index`: that, and no `votes_origin` index to keep up.
+- `no_lookups_no_origin_index`: that, and no `votes_origin` index to keep up: the store since schema 7,
+  whose look-ups the writer's ledger answers (finale/store/vote_ledger.py).
 Not the store's code (that is bench/store.py): the same statements, so each part can be left out.
 Writes bench/results/store_batch_shapes.json.
 """
