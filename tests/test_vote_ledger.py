@@ -122,3 +122,22 @@ def test_schema_7_drops_the_origin_index_the_ledger_replaced(store: Store, db_pa
     store = Store(db_path)
     assert index() is None and store.conn.execute("PRAGMA user_version").fetchone()[0] == 7
     store.close()
+
+
+async def test_a_round_the_ledger_let_go_of_is_read_again_for_a_late_resend(store: Store) -> None:
+    director = director_for(store)
+    rounds = []
+    for seed in (11, 12, 13):  # the ledger keeps the last two rounds it decided in
+        rnd = await voting_round(director, seed=seed)
+        label = sorted(rnd.labels.values())[0]
+        decided = store.decide_votes([VoteIn(rnd.id, "phone-1", label, f"m{rnd.id}", (rnd.vote_opened_at or 0) + 1)])
+        assert decided[0].outcome is VoteOutcome.ACCEPT
+        director.void(rnd.id, "the next question, for this test")  # the next round may start
+        rounds.append(rnd)
+    ledger = store._vote_ledger
+    assert ledger is not None
+    reads, first = ledger.reads, rounds[0]
+    resend = VoteIn(first.id, "phone-1", sorted(first.labels.values())[0], f"m{first.id}",
+                    rounds[-1].vote_opened_at or 0)
+    assert store.decide_votes([resend])[0].outcome is VoteOutcome.REPLAY, "its ack was lost: acknowledged, once"
+    assert ledger.reads == reads + 1

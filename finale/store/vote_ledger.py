@@ -56,7 +56,7 @@ class RoundLedger:
 class VoteLedger:
     """The ledgers of the last `keep` rounds this connection decided votes in, as of one data version."""
 
-    def __init__(self, keep: int = 4) -> None:
+    def __init__(self, keep: int = 2) -> None:  # the current round, and the one before it (resends across a new round)
         self.keep = keep
         self._version: int | None = None
         self._rounds: OrderedDict[int, RoundLedger] = OrderedDict()
