@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from finale.config import load_event
-from finale.core.show import assign_labels
-from finale.demo import DEMO_EVENT
+from hub_load import voting_db  # bench/: a demo round with its poll open
+
 from finale.store import Store, VoteIn
 
 RESULTS = Path(__file__).parent / "results"
@@ -33,16 +32,14 @@ def _rows(n: int, round_id: int, labels: list[str]) -> list[VoteIn]:
 
 
 def run_store(folder: Path, votes: int, batch: int) -> float:
-    store = Store(folder / "store.db")
-    store.setup_event(load_event(DEMO_EVENT))
-    labels = assign_labels([f.id for f in store.event_config().finalists], 1)
-    rnd = store.create_round("q", None, 1, labels, "bench")
-    rows = _rows(votes, rnd.id, sorted(labels.values()))
+    db, round_id, labels = voting_db(folder)  # the store asks the vote rule again at commit: a round whose poll is open
+    store = Store(db)
+    rows = _rows(votes, round_id, labels)
     start = time.perf_counter()
     for i in range(0, len(rows), batch):
         store.record_votes(rows[i:i + batch])
     elapsed = time.perf_counter() - start
-    assert sum(store.vote_labels(rnd.id).values()) == votes
+    assert sum(store.vote_labels(round_id).values()) == votes
     store.close()
     return votes / elapsed
 
