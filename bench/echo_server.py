@@ -8,9 +8,9 @@ close timeout 2 s); each
 frame is sent straight back. `/healthz` answers like the hub's, so the event
 loop's responsiveness is measured the same way on both. It keeps Python's default
 garbage collector (a bare server), and its /healthz says what collecting cost,
-with the hub's own hook (audience.gcpolicy.PauseLog): with 10,000 connections a
-full collection takes about 50 ms of CPU, so a burst that has one costs the echo
-about 0.005 ms a message more than one that has none (bench/README.md).
+with the hub's own hook (audience.gcpolicy.PauseLog), so bench/hub_load.py can
+tell a burst's collections from the rest: 0.002-0.005 ms a message in the
+2026-12-04 evening runs (bench/README.md).
 """
 
 from __future__ import annotations

@@ -469,7 +469,7 @@ def median_of(runs: list[dict[str, Any]], *path: str) -> float | None:
     return _r(statistics.median(values)) if values else None
 
 
-def burst_cpus(run: dict[str, Any] | None, figure: str = "server_cpu_ms_per_vote") -> list[float]:
+def burst_figures(run: dict[str, Any] | None, figure: str = "server_cpu_ms_per_vote") -> list[float]:
     """A figure of each burst of a server's run (one, or `--bursts` of them), in order; [] for no run."""
     if run is None:
         return []
@@ -486,7 +486,7 @@ def per_repeat(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         echo_cpu = echo["burst"]["server_cpu_ms_per_vote"] if echo else None
         echo_gc = echo["burst"].get("gc_ms_per_vote") if echo else None
         echo_less_gc = echo_cpu - echo_gc if echo_cpu and echo_gc is not None else None
-        hub_all, echo_all = burst_cpus(hub), burst_cpus(echo)
+        hub_all, echo_all = burst_figures(hub), burst_figures(echo)
         out.append({"repeat": repeat, "hub_cpu_ms_per_vote": hub_cpu, "echo_cpu_ms_per_vote": echo_cpu,
                     "cpu_ratio": _r(hub_cpu / echo_cpu, 3) if hub_cpu and echo_cpu else None,
                     # what the echo's own garbage collections cost in its burst, and the ratio without them
@@ -494,7 +494,7 @@ def per_repeat(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "cpu_ratio_to_echo_less_gc": _r(hub_cpu / echo_less_gc, 3) if hub_cpu and echo_less_gc else None,
                     # with --bursts N: every burst of each server's run, and the ratio of their medians
                     "hub_bursts_cpu_ms_per_vote": hub_all, "echo_bursts_cpu_ms_per_vote": echo_all,
-                    "echo_bursts_gc_ms_per_vote": burst_cpus(echo, "gc_ms_per_vote"),
+                    "echo_bursts_gc_ms_per_vote": burst_figures(echo, "gc_ms_per_vote"),
                     "cpu_ratio_of_burst_medians": _r(statistics.median(hub_all) / statistics.median(echo_all), 3)
                     if len(hub_all) > 1 and len(echo_all) > 1 else None,
                     "burst_p99_ms": hub["burst"]["p99_ms"] if hub else None,

@@ -10,7 +10,7 @@ exactly the table's rows as long as nothing else changed the table since it was 
   another version is dropped and read again;
 - this connection: the batch's own votes are added as they are accepted, and what else writes the
   table on it (the rehearsal wipe), or a transaction that rolls back or fails to commit, drops
-  the copy (`StoreBase._forget_cached`).
+  the whole ledger (`StoreBase._forget_cached`, which finale.store.votes overrides).
 """
 
 from __future__ import annotations
@@ -77,8 +77,3 @@ class VoteLedger:
         while len(self._rounds) > max(self.keep, len(wanted)):
             self._rounds.popitem(last=False)
         return {round_id: self._rounds[round_id] for round_id in wanted}
-
-    def forget(self) -> None:
-        """Drop every copy: the table changed in a way they did not follow (a rollback, a wipe)."""
-        self._rounds.clear()
-        self._version = None
